@@ -1,0 +1,70 @@
+/**
+ * Every error code of the project, with the HTTP meaning it has when it reaches the REST API.
+ * A new code is added here first: `appliance/rest/problem.ts` maps this table, so a code without an
+ * HTTP meaning does not exist. Keep each domain's block together and sorted.
+ */
+export const ERROR_CODES = {
+  // api: resource validation and decoding at the edge
+  'api.validation': { status: 400, title: 'Invalid request' },
+  'api.decode': { status: 400, title: 'Malformed document' },
+  'api.unknown-kind': { status: 404, title: 'Unknown resource kind' },
+  'api.wrong-api-version': { status: 400, title: 'Wrong apiVersion for kind' },
+  'api.duplicate-object': { status: 400, title: 'Duplicate object in request' },
+  'api.render': { status: 422, title: 'Cannot render fleet object for this node' },
+
+  // rest: HTTP surface
+  'rest.unauthorized': { status: 401, title: 'Missing or invalid bearer token' },
+  'rest.not-found': { status: 404, title: 'Not found' },
+  'rest.body-too-large': { status: 413, title: 'Request body too large' },
+  'rest.unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'rest.method-not-allowed': { status: 405, title: 'Method not allowed' },
+
+  // store: SQLite desired/observed state
+  'store.not-found': { status: 404, title: 'Object not found' },
+  'store.conflict': { status: 409, title: 'Generation conflict' },
+  'store.read-only': { status: 409, title: 'Object is owned by the hub' },
+  'store.io': { status: 503, title: 'Store not available' },
+  'store.corrupt': { status: 500, title: 'Store is corrupt' },
+
+  // ovsdb: RFC 7047 client
+  'ovsdb.unavailable': { status: 503, title: 'Open vSwitch database not reachable' },
+  'ovsdb.protocol': { status: 502, title: 'Open vSwitch database protocol error' },
+  'ovsdb.operation-failed': { status: 502, title: 'Open vSwitch database operation failed' },
+  'ovsdb.timeout': { status: 504, title: 'Open vSwitch database timed out' },
+  'ovsdb.schema': { status: 502, title: 'Open vSwitch database schema mismatch' },
+
+  // openflow: OF 1.4/1.5 client
+  'openflow.unavailable': { status: 503, title: 'OpenFlow connection not available' },
+  'openflow.protocol': { status: 502, title: 'OpenFlow protocol error' },
+  'openflow.rejected': { status: 502, title: 'Switch rejected an OpenFlow message' },
+  'openflow.timeout': { status: 504, title: 'OpenFlow request timed out' },
+  'openflow.encode': { status: 500, title: 'Cannot encode OpenFlow message' },
+
+  // flows: flow model and pipeline verification
+  'flows.invalid': { status: 500, title: 'Generated flow violates the pipeline' },
+
+  // reconcile / runtime
+  'reconcile.failed': { status: 500, title: 'Reconcile failed' },
+  'runtime.command-failed': { status: 500, title: 'Host command failed' },
+
+  // image: BFB and bundle
+  'bfb.format': { status: 400, title: 'Invalid BFB stream' },
+  'bfb.crc': { status: 400, title: 'BFB image checksum mismatch' },
+  'bfb.io': { status: 500, title: 'BFB file I/O failed' },
+  'image.input': { status: 400, title: 'Invalid image build input' },
+  'image.arch-mismatch': { status: 400, title: 'Architecture does not match target' },
+
+  // ignition
+  'ignition.input': { status: 400, title: 'Invalid Ignition input' },
+
+  // federation
+  'federation.protocol': { status: 400, title: 'Federation protocol error' },
+  'federation.too-large': { status: 413, title: 'Federation message too large' },
+  'federation.identity': { status: 403, title: 'Peer identity not allowed' },
+  'federation.unavailable': { status: 503, title: 'Hub not reachable' },
+
+  // config: daemon configuration files and flags
+  'config.invalid': { status: 400, title: 'Invalid configuration' },
+} as const satisfies Record<string, { status: number; title: string }>
+
+export type ErrorCode = keyof typeof ERROR_CODES
