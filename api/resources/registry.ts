@@ -1,0 +1,82 @@
+/**
+ * The table of every kind the product knows, and lookups by the names users and URLs use.
+ * Fleet kinds are DPF's host-cluster objects (rendered per DPU by `api/render`); node kinds are what an appliance
+ * acts on. DPUServiceNAD and DPUFlavor are used on the node exactly as DPF writes them, so they are node kinds.
+ */
+import type { z } from 'zod'
+import type { KindInfo, KindLevel, ParsedObject } from './kind.js'
+import { PROVISIONING_GROUP, SVC_GROUP, V1ALPHA1 } from './common.js'
+import { BFBSchema } from './bfb.js'
+import { DPUFlavorSchema } from './dpu-flavor.js'
+import { DPUSetSchema } from './dpu-set.js'
+import { DPUServiceSchema } from './dpu-service.js'
+import { DPUDeploymentSchema } from './dpu-deployment.js'
+import { DPUServiceIPAMSchema } from './dpu-service-ipam.js'
+import { DPUServiceNADSchema } from './service-nad.js'
+import { DPUServiceInterfaceSchema, ServiceInterfaceSchema } from './service-interface.js'
+import { DPUServiceChainSchema, ServiceChainSchema } from './service-chain.js'
+
+function kindInfo(
+  group: string,
+  kind: string,
+  plural: string,
+  shortNames: readonly string[],
+  level: KindLevel,
+  schema: z.ZodType,
+): KindInfo {
+  return Object.freeze({
+    group,
+    version: V1ALPHA1,
+    apiVersion: `${group}/${V1ALPHA1}`,
+    kind,
+    plural,
+    singular: kind.toLowerCase(),
+    shortNames: Object.freeze([...shortNames]),
+    level,
+    // Each kind's output (typed spec, defaulted namespace) is a ParsedObject; zod cannot see that through generics.
+    schema: schema as z.ZodType<ParsedObject>,
+  })
+}
+
+/** Every kind, provisioning first, then services; the order is stable (OpenAPI and `dpuctl api-resources`). */
+export const KINDS: readonly KindInfo[] = Object.freeze([
+  kindInfo(PROVISIONING_GROUP, 'BFB', 'bfbs', [], 'fleet', BFBSchema),
+  kindInfo(PROVISIONING_GROUP, 'DPUFlavor', 'dpuflavors', ['dflavor'], 'node', DPUFlavorSchema),
+  kindInfo(PROVISIONING_GROUP, 'DPUSet', 'dpusets', ['dset'], 'fleet', DPUSetSchema),
+  kindInfo(SVC_GROUP, 'DPUDeployment', 'dpudeployments', ['ddeploy'], 'fleet', DPUDeploymentSchema),
+  kindInfo(SVC_GROUP, 'DPUService', 'dpuservices', ['dsvc'], 'fleet', DPUServiceSchema),
+  kindInfo(SVC_GROUP, 'DPUServiceChain', 'dpuservicechains', ['dsc'], 'fleet', DPUServiceChainSchema),
+  kindInfo(SVC_GROUP, 'DPUServiceIPAM', 'dpuserviceipams', ['dsipam'], 'fleet', DPUServiceIPAMSchema),
+  kindInfo(SVC_GROUP, 'DPUServiceInterface', 'dpuserviceinterfaces', ['dsi'], 'fleet', DPUServiceInterfaceSchema),
+  kindInfo(SVC_GROUP, 'DPUServiceNAD', 'dpuservicenads', ['dsnad'], 'node', DPUServiceNADSchema),
+  kindInfo(SVC_GROUP, 'ServiceChain', 'servicechains', ['sc'], 'node', ServiceChainSchema),
+  kindInfo(SVC_GROUP, 'ServiceInterface', 'serviceinterfaces', ['si'], 'node', ServiceInterfaceSchema),
+])
+
+const BY_WORD = new Map<string, KindInfo>()
+for (const k of KINDS)
+  for (const w of [k.kind, k.singular, k.plural, ...k.shortNames, `${k.plural}.${k.group}`, `${k.singular}.${k.group}`])
+    BY_WORD.set(w.toLowerCase(), k)
+
+/**
+ * A kind by any name a user types: Kind, singular, plural, short name, or `plural.group` (case-insensitive).
+ * @example findKind('dsc')?.kind === 'DPUServiceChain'
+ */
+export function findKind(word: string): KindInfo | undefined {
+  return BY_WORD.get(word.toLowerCase())
+}
+
+/** The kind with exactly this apiVersion and Kind (case-sensitive, as in manifests). */
+export function kindFor(apiVersion: string, kind: string): KindInfo | undefined {
+  return KINDS.find((k) => k.kind === kind && k.apiVersion === apiVersion)
+}
+
+/** The kind served at `/apis/{group}/{version}/.../{plural}`. */
+export function kindByPath(group: string, version: string, plural: string): KindInfo | undefined {
+  return KINDS.find((k) => k.group === group && k.version === version && k.plural === plural)
+}
+
+// Re-exported so `registry.ts` is the one import for "which kinds exist and how input becomes one of them".
+// parse-object.ts imports this module back; the cycle is safe because neither side uses the other at load time.
+export { parseObject } from './parse-object.js'
+export { parseDocuments } from './parse-documents.js'
