@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   'rest.body-too-large': { status: 413, title: 'Request body too large' },
   'rest.unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'rest.method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'rest.unreachable': { status: 503, title: 'Appliance not reachable' },
 
   // store: SQLite desired/observed state
   'store.not-found': { status: 404, title: 'Object not found' },
@@ -25,6 +26,7 @@ export const ERROR_CODES = {
   'store.read-only': { status: 409, title: 'Object is owned by the hub' },
   'store.io': { status: 503, title: 'Store not available' },
   'store.corrupt': { status: 500, title: 'Store is corrupt' },
+  'store.expired': { status: 410, title: 'Resource version is too old to watch from' },
 
   // ovsdb: RFC 7047 client
   'ovsdb.unavailable': { status: 503, title: 'Open vSwitch database not reachable' },
@@ -32,6 +34,8 @@ export const ERROR_CODES = {
   'ovsdb.operation-failed': { status: 502, title: 'Open vSwitch database operation failed' },
   'ovsdb.timeout': { status: 504, title: 'Open vSwitch database timed out' },
   'ovsdb.schema': { status: 502, title: 'Open vSwitch database schema mismatch' },
+  // a `wait` on rows we read failed: another writer changed them; re-read and retry
+  'ovsdb.conflict': { status: 409, title: 'Open vSwitch database rows changed concurrently' },
 
   // openflow: OF 1.4/1.5 client
   'openflow.unavailable': { status: 503, title: 'OpenFlow connection not available' },
@@ -46,6 +50,8 @@ export const ERROR_CODES = {
   // reconcile / runtime
   'reconcile.failed': { status: 500, title: 'Reconcile failed' },
   'runtime.command-failed': { status: 500, title: 'Host command failed' },
+  'runtime.invalid-name': { status: 400, title: 'Invalid host interface or namespace name' },
+  'runtime.unexpected-output': { status: 502, title: 'Host command printed output we cannot read' },
 
   // image: BFB and bundle
   'bfb.format': { status: 400, title: 'Invalid BFB stream' },
@@ -62,6 +68,9 @@ export const ERROR_CODES = {
   'federation.too-large': { status: 413, title: 'Federation message too large' },
   'federation.identity': { status: 403, title: 'Peer identity not allowed' },
   'federation.unavailable': { status: 503, title: 'Hub not reachable' },
+  'federation.certs': { status: 500, title: 'Certificate tooling failed' },
+  'federation.source': { status: 502, title: 'Fleet object source failed' },
+  'federation.stale-revision': { status: 409, title: 'Revision is not newer than the applied one' },
 
   // config: daemon configuration files and flags
   'config.invalid': { status: 400, title: 'Invalid configuration' },

@@ -1,0 +1,50 @@
+export { runCommand, type CommandOptions, type CommandResult, type CommandRunner } from './command.js'
+export { CommandFailedError, InvalidNameError, UnexpectedOutputError } from './errors.js'
+export {
+  deleteLink,
+  deleteNetns,
+  disableOffloads,
+  ensureNetns,
+  listLinks,
+  listNetns,
+  moveToNetns,
+  readLink,
+  readNetnsIds,
+  setMac,
+  setMtu,
+  setUp,
+  type LinkInfo,
+  type NetnsOptions,
+} from './link.js'
+export {
+  hbnPatchNames,
+  IFNAME_MAX_BYTES,
+  ifNameProblem,
+  OVN_PATCH,
+  patchPortNames,
+  pfRepresentorName,
+  serviceVethName,
+  validateIfName,
+  validateNetnsName,
+  vfRepresentorName,
+} from './names.js'
+export {
+  applySf,
+  findSfPort,
+  parseDevlinkPorts,
+  planSfCommands,
+  planSfRemoval,
+  readDevlinkPorts,
+  removeSf,
+  type DevlinkPort,
+  type SfPort,
+  type SfRunOptions,
+  type SfSpec,
+} from './sf-provider.js'
+export {
+  ensureServiceVeth,
+  removeServiceVeth,
+  type ServiceVeth,
+  type ServiceVethAction,
+  type ServiceVethSpec,
+} from './veth-provider.js'
