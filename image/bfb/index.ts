@@ -1,0 +1,8 @@
+export * from './header.js'
+export * from './image-ids.js'
+export * from './order.js'
+export * from './reader.js'
+export * from './source.js'
+export * from './writer.js'
+export * from './build.js'
+export { crc32 } from './crc32.js'
