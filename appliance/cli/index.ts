@@ -1,0 +1,13 @@
+import type { CliCommand } from '../../api/cli.js'
+import { applyCommand } from './apply.js'
+import { deleteCommand } from './delete.js'
+import { describeCommand } from './describe.js'
+import { eventsCommand } from './events.js'
+import { getCommand } from './get.js'
+
+/** dpuctl's client commands for a running appliance. */
+export const applianceClientCommands: readonly CliCommand[] = [applyCommand, getCommand, describeCommand, deleteCommand, eventsCommand]
+
+export { applianceRunCommand, type RunningAppliance, type StartAppliance } from './run.js'
+export { resolveApplianceConfig, type ApplianceConfig } from './config.js'
+export { ApplianceClient } from './client.js'

@@ -1,0 +1,60 @@
+/** Tables and object formats for dpuctl output, kubectl-like. */
+import { stringify as toYaml } from 'yaml'
+import type { StoredObject } from '../../api/meta.js'
+
+export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name'
+
+export function formatTable(rows: readonly (readonly string[])[]): string {
+  if (rows.length === 0) return ''
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join('').trimEnd()).join('\n') + '\n'
+}
+
+/** `5s`, `3m`, `2h`, `4d`, as kubectl prints ages. */
+export function age(iso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000))
+  if (s < 120) return `${s}s`
+  if (s < 7200) return `${Math.floor(s / 60)}m`
+  if (s < 172800) return `${Math.floor(s / 3600)}h`
+  return `${Math.floor(s / 86400)}d`
+}
+
+function ready(o: StoredObject): { status: string; reason: string } {
+  const c = o.status?.conditions?.find((x) => x.type === 'Ready')
+  return { status: c?.status ?? '', reason: c?.reason ?? '' }
+}
+
+export function objectRows(items: readonly StoredObject[], opts: { wide: boolean; allNamespaces: boolean }): string[][] {
+  const header = [
+    ...(opts.allNamespaces ? ['NAMESPACE'] : []),
+    'NAME',
+    'GENERATION',
+    'READY',
+    'REASON',
+    ...(opts.wide ? ['ORIGIN', 'NODE', 'UID', 'RESOURCEVERSION'] : []),
+    'AGE',
+  ]
+  const rows = items.map((o) => {
+    const r = ready(o)
+    const node = (o.spec as { node?: unknown } | null)?.node
+    return [
+      ...(opts.allNamespaces ? [o.metadata.namespace] : []),
+      o.metadata.name,
+      String(o.metadata.generation),
+      r.status,
+      r.reason,
+      ...(opts.wide ? [o.metadata.origin, typeof node === 'string' ? node : '', o.metadata.uid, o.metadata.resourceVersion] : []),
+      age(o.metadata.creationTimestamp),
+    ]
+  })
+  return [header, ...rows]
+}
+
+export function formatObjects(value: unknown, format: 'json' | 'yaml'): string {
+  return format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : toYaml(value, { lineWidth: 0 })
+}
+
+/** `get -o json` of several objects: a `List` with `items`, as kubectl prints. */
+export function asList(items: readonly StoredObject[], resourceVersion = ''): Record<string, unknown> {
+  return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion }, items }
+}

@@ -1,0 +1,65 @@
+/**
+ * `dpuctl appliance run`: resolves the configuration and hands it to the start function the composition root
+ * passes in (`bin/appliance.ts`), then waits for SIGTERM/SIGINT and shuts down cleanly.
+ */
+import type { CliCommand } from '../../api/cli.js'
+import { resolveApplianceConfig, DEFAULT_DATA_DIR, DEFAULT_LISTEN, type ApplianceConfig } from './config.js'
+import { parseFlags } from './flags.js'
+
+export interface RunningAppliance {
+  url: string
+  tokenFile: string
+  close(): Promise<void>
+}
+
+export type StartAppliance = (config: ApplianceConfig) => Promise<RunningAppliance>
+
+const USAGE = `Usage: dpuctl appliance run [--data-dir DIR] [--listen HOST:PORT] [--token-file F] [--config FILE]
+                           [--node-name NAME] [--node-label k=v]... [--log-level LEVEL]
+
+Starts the appliance: SQLite state in DIR, the local REST API on HOST:PORT. Logs are JSON lines on stderr.
+  --data-dir DIR       state directory (default ${DEFAULT_DATA_DIR}); holds state.db and, unless
+                       --token-file is given, the bearer token file "token" (created 0600 on first start)
+  --listen HOST:PORT   REST listen address (default ${DEFAULT_LISTEN}; port 0 picks a free port)
+  --token-file F       read the bearer token from F instead of <data-dir>/token
+  --config FILE        YAML with the same keys as these flags (data-dir, listen, ...); flags win
+  --node-name NAME     this DPU's node name (default: the host name)
+  --node-label k=v     this DPU's node labels, for fleet objects' nodeSelector (repeatable)
+  --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default info)
+SIGTERM or SIGINT stops it.`
+
+export function applianceRunCommand(start: StartAppliance): CliCommand {
+  return {
+    path: ['appliance', 'run'],
+    summary: 'run the appliance (store, REST API) in the foreground',
+    usage: USAGE,
+    async run(args, io) {
+      const { values } = parseFlags(
+        args,
+        {
+          'data-dir': { type: 'string' },
+          listen: { type: 'string' },
+          'token-file': { type: 'string' },
+          config: { type: 'string' },
+          'node-name': { type: 'string' },
+          'node-label': { type: 'string', multiple: true },
+          'log-level': { type: 'string' },
+        },
+        0,
+      )
+      const config = resolveApplianceConfig(values, io.cwd)
+      const running = await start(config)
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGTERM', stop)
+          process.off('SIGINT', stop)
+          resolve()
+        }
+        process.on('SIGTERM', stop)
+        process.on('SIGINT', stop)
+      })
+      await running.close()
+      return 0
+    },
+  }
+}

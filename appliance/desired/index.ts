@@ -1,0 +1,1 @@
+export { applyLocalObjects, deleteLocalObjects, RENDERED_FROM, type NodeIdentity, type LocalApplyOutcome, type LocalDeleteOutcome } from './local-desired.js'

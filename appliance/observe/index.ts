@@ -1,0 +1,2 @@
+export { createLogger, type Logger, type LoggerOptions } from './logger.js'
+export { createMetricsRegistry, createHttpMetrics, Counter, Gauge, Histogram, Registry, type HttpMetrics } from './metrics.js'

@@ -1,0 +1,28 @@
+/** Errors of the HTTP surface itself (not of the objects behind it). */
+import { ApplianceError } from '../../api/errors.js'
+
+export class UnauthorizedError extends ApplianceError {
+  constructor(reason: string) {
+    super('rest.unauthorized', `a valid bearer token is required for /apis (${reason})`)
+  }
+}
+
+export class RouteNotFoundError extends ApplianceError {
+  constructor(method: string, path: string) {
+    super('rest.not-found', `no route for ${method} ${path}`, { context: { method, path } })
+  }
+}
+
+export class BodyTooLargeError extends ApplianceError {
+  constructor(limit: number) {
+    super('rest.body-too-large', `request body exceeds ${limit} bytes`, { context: { limit } })
+  }
+}
+
+export class UnsupportedMediaTypeError extends ApplianceError {
+  constructor(contentType: string) {
+    super('rest.unsupported-media-type', `content-type "${contentType}" is not supported; send application/json or application/yaml`, {
+      context: { contentType },
+    })
+  }
+}

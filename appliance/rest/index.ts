@@ -1,0 +1,7 @@
+export { createApp } from './app.js'
+export type { RestDeps, ReadinessCheck } from './deps.js'
+export type { AppEnv } from './env.js'
+export { buildProblem, PROBLEM_CONTENT_TYPE, type Problem } from './problem.js'
+export { tokensEqual } from './middleware/auth/index.js'
+export { DEFAULT_BODY_LIMIT } from './middleware/body-limit/index.js'
+export { loadOrCreateToken, readTokenFile } from './token-file.js'

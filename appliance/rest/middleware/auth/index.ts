@@ -1,0 +1,1 @@
+export { bearerAuth, tokensEqual } from './bearer.js'

@@ -1,0 +1,1 @@
+export { bodyLimit, DEFAULT_BODY_LIMIT } from './body-limit.js'

@@ -1,0 +1,1 @@
+export { httpMetrics } from './http-metrics.js'

@@ -1,0 +1,1 @@
+export { requestId, type RequestIdOptions } from './request-id.js'

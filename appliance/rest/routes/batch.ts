@@ -1,0 +1,103 @@
+/**
+ * Appliance routes that are not one kind's (group `appliance`: no dot, so no API group can collide):
+ *   GET  /apis                              discovery: every kind and its names
+ *   POST /apis/appliance/v1/apply           apply objects of any kinds (List, array or YAML stream), all-or-nothing
+ *   POST /apis/appliance/v1/delete          delete the objects named in the body, all-or-nothing (?ignoreNotFound=true)
+ *   GET  /apis/appliance/v1/events          event log, newest first (?kind=&namespace=&name=&limit=)
+ */
+import { Hono } from 'hono'
+import { ApplianceError } from '../../../api/errors.js'
+import { DEFAULT_NAMESPACE, NameSchema, type ObjectRef } from '../../../api/meta.js'
+import { KINDS, kindFor } from '../../../api/resources/registry.js'
+import { applyLocalObjects, deleteLocalObjects } from '../../desired/index.js'
+import { parseItems, readDocuments } from '../body.js'
+import type { RestDeps } from '../deps.js'
+import type { AppEnv } from '../env.js'
+import { applyBody } from '../present.js'
+
+export const APPLIANCE_GROUP_PATH = '/appliance/v1'
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x)
+}
+
+/** A delete body only needs identity: apiVersion, kind, metadata.name and namespace. */
+function refOfDocument(raw: unknown, index: number): ObjectRef {
+  const fail = (path: string, message: string, context: Record<string, unknown> = {}) =>
+    new ApplianceError(path === 'kind' ? 'api.unknown-kind' : path === 'apiVersion' ? 'api.wrong-api-version' : 'api.validation', `items[${index}]: ${path}: ${message}`, {
+      context: { index, ...context },
+      issues: [{ path, message }],
+    })
+  if (!isRecord(raw)) throw fail('', 'expected an object')
+  const kind = typeof raw.kind === 'string' ? raw.kind : ''
+  const apiVersion = typeof raw.apiVersion === 'string' ? raw.apiVersion : ''
+  const meta = isRecord(raw.metadata) ? raw.metadata : {}
+  const name = typeof meta.name === 'string' ? meta.name : ''
+  const namespace = typeof meta.namespace === 'string' ? meta.namespace : DEFAULT_NAMESPACE
+  const info = kindFor(apiVersion, kind)
+  if (!info) {
+    const same = KINDS.find((k) => k.kind === kind)
+    if (same) throw fail('apiVersion', `must be ${same.apiVersion} for ${kind}`, { kind, name })
+    throw fail('kind', `unknown kind ${kind || '(none)'}`, { kind, name })
+  }
+  for (const [path, value] of [['metadata.name', name], ['metadata.namespace', namespace]] as const) {
+    const r = NameSchema.safeParse(value)
+    if (!r.success) throw fail(path, r.error.issues[0]?.message ?? 'invalid', { kind, name })
+  }
+  return { apiVersion: info.apiVersion, kind: info.kind, namespace, name }
+}
+
+export function batchRoutes(deps: RestDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+
+  app.get('/', (c) =>
+    c.json({
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      resources: KINDS.map((k) => ({
+        group: k.group,
+        version: k.version,
+        kind: k.kind,
+        name: k.plural,
+        singularName: k.singular,
+        shortNames: k.shortNames,
+        namespaced: true,
+        level: k.level,
+        verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'],
+      })),
+    }),
+  )
+
+  app.post(`${APPLIANCE_GROUP_PATH}/apply`, async (c) => {
+    const objs = parseItems(await readDocuments(c))
+    const outcome = applyLocalObjects(deps.store, objs, deps.node)
+    return c.json(applyBody(outcome, deps.store.resourceVersion()))
+  })
+
+  app.post(`${APPLIANCE_GROUP_PATH}/delete`, async (c) => {
+    const docs = await readDocuments(c)
+    if (docs.length === 0) throw new ApplianceError('api.validation', 'the request body names no object', { issues: [{ path: '', message: 'expected at least one object' }] })
+    const refs = docs.map(refOfDocument)
+    const outcome = deleteLocalObjects(deps.store, refs, { missingOk: c.req.query('ignoreNotFound') === 'true' })
+    return c.json({
+      apiVersion: 'appliance/v1',
+      kind: 'DeleteResult',
+      metadata: { resourceVersion: String(deps.store.resourceVersion()) },
+      items: [
+        ...outcome.results.map((r) => ({ action: r.action, source: 'input', ref: r.ref })),
+        ...outcome.pruned.filter((r) => r.action === 'deleted').map((r) => ({ action: r.action, source: 'pruned', ref: r.ref })),
+      ],
+    })
+  })
+
+  app.get(`${APPLIANCE_GROUP_PATH}/events`, (c) => {
+    const limitText = c.req.query('limit') ?? '100'
+    if (!/^\d{1,5}$/.test(limitText)) {
+      throw new ApplianceError('api.validation', `limit must be an integer, got "${limitText}"`, { issues: [{ path: 'limit', message: 'expected an integer 0..99999' }] })
+    }
+    const q = { kind: c.req.query('kind'), namespace: c.req.query('namespace'), name: c.req.query('name'), limit: Number(limitText) }
+    return c.json({ apiVersion: 'appliance/v1', kind: 'EventList', items: deps.store.events.list(q) })
+  })
+
+  return app
+}

@@ -1,0 +1,74 @@
+/**
+ * Unauthenticated probes and metrics: `/healthz` (the process answers), `/readyz` (every readiness check
+ * passes; the store's is built in), `/metrics` (Prometheus text).
+ */
+import { Hono } from 'hono'
+import { Gauge } from '../../observe/index.js'
+import type { ReadinessCheck, RestDeps } from '../deps.js'
+import type { AppEnv } from '../env.js'
+
+export function storeReadiness(deps: Pick<RestDeps, 'store'>): ReadinessCheck {
+  return () => {
+    try {
+      deps.store.ping()
+      return { name: 'store', ok: true }
+    } catch (err) {
+      return { name: 'store', ok: false, message: err instanceof Error ? err.message : String(err) }
+    }
+  }
+}
+
+export function healthRoutes(deps: RestDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  const checks = [storeReadiness(deps), ...(deps.readiness ?? [])]
+
+  new Gauge({
+    name: 'dpu_appliance_objects',
+    help: 'Stored objects by apiVersion and kind',
+    labelNames: ['api_version', 'kind'] as const,
+    registers: [deps.registry],
+    collect() {
+      this.reset()
+      for (const k of deps.store.stats().objects) this.set({ api_version: k.apiVersion, kind: k.kind }, k.count)
+    },
+  })
+  new Gauge({
+    name: 'dpu_appliance_store_bytes',
+    help: 'Size of the SQLite store (database and WAL files)',
+    registers: [deps.registry],
+    collect() {
+      this.set(deps.store.stats().fileBytes)
+    },
+  })
+  new Gauge({
+    name: 'dpu_appliance_watch_streams',
+    help: 'Open watch streams',
+    registers: [deps.registry],
+    collect() {
+      this.set(deps.store.watcherCount())
+    },
+  })
+  new Gauge({
+    name: 'dpu_appliance_resource_version',
+    help: 'Newest committed resourceVersion',
+    registers: [deps.registry],
+    collect() {
+      this.set(deps.store.resourceVersion())
+    },
+  })
+
+  app.get('/healthz', (c) => c.text('ok'))
+  app.get('/readyz', (c) => {
+    const results = checks.map((check) => {
+      try {
+        return check()
+      } catch (err) {
+        return { name: 'unknown', ok: false, message: err instanceof Error ? err.message : String(err) }
+      }
+    })
+    const ok = results.every((r) => r.ok)
+    return c.json({ ok, checks: results }, ok ? 200 : 503)
+  })
+  app.get('/metrics', async (c) => c.body(await deps.registry.metrics(), 200, { 'content-type': deps.registry.contentType }))
+  return app
+}
