@@ -27,10 +27,11 @@ function edited<T>(make: () => T, edit: (o: any) => void): T {
 
 describe('DPF reference samples (test/fixtures/dpf)', () => {
   const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.yaml')).sort()
-  it('has every sample of reference/dpf.md §2', () => {
+  it('has every sample of reference/dpf.md §2 (plus the §4.2 reference flavor, written out as a manifest)', () => {
     expect(files).toEqual([
       'bfb.yaml',
       'dpudeployment-ovn-hbn.yaml',
+      'dpuflavor-hbn-ovn.yaml',
       'dpuservicechain-hbn-to-fabric.yaml',
       'dpuserviceinterfaces.yaml',
       'dpuservicenad.yaml',
