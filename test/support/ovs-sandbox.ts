@@ -26,6 +26,14 @@ export interface OvsSandboxOptions {
   tcpPort?: number
   /** Keep the run directory after stop (for debugging). */
   keep?: boolean
+  /**
+   * Run ovs-vswitchd in a private network namespace (created here, deleted on stop). The netdev datapath makes
+   * a tap device `ovs-netdev` (and one per bridge) in its namespace, so two sandboxes in the same namespace
+   * collide ("creating tap device failed: Device or resource busy", bridge not created). Use it unless the test
+   * plugs root-namespace veths into the bridge. The unix sockets are unaffected. Default true: data-plane tests
+   * run the appliance inside the same namespace (`execPrefix`) so the veths it creates are the ones vswitchd sees.
+   */
+  privateNetns?: boolean
 }
 
 export interface OvsSandbox {
@@ -41,6 +49,10 @@ export interface OvsSandbox {
   appctl(...args: string[]): Promise<string>
   /** Management socket of a bridge: `<rundir>/<bridge>.mgmt`. */
   mgmtSocket(bridge: string): string
+  /** The private network namespace of ovs-vswitchd, if `privateNetns`. */
+  netns: string | undefined
+  /** argv prefix that runs a command in vswitchd's network namespace (empty without `privateNetns`). */
+  execPrefix(): string[]
   vswitchdPid(): number | undefined
   ovsdbPid(): number | undefined
   startVswitchd(): Promise<void>
@@ -152,8 +164,13 @@ export async function startOvsSandbox(options: OvsSandboxOptions = {}): Promise<
     }
   }
 
+  const netns = options.privateNetns !== false ? `ovs-sbx-${rundir.slice(-6).toLowerCase()}-${process.pid}` : undefined
+  if (netns) execFileSync('ip', ['netns', 'add', netns])
+
   const startVswitchd = async (): Promise<void> => {
-    await tool('ovs-vswitchd', [
+    const exec = netns ? ['ip', ['netns', 'exec', netns, 'ovs-vswitchd']] as const : ['ovs-vswitchd', []] as const
+    await tool(exec[0], [
+      ...exec[1],
       dbRemote,
       `--pidfile=${vswitchdPidFile}`,
       `--log-file=${join(rundir, 'ovs-vswitchd.log')}`,
@@ -173,6 +190,8 @@ export async function startOvsSandbox(options: OvsSandboxOptions = {}): Promise<
     ofctl: (...args) => tool('ovs-ofctl', args),
     appctl: (...args) => tool('ovs-appctl', ['-t', join(rundir, 'ovs-vswitchd.ctl'), ...args]),
     mgmtSocket: (bridge) => join(rundir, `${bridge}.mgmt`),
+    netns,
+    execPrefix: () => (netns ? ['ip', 'netns', 'exec', netns] : []),
     vswitchdPid: () => readPid(vswitchdPidFile),
     ovsdbPid: () => readPid(ovsdbPidFile),
     startVswitchd,
@@ -186,8 +205,23 @@ export async function startOvsSandbox(options: OvsSandboxOptions = {}): Promise<
       rmSync(ovsdbPidFile, { force: true })
     },
     stop: async () => {
+      // netdev bridges and internal ports are persistent tap devices in the host namespace: vswitchd removes
+      // them only when the bridges are deleted, not when it exits, so delete every bridge first.
+      const vswitchd = readPid(vswitchdPidFile)
+      if (vswitchd !== undefined && alive(vswitchd)) {
+        const bridges = (await sandbox.vsctl('list-br').catch(() => '')).split('\n').filter(Boolean)
+        const args = bridges.flatMap((b, i) => [...(i > 0 ? ['--'] : []), '--if-exists', 'del-br', b])
+        if (args.length > 0) await sandbox.vsctl(...args).catch(() => undefined)
+      }
       await killAndWait(readPid(vswitchdPidFile), 'SIGTERM')
       await killAndWait(readPid(ovsdbPidFile), 'SIGTERM')
+      if (netns) {
+        try {
+          execFileSync('ip', ['netns', 'del', netns])
+        } catch {
+          /* already gone */
+        }
+      }
       if (!options.keep) rmSync(rundir, { recursive: true, force: true })
     },
   }
