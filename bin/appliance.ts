@@ -14,6 +14,9 @@ import { applianceRunCommand, type RunningAppliance } from '../appliance/cli/run
 import { createLogger, createMetricsRegistry } from '../appliance/observe/index.js'
 import { createApp, loadOrCreateToken } from '../appliance/rest/index.js'
 import { openStore } from '../appliance/store/index.js'
+import { OvsNode } from '../appliance/node/ovs-node.js'
+import { NodeController } from '../appliance/reconcile/controller.js'
+import { OVSDB_NONE } from '../appliance/cli/config.js'
 
 export async function startAppliance(config: ApplianceConfig): Promise<RunningAppliance> {
   const log = createLogger({ level: config.logLevel, base: { component: 'appliance', node: config.nodeName } })
@@ -22,7 +25,27 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
   const token = loadOrCreateToken(tokenFile, config.tokenFile === undefined)
   const store = openStore(join(config.dataDir, 'state.db'), { nodeName: config.nodeName })
   const node = { name: config.nodeName, labels: config.nodeLabels }
-  const app = createApp({ store, log, registry: createMetricsRegistry(), token: () => token, node })
+  const ovs = config.ovsdb === OVSDB_NONE ? undefined : new OvsNode({ remote: config.ovsdb, rundir: config.ovsRundir, log: log.child({ component: 'ovs' }) })
+  const controller = ovs
+    ? new NodeController({
+        store,
+        ovs,
+        nodeName: config.nodeName,
+        log: log.child({ component: 'reconcile' }),
+        settings: { bridges: config.bridges, datapath: config.datapath, otherConfig: config.otherConfig, ...(config.mtu !== undefined ? { mtu: config.mtu } : {}) },
+      })
+    : undefined
+  const app = createApp({
+    store,
+    log,
+    registry: createMetricsRegistry(),
+    token: () => token,
+    node,
+    readiness: ovs ? [() => ovs.readiness()] : [],
+    ...(controller ? { switchView: { bridges: () => controller.observedBridges() as unknown as ReadonlyArray<Record<string, unknown>> } } : {}),
+  })
+  controller?.start()
+  ovs?.start()
   const { host, port } = splitListen(config.listen)
 
   let server: ReturnType<typeof serve>
@@ -46,7 +69,9 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
     close() {
       closing ??= new Promise<void>((resolve) => {
         log.info('shutting down')
+        controller?.stop()
         server.close(() => {
+          void ovs?.close()
           store.close()
           log.info('stopped')
           resolve()

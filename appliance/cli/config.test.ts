@@ -12,9 +12,26 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 describe('resolveApplianceConfig', () => {
   it('merges the file under the flags and resolves paths against cwd', () => {
     const file = join(dir, 'a.yaml')
-    writeFileSync(file, 'data-dir: state\nlisten: 0.0.0.0:9000\nnode-name: file-node\nnode-label: [zone=a]\n')
-    const c = resolveApplianceConfig({ config: file, listen: '127.0.0.1:1234', 'node-label': ['rack=r1'] }, dir)
-    expect(c).toEqual({ dataDir: join(dir, 'state'), listen: '127.0.0.1:1234', nodeName: 'file-node', nodeLabels: { zone: 'a', rack: 'r1' }, logLevel: 'info' })
+    writeFileSync(
+      file,
+      'data-dir: state\nlisten: 0.0.0.0:9000\nnode-name: file-node\nnode-label: [zone=a]\novsdb: tcp:127.0.0.1:6640\n' +
+        'bridges: {hbn: br-tenant}\nother-config: {hw-offload: true}\nmtu: 9000\n',
+    )
+    const c = resolveApplianceConfig({ config: file, listen: '127.0.0.1:1234', 'node-label': ['rack=r1'], datapath: 'system' }, dir)
+    expect(c).toEqual({
+      dataDir: join(dir, 'state'),
+      listen: '127.0.0.1:1234',
+      nodeName: 'file-node',
+      nodeLabels: { zone: 'a', rack: 'r1' },
+      logLevel: 'info',
+      ovsdb: 'tcp:127.0.0.1:6640',
+      ovsRundir: '/var/run/openvswitch',
+      datapath: 'system',
+      bridges: { sfc: 'br-sfc', hbn: 'br-tenant', ovn: 'br-ovn' },
+      otherConfig: { 'hw-offload': 'true' },
+      mtu: 9000,
+      insecure: false,
+    })
   })
 
   it.each([
@@ -23,6 +40,8 @@ describe('resolveApplianceConfig', () => {
     [{ 'node-name': 'Upper_Case' }, /nodeName/],
     [{ 'node-label': ['novalue'] }, /key=value/],
     [{ 'log-level': 'loud' }, /logLevel/],
+    [{ ovsdb: 'http://x' }, /ovsdb/],
+    [{ datapath: 'dpdk' }, /datapath/],
   ])('rejects %o', (flags, message) => {
     expect(() => resolveApplianceConfig({ 'node-name': 'n', ...flags }, dir)).toThrow(message)
   })

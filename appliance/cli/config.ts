@@ -1,6 +1,9 @@
 /**
  * `dpuctl appliance run` configuration: flags, optionally a YAML file with the same keys (`data-dir`, `listen`,
- * `token-file`, `node-name`, `node-label`, `log-level`); flags win over the file.
+ * `token-file`, `node-name`, `node-label`, `log-level`, `ovsdb`, `ovs-rundir`, `datapath`, `hub`, `dpu-name`,
+ * `tls-cert`, `tls-key`, `tls-ca`, `insecure`) plus file-only keys `bridges` ({sfc, hbn, ovn} names),
+ * `other-config` (Open_vSwitch other_config the appliance sets) and `mtu` (MTU of the owned bridges);
+ * flags win over the file.
  */
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
@@ -12,11 +15,17 @@ import { ConfigError } from './errors.js'
 
 export const DEFAULT_DATA_DIR = '/var/lib/dpu-appliance'
 export const DEFAULT_LISTEN = '127.0.0.1:7443'
+export const DEFAULT_OVSDB = 'unix:/var/run/openvswitch/db.sock'
+export const DEFAULT_OVS_RUNDIR = '/var/run/openvswitch'
+/** `--ovsdb none` runs the appliance without Open vSwitch (API and store only). */
+export const OVSDB_NONE = 'none'
 
 const ListenSchema = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'listen must be HOST:PORT (IPv6 as [addr]:port)')
   .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 0..65535')
+
+const NetdevName = z.string().min(1).max(15).regex(/^[^\s/:]+$/, 'bridge names are netdev names (<= 15 characters)')
 
 export const ApplianceConfigSchema = z.strictObject({
   dataDir: z.string().min(1),
@@ -25,13 +34,39 @@ export const ApplianceConfigSchema = z.strictObject({
   nodeName: z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'node name must be a DNS-1123 subdomain (lower case)'),
   nodeLabels: LabelsSchema,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  /** `unix:PATH`, `tcp:HOST:PORT`, or `none`. */
+  ovsdb: z.string().regex(/^(unix:.+|tcp:[^:]+:\d{1,5}|none)$/, 'ovsdb must be unix:PATH, tcp:HOST:PORT or none'),
+  ovsRundir: z.string().min(1),
+  /**
+   * Network namespace ovs-vswitchd runs in, when it is not the appliance's own (OVS in a container, or a test
+   * sandbox): host-side port ends the appliance creates (service veths) are placed there so vswitchd can open them.
+   */
+  ovsNetns: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'ovs-netns must be a network namespace name').optional(),
+  datapath: z.enum(['netdev', 'system']),
+  bridges: z.strictObject({
+    sfc: NetdevName,
+    hbn: NetdevName,
+    ovn: NetdevName,
+  }),
+  otherConfig: z.record(z.string().regex(/^[-a-z0-9_]+$/, 'other_config keys are lower-case words'), z.string()),
+  mtu: z.number().int().min(1280).max(9216).optional(),
+  /** Federation: the hub's gRPC address; absent = standalone appliance. */
+  hub: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'hub must be HOST:PORT').optional(),
+  dpuName: z.string().min(1).max(253).optional(),
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
+  tlsCa: z.string().min(1).optional(),
+  insecure: z.boolean(),
 })
 export type ApplianceConfig = z.infer<typeof ApplianceConfigSchema>
 
 /** Raw values by flag name, as parsed from argv; arrays for repeatable flags. */
 export type FlagValues = Record<string, string | string[] | boolean | undefined>
 
-const FILE_KEYS = ['data-dir', 'listen', 'token-file', 'node-name', 'node-label', 'log-level'] as const
+const FILE_KEYS = [
+  'data-dir', 'listen', 'token-file', 'node-name', 'node-label', 'log-level', 'ovsdb', 'ovs-rundir', 'ovs-netns', 'datapath',
+  'bridges', 'other-config', 'mtu', 'hub', 'dpu-name', 'tls-cert', 'tls-key', 'tls-ca', 'insecure',
+] as const
 
 function labelsFrom(values: readonly string[], where: string): Record<string, string> {
   const out: Record<string, string> = {}
@@ -60,6 +95,18 @@ function readConfigFile(path: string): Record<string, unknown> {
   return raw as Record<string, unknown>
 }
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function optionalString<K extends string>(key: K, v: unknown): Partial<Record<K, string>> {
+  return v === undefined ? {} : ({ [key]: String(v) } as Record<K, string>)
+}
+
+function optionalPath<K extends string>(key: K, v: unknown, cwd: string): Partial<Record<K, string>> {
+  return v === undefined ? {} : ({ [key]: resolve(cwd, String(v)) } as Record<K, string>)
+}
+
 /** Merges the config file (if any) under the flags and validates the result. */
 export function resolveApplianceConfig(flags: FlagValues, cwd: string): ApplianceConfig {
   const file = typeof flags.config === 'string' ? readConfigFile(resolve(cwd, flags.config)) : {}
@@ -75,6 +122,19 @@ export function resolveApplianceConfig(flags: FlagValues, cwd: string): Applianc
     nodeName: String(pick('node-name') ?? hostname().toLowerCase()),
     nodeLabels: labelsFrom(labelValues, 'node-label'),
     logLevel: String(pick('log-level') ?? 'info'),
+    ovsdb: String(pick('ovsdb') ?? DEFAULT_OVSDB),
+    ovsRundir: resolve(cwd, String(pick('ovs-rundir') ?? DEFAULT_OVS_RUNDIR)),
+    ...optionalString('ovsNetns', pick('ovs-netns')),
+    datapath: String(pick('datapath') ?? 'netdev'),
+    bridges: { sfc: 'br-sfc', hbn: 'br-hbn', ovn: 'br-ovn', ...(isRecord(file.bridges) ? file.bridges : {}) },
+    otherConfig: isRecord(file['other-config']) ? Object.fromEntries(Object.entries(file['other-config']).map(([k, v]) => [k, String(v)])) : {},
+    ...(file.mtu !== undefined ? { mtu: file.mtu } : {}),
+    ...optionalString('hub', pick('hub')),
+    ...optionalString('dpuName', pick('dpu-name')),
+    ...optionalPath('tlsCert', pick('tls-cert'), cwd),
+    ...optionalPath('tlsKey', pick('tls-key'), cwd),
+    ...optionalPath('tlsCa', pick('tls-ca'), cwd),
+    insecure: pick('insecure') === true || pick('insecure') === 'true',
   }
   const r = ApplianceConfigSchema.safeParse(candidate)
   if (!r.success) {

@@ -6,13 +6,15 @@ import { parseFlags } from './flags.js'
 import { asList, formatObjects, formatTable, objectRows } from './output.js'
 import { reportError } from './report.js'
 import { collectionPath, objectPath, resolveKind } from './resolve.js'
+import { BRIDGE_WORDS, printBridges } from './switch-views.js'
 
 export const getCommand: CliCommand = {
   path: ['get'],
   summary: 'list objects of a kind, or get one',
   usage: `Usage: dpuctl get KIND [NAME] [-n NS | -A] [-l SELECTOR] [-o json|yaml|wide|name] [--server URL] [--token-file F]
 
-KIND is a kind, its plural, singular or short name (dsc, dsi, sc, si, ...).
+KIND is a kind, its plural, singular or short name (dsc, dsi, sc, si, ...), or "bridges" for the
+observed Open vSwitch bridges (-o wide adds ports, ofports and vswitchd errors).
 -o json of a list prints a List with items, as kubectl does.`,
   async run(args, io) {
     const { values, positionals } = parseFlags(
@@ -33,6 +35,7 @@ KIND is a kind, its plural, singular or short name (dsc, dsi, sc, si, ...).
     if (values['all-namespaces'] && values.namespace !== undefined) throw new UsageError('-n and -A cannot be combined')
     if (values['all-namespaces'] && name !== undefined) throw new UsageError('a NAME cannot be combined with -A')
     try {
+      if (BRIDGE_WORDS.has(kindWord)) return await printBridges(ApplianceClient.fromFlags(values, io), name, output, io)
       const kind = resolveKind(kindWord)
       const client = ApplianceClient.fromFlags(values, io)
       const namespace = values['all-namespaces'] ? undefined : (values.namespace ?? DEFAULT_NAMESPACE)

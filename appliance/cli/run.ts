@@ -3,7 +3,7 @@
  * passes in (`bin/appliance.ts`), then waits for SIGTERM/SIGINT and shuts down cleanly.
  */
 import type { CliCommand } from '../../api/cli.js'
-import { resolveApplianceConfig, DEFAULT_DATA_DIR, DEFAULT_LISTEN, type ApplianceConfig } from './config.js'
+import { resolveApplianceConfig, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_OVSDB, DEFAULT_OVS_RUNDIR, type ApplianceConfig } from './config.js'
 import { parseFlags } from './flags.js'
 
 export interface RunningAppliance {
@@ -16,6 +16,9 @@ export type StartAppliance = (config: ApplianceConfig) => Promise<RunningApplian
 
 const USAGE = `Usage: dpuctl appliance run [--data-dir DIR] [--listen HOST:PORT] [--token-file F] [--config FILE]
                            [--node-name NAME] [--node-label k=v]... [--log-level LEVEL]
+                           [--ovsdb unix:PATH|tcp:HOST:PORT|none] [--ovs-rundir DIR] [--ovs-netns NAME]
+                           [--datapath netdev|system]
+                           [--hub HOST:PORT --dpu-name NAME --tls-cert F --tls-key F --tls-ca F | --insecure]
 
 Starts the appliance: SQLite state in DIR, the local REST API on HOST:PORT. Logs are JSON lines on stderr.
   --data-dir DIR       state directory (default ${DEFAULT_DATA_DIR}); holds state.db and, unless
@@ -26,6 +29,15 @@ Starts the appliance: SQLite state in DIR, the local REST API on HOST:PORT. Logs
   --node-name NAME     this DPU's node name (default: the host name)
   --node-label k=v     this DPU's node labels, for fleet objects' nodeSelector (repeatable)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default info)
+  --ovsdb REMOTE       Open vSwitch database (default ${DEFAULT_OVSDB}); "none" runs without OVS
+  --ovs-rundir DIR     where vswitchd puts <bridge>.mgmt OpenFlow sockets (default ${DEFAULT_OVS_RUNDIR})
+  --ovs-netns NAME     network namespace of ovs-vswitchd, if not this process's (service veth ends go there)
+  --datapath TYPE      datapath of the bridges the appliance creates: netdev (default; DOCA) or system
+  --hub HOST:PORT      federation hub to sync desired state from (absent: standalone)
+  --dpu-name NAME      this DPU's name at the hub (must match its certificate; default: --node-name)
+  --tls-cert/--tls-key/--tls-ca F   mTLS client certificate, key and CA for the hub
+  --insecure           plaintext to the hub (development only; logs a warning)
+The config file may also set bridges: {sfc, hbn, ovn}, other-config: {key: value} and mtu.
 SIGTERM or SIGINT stops it.`
 
 export function applianceRunCommand(start: StartAppliance): CliCommand {
@@ -44,6 +56,16 @@ export function applianceRunCommand(start: StartAppliance): CliCommand {
           'node-name': { type: 'string' },
           'node-label': { type: 'string', multiple: true },
           'log-level': { type: 'string' },
+          ovsdb: { type: 'string' },
+          'ovs-rundir': { type: 'string' },
+          'ovs-netns': { type: 'string' },
+          datapath: { type: 'string' },
+          hub: { type: 'string' },
+          'dpu-name': { type: 'string' },
+          'tls-cert': { type: 'string' },
+          'tls-key': { type: 'string' },
+          'tls-ca': { type: 'string' },
+          insecure: { type: 'boolean' },
         },
         0,
       )

@@ -16,6 +16,7 @@ import { batchRoutes } from './routes/batch.js'
 import { healthRoutes } from './routes/health.js'
 import { objectRoutes } from './routes/objects.js'
 import { openApiRoutes } from './routes/openapi.js'
+import { switchRoutes } from './routes/switch.js'
 
 export function createApp(deps: RestDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
@@ -29,6 +30,7 @@ export function createApp(deps: RestDeps): Hono<AppEnv> {
   app.route('/', healthRoutes(deps))
   app.route('/', openApiRoutes())
   app.route('/apis', batchRoutes(deps))
+  app.route('/apis', switchRoutes(deps))
   app.route('/apis', objectRoutes(deps))
 
   app.notFound((c) => {

@@ -18,4 +18,15 @@ export interface RestDeps {
   bodyLimitBytes?: number
   /** SSE keep-alive comment interval (default 15 s). */
   watchHeartbeatMs?: number
+  /** Observed switch state (`/apis/appliance/v1/bridges`, `/flows`, ...); absent when running without OVS. */
+  switchView?: SwitchView
+}
+
+/** What the appliance shows of its switch; plain data, filled by the node controller. */
+export interface SwitchView {
+  bridges(): ReadonlyArray<Record<string, unknown>>
+  /** Installed flows per bridge, rendered as ovs-ofctl text, with counters when `stats` is set. */
+  flows?(bridge: string | undefined, opts: { stats: boolean }): Promise<ReadonlyArray<{ bridge: string; flows: string[] }>>
+  /** `ofproto/trace` of a sample packet from a chain's port. */
+  trace?(chain: { namespace: string; name: string }, from: string, packet: string | undefined): Promise<Record<string, unknown>>
 }

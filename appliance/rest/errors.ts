@@ -26,3 +26,15 @@ export class UnsupportedMediaTypeError extends ApplianceError {
     })
   }
 }
+
+export class SwitchUnavailableError extends ApplianceError {
+  constructor() {
+    super('ovsdb.unavailable', 'this appliance runs without Open vSwitch (--ovsdb none) or is not connected to it', { retryable: true })
+  }
+}
+
+export class ValidationProblemError extends ApplianceError {
+  constructor(message: string, issues: ReadonlyArray<{ path: string; message: string }>) {
+    super('api.validation', message, { issues })
+  }
+}

@@ -35,6 +35,8 @@ export interface ApplianceProcessOptions {
   /** Reuse a data directory (restart tests); otherwise a fresh temp dir. */
   dataDir?: string
   extraArgs?: string[]
+  /** Run against this OVS sandbox; without it the appliance runs with `--ovsdb none` (API and store only). */
+  ovs?: { dbRemote: string; rundir: string; netns: string | undefined }
   startTimeoutMs?: number
 }
 
@@ -52,6 +54,9 @@ export async function startApplianceProcess(opts: ApplianceProcessOptions = {}):
     '--node-name',
     opts.nodeName ?? 'dpu-test',
     ...Object.entries(opts.nodeLabels ?? {}).flatMap(([k, v]) => ['--node-label', `${k}=${v}`]),
+    ...(opts.ovs
+      ? ['--ovsdb', opts.ovs.dbRemote, '--ovs-rundir', opts.ovs.rundir, ...(opts.ovs.netns ? ['--ovs-netns', opts.ovs.netns] : [])]
+      : ['--ovsdb', 'none']),
     ...(opts.extraArgs ?? []),
   ]
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -1,0 +1,135 @@
+/**
+ * This DPU's Open vSwitch, as the appliance talks to it: one OVSDB client (monitor cache of Open_vSwitch,
+ * Bridge, Port, Interface) and, per owned bridge, an OpenFlow connection to `<rundir>/<bridge>.mgmt` with a
+ * flow programmer that keeps the bridge's flows equal to the desired table.
+ *
+ * Holds: the client (undefined until the first connect succeeds; connecting is retried in the background with
+ * backoff, so an appliance started before OVS comes up serves its API and catches up), and the programmers by
+ * bridge name (created on first use, closed with the node).
+ */
+import { join } from 'node:path'
+import type { Logger } from '../observe/index.js'
+import { OvsdbClient, type RowChange } from '../ovs/ovsdb/index.js'
+import { OpenFlowConnection } from '../ovs/openflow/index.js'
+import { FlowProgrammer } from '../ovs/flows/index.js'
+
+export interface OvsNodeOptions {
+  /** `unix:PATH` or `tcp:HOST:PORT` */
+  remote: string
+  /** Directory holding `<bridge>.mgmt`. */
+  rundir: string
+  log: Logger
+}
+
+export interface OvsNodeEvents {
+  /** OVSDB rows changed (one batch per update message, after the cache applied it). */
+  change: (changes: RowChange[]) => void
+  /** The OVSDB client connected or resynced: every reconciler should run. */
+  resync: () => void
+  /** The OpenFlow connection of `bridge` (re)connected: its flows must be (re)installed. */
+  'openflow-connected': (bridge: string, generation: number) => void
+}
+
+export class OvsNode {
+  private client: OvsdbClient | undefined
+  private readonly programmers = new Map<string, { conn: OpenFlowConnection; programmer: FlowProgrammer }>()
+  private readonly listeners: { [E in keyof OvsNodeEvents]: Set<OvsNodeEvents[E]> } = {
+    change: new Set(),
+    resync: new Set(),
+    'openflow-connected': new Set(),
+  }
+  private closed = false
+  private connectTimer: NodeJS.Timeout | undefined
+  private attempts = 0
+  private lastError: string | undefined
+
+  constructor(private readonly options: OvsNodeOptions) {}
+
+  /** Start connecting; resolves at once (the first connection may complete later). */
+  start(): this {
+    void this.connect()
+    return this
+  }
+
+  get ovsdb(): OvsdbClient | undefined {
+    return this.client?.state === 'closed' ? undefined : this.client
+  }
+
+  get connected(): boolean {
+    return this.client?.state === 'connected'
+  }
+
+  on<E extends keyof OvsNodeEvents>(event: E, listener: OvsNodeEvents[E]): () => void {
+    this.listeners[event].add(listener)
+    return () => this.listeners[event].delete(listener)
+  }
+
+  private emit<E extends keyof OvsNodeEvents>(event: E, ...args: Parameters<OvsNodeEvents[E]>): void {
+    for (const l of this.listeners[event]) (l as (...a: Parameters<OvsNodeEvents[E]>) => void)(...args)
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed) return
+    try {
+      const client = await OvsdbClient.connect({ remote: this.options.remote, logger: this.options.log, connectTimeoutMs: 5000 })
+      if (this.closed) return client.close()
+      this.client = client
+      this.attempts = 0
+      this.lastError = undefined
+      client.onChange((changes) => this.emit('change', changes))
+      client.on('resynced', () => this.emit('resync'))
+      client.on('connected', () => this.emit('resync'))
+      this.options.log.info({ remote: this.options.remote }, 'connected to the Open vSwitch database')
+      this.emit('resync')
+    } catch (err) {
+      this.lastError = (err as Error).message
+      this.attempts++
+      const delay = Math.random() * Math.min(10_000, 200 * 2 ** this.attempts)
+      if (this.attempts === 1 || this.attempts % 10 === 0) {
+        this.options.log.warn({ remote: this.options.remote, err: this.lastError, attempts: this.attempts }, 'Open vSwitch database not reachable; retrying')
+      }
+      this.connectTimer = setTimeout(() => void this.connect(), delay)
+      this.connectTimer.unref?.()
+    }
+  }
+
+  /** The flow programmer of `bridge` (which owns every flow on it), created and connected on first use. */
+  programmer(bridge: string): FlowProgrammer {
+    const existing = this.programmers.get(bridge)
+    if (existing) return existing.programmer
+    const conn = new OpenFlowConnection({ socketPath: join(this.options.rundir, `${bridge}.mgmt`) })
+    const programmer = new FlowProgrammer({ conn, ownership: 'bridge' })
+    programmer.on('needs-desired', (ev) => this.emit('openflow-connected', bridge, ev.generation))
+    programmer.on('failed', ({ error }) => this.options.log.warn({ bridge, err: (error as Error).message }, 'flow batch failed'))
+    programmer.on('restored', (r) => this.options.log.info({ bridge, ...r }, 'flows restored after OpenFlow reconnect'))
+    conn.on('protocol-error', (err) => this.options.log.warn({ bridge, err: err.message }, 'OpenFlow protocol error; reconnecting'))
+    conn.start()
+    this.programmers.set(bridge, { conn, programmer })
+    return programmer
+  }
+
+  hasProgrammer(bridge: string): boolean {
+    return this.programmers.has(bridge)
+  }
+
+  bridgesWithProgrammers(): string[] {
+    return [...this.programmers.keys()].sort()
+  }
+
+  /** For `/readyz`. */
+  readiness(): { name: string; ok: boolean; message?: string } {
+    if (this.connected) return { name: 'ovsdb', ok: true }
+    return { name: 'ovsdb', ok: false, message: `not connected to ${this.options.remote}${this.lastError ? `: ${this.lastError}` : ''}` }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    if (this.connectTimer) clearTimeout(this.connectTimer)
+    for (const { conn, programmer } of this.programmers.values()) {
+      programmer.close()
+      await conn.close()
+    }
+    this.programmers.clear()
+    this.client?.close()
+  }
+}

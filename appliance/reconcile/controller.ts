@@ -1,0 +1,146 @@
+/**
+ * The node controller: connects the store and the OVS node to the reconcile loops and decides which change
+ * triggers which loop. No loop polls; each runs when one of its inputs changed:
+ *
+ *   store (DPUFlavor)                   ──► bridges
+ *   OVSDB Open_vSwitch/Bridge/Port/Iface ──► bridges
+ *   OVSDB (re)connect or full resync     ──► bridges, then every later loop
+ *
+ * Later loops (ports, chains) register through `addLoop` with their own trigger filters.
+ */
+import type { StoredObject } from '../../api/meta.js'
+import type { Logger } from '../observe/index.js'
+import type { RowChange } from '../ovs/ovsdb/index.js'
+import type { OvsNode } from '../node/ovs-node.js'
+import type { Store } from '../store/index.js'
+import { computeDesiredSwitch, flavorOtherConfig, planSwitch, readObservedBridges, type ObservedBridge, type SwitchSettings } from './bridges.js'
+import { ReconcileLoop } from './loop.js'
+
+export interface NodeControllerOptions {
+  store: Store
+  ovs: OvsNode
+  settings: SwitchSettings
+  nodeName: string
+  log: Logger
+  /** The flavor whose OVS keys apply (`namespace/name`); default: the only DPUFlavor stored, if exactly one. */
+  flavor?: string
+}
+
+export interface LoopRegistration {
+  loop: ReconcileLoop
+  /** Which OVSDB changes should trigger it (default: none; it still runs on resync). */
+  onOvsChange?: (changes: RowChange[]) => boolean
+  /** Which stored object kinds trigger it. */
+  kinds?: readonly string[]
+}
+
+const FLAVOR_API_VERSION = 'provisioning.dpu.nvidia.com/v1alpha1'
+
+export class NodeController {
+  readonly bridges: ReconcileLoop
+  private readonly loops: LoopRegistration[] = []
+  private readonly unsubscribe: Array<() => void> = []
+
+  constructor(private readonly options: NodeControllerOptions) {
+    this.bridges = new ReconcileLoop({
+      name: 'bridges',
+      pass: () => this.reconcileBridges(),
+      hooks: { onRun: (r) => this.logRun(r) },
+    })
+    this.addLoop({
+      loop: this.bridges,
+      kinds: ['DPUFlavor'],
+      onOvsChange: (changes) => changes.some((c) => c.table === 'Open_vSwitch' || c.table === 'Bridge' || c.table === 'Port' || c.table === 'Interface'),
+    })
+  }
+
+  addLoop(reg: LoopRegistration): void {
+    this.loops.push(reg)
+  }
+
+  start(): this {
+    const { store, ovs } = this.options
+    this.unsubscribe.push(
+      ovs.on('resync', () => {
+        for (const r of this.loops) r.loop.trigger('ovsdb-resync')
+      }),
+      ovs.on('change', (changes) => {
+        for (const r of this.loops) if (r.onOvsChange?.(changes)) r.loop.trigger('ovsdb-change')
+      }),
+      store.watch((ev) => {
+        for (const r of this.loops) if (r.kinds?.includes(ev.object.kind)) r.loop.trigger(`store:${ev.object.kind}`)
+      }),
+    )
+    if (ovs.connected) for (const r of this.loops) r.loop.trigger('start')
+    return this
+  }
+
+  /** Resolves when no loop has work pending (tests). */
+  async idle(): Promise<void> {
+    for (let i = 0; i < 3; i++) await Promise.all(this.loops.map((r) => r.loop.idle()))
+  }
+
+  stop(): void {
+    for (const u of this.unsubscribe.splice(0)) u()
+    for (const r of this.loops) r.loop.stop()
+  }
+
+  observedBridges(): ObservedBridge[] {
+    const client = this.options.ovs.ovsdb
+    return client ? readObservedBridges(client.cache) : []
+  }
+
+  private activeFlavor(): StoredObject | undefined {
+    const flavors = this.options.store.objects
+      .list({ apiVersion: FLAVOR_API_VERSION, kind: 'DPUFlavor' })
+      .filter((f) => {
+        const node = (f.spec as { node?: string } | undefined)?.node
+        return node === undefined || node === this.options.nodeName
+      })
+    if (this.options.flavor) return flavors.find((f) => `${f.metadata.namespace}/${f.metadata.name}` === this.options.flavor)
+    return flavors.length === 1 ? flavors[0] : undefined
+  }
+
+  private async reconcileBridges(): Promise<void> {
+    const client = this.options.ovs.ovsdb
+    if (!client || client.state !== 'connected') return // the resync after (re)connect triggers us again
+    const flavor = this.activeFlavor()
+    const script = (flavor?.spec as { ovs?: { rawConfigScript?: string } } | undefined)?.ovs?.rawConfigScript
+    const desired = computeDesiredSwitch(this.options.settings, flavorOtherConfig(script))
+    const txn = client.txn()
+    const changes = planSwitch(desired, client.cache, txn)
+    if (changes.length > 0) {
+      txn.comment(`dpu-appliance: ${changes.join('; ')}`)
+      txn.incrementNextCfg()
+      const result = await client.transact(txn)
+      this.options.log.info({ changes }, 'bridges reconciled')
+      // vswitchd has created the bridges (and their .mgmt sockets) once it reports the new cur_cfg.
+      if (result.nextCfg !== undefined) await client.waitForCurCfg(result.nextCfg, { timeoutMs: 10_000 }).catch(() => undefined)
+    }
+    if (flavor) this.reportFlavor(flavor, desired.otherConfig)
+  }
+
+  private reportFlavor(flavor: StoredObject, keys: Record<string, string>): void {
+    const { store } = this.options
+    const ready = (flavor.status.conditions ?? []).find((c) => c.type === 'Ready')
+    const message = Object.keys(keys).length ? `Open_vSwitch other_config set: ${Object.keys(keys).sort().join(', ')}` : 'no OVS settings in this flavor'
+    if (ready?.status === 'True' && ready.message === message && flavor.status.observedGeneration === flavor.metadata.generation) return
+    store.objects.setStatus(
+      { apiVersion: flavor.apiVersion, kind: flavor.kind, namespace: flavor.metadata.namespace, name: flavor.metadata.name },
+      {
+        ...flavor.status,
+        phase: 'Applied',
+        observedGeneration: flavor.metadata.generation,
+        conditions: [
+          ...(flavor.status.conditions ?? []).filter((c) => c.type !== 'Ready'),
+          { type: 'Ready', status: 'True', reason: 'Applied', message, lastTransitionTime: new Date().toISOString(), observedGeneration: flavor.metadata.generation },
+        ],
+      },
+    )
+  }
+
+  private logRun(r: { name: string; reasons: string[]; durationMs: number; error?: unknown }): void {
+    if (r.error) this.options.log.warn({ loop: r.name, reasons: r.reasons, err: (r.error as Error).message }, 'reconcile failed')
+    else this.options.log.debug({ loop: r.name, reasons: r.reasons, ms: Math.round(r.durationMs) }, 'reconciled')
+  }
+}
