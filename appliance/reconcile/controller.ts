@@ -2,11 +2,11 @@
  * The node controller: connects the store and the OVS node to the reconcile loops and decides which change
  * triggers which loop. No loop polls; each runs when one of its inputs changed:
  *
- *   store (DPUFlavor)                   ──► bridges
- *   OVSDB Open_vSwitch/Bridge/Port/Iface ──► bridges
- *   OVSDB (re)connect or full resync     ──► bridges, then every later loop
- *
- * Later loops (ports, chains) register through `addLoop` with their own trigger filters.
+ *   store DPUFlavor                              ──► bridges
+ *   store ServiceInterface, DPUServiceNAD, chain ──► ports, chains
+ *   OVSDB Open_vSwitch/Bridge/Port/Interface     ──► bridges, ports, chains (ofport, attached MAC)
+ *   OpenFlow (re)connect of a bridge             ──► chains (a restarted vswitchd has an empty table)
+ *   OVSDB (re)connect or full resync             ──► every loop
  */
 import type { StoredObject } from '../../api/meta.js'
 import type { Logger } from '../observe/index.js'
@@ -14,7 +14,9 @@ import type { RowChange } from '../ovs/ovsdb/index.js'
 import type { OvsNode } from '../node/ovs-node.js'
 import type { Store } from '../store/index.js'
 import { computeDesiredSwitch, flavorOtherConfig, planSwitch, readObservedBridges, type ObservedBridge, type SwitchSettings } from './bridges.js'
+import { runChainsPass, type ChainsPassResult } from './chains-loop.js'
 import { ReconcileLoop } from './loop.js'
+import { runPortsPass } from './ports-loop.js'
 
 export interface NodeControllerOptions {
   store: Store
@@ -24,6 +26,8 @@ export interface NodeControllerOptions {
   log: Logger
   /** The flavor whose OVS keys apply (`namespace/name`); default: the only DPUFlavor stored, if exactly one. */
   flavor?: string
+  /** Network namespace of ovs-vswitchd when not ours (service veth outer ends go there). */
+  ovsNetns?: string
 }
 
 export interface LoopRegistration {
@@ -36,8 +40,14 @@ export interface LoopRegistration {
 
 const FLAVOR_API_VERSION = 'provisioning.dpu.nvidia.com/v1alpha1'
 
+const touches = (tables: readonly string[]) => (changes: RowChange[]) => changes.some((c) => tables.includes(c.table))
+
 export class NodeController {
   readonly bridges: ReconcileLoop
+  readonly ports: ReconcileLoop
+  readonly chains: ReconcileLoop
+  /** The last chains pass: compile reports and which bridges confirmed their flows. */
+  lastChains: ChainsPassResult | undefined
   private readonly loops: LoopRegistration[] = []
   private readonly unsubscribe: Array<() => void> = []
 
@@ -50,8 +60,25 @@ export class NodeController {
     this.addLoop({
       loop: this.bridges,
       kinds: ['DPUFlavor'],
-      onOvsChange: (changes) => changes.some((c) => c.table === 'Open_vSwitch' || c.table === 'Bridge' || c.table === 'Port' || c.table === 'Interface'),
+      onOvsChange: touches(['Open_vSwitch', 'Bridge', 'Port', 'Interface']),
     })
+    const { store, ovs, settings, nodeName, log } = options
+    this.ports = new ReconcileLoop({
+      name: 'ports',
+      pass: () =>
+        runPortsPass({ store, ovs, settings, nodeName, log, ...(options.ovsNetns ? { ovsNetns: options.ovsNetns } : {}) }),
+      hooks: { onRun: (r) => this.logRun(r) },
+    })
+    this.addLoop({ loop: this.ports, kinds: ['ServiceInterface', 'DPUServiceNAD', 'ServiceChain'], onOvsChange: touches(['Bridge', 'Port', 'Interface']) })
+    this.chains = new ReconcileLoop({
+      name: 'chains',
+      pass: async () => {
+        const r = await runChainsPass({ store, ovs, nodeName, log, chainBridges: [settings.bridges.sfc, settings.bridges.hbn] })
+        if (r) this.lastChains = r
+      },
+      hooks: { onRun: (r) => this.logRun(r) },
+    })
+    this.addLoop({ loop: this.chains, kinds: ['ServiceInterface', 'ServiceChain'], onOvsChange: touches(['Bridge', 'Port', 'Interface']) })
   }
 
   addLoop(reg: LoopRegistration): void {
@@ -67,6 +94,7 @@ export class NodeController {
       ovs.on('change', (changes) => {
         for (const r of this.loops) if (r.onOvsChange?.(changes)) r.loop.trigger('ovsdb-change')
       }),
+      ovs.on('openflow-connected', (bridge) => this.chains.trigger(`openflow-connected:${bridge}`)),
       store.watch((ev) => {
         for (const r of this.loops) if (r.kinds?.includes(ev.object.kind)) r.loop.trigger(`store:${ev.object.kind}`)
       }),

@@ -167,9 +167,9 @@ export async function deleteNetns(name: string, options: { run?: CommandRunner }
   }
 }
 
-/** Namespace ids as seen from ours (`ip netns list` shows an id once the kernel assigned one). */
-export async function readNetnsIds(options: { run?: CommandRunner } = {}): Promise<Map<string, number>> {
-  const argv = ['ip', '-j', 'netns', 'list']
+/** Namespace ids as seen from ours, or from `options.netns` (ids are per namespace). */
+export async function readNetnsIds(options: { run?: CommandRunner; netns?: string } = {}): Promise<Map<string, number>> {
+  const argv = [...ip(options.netns), '-j', 'netns', 'list']
   const { stdout } = await (options.run ?? runCommand)(argv)
   const out = new Map<string, number>()
   if (stdout.trim() === '') return out

@@ -37,6 +37,11 @@ export interface ServiceVethSpec {
   mtu: number
   /** MAC of the inner end; the chain forwards to it, so it should be stable. Kernel-random when omitted. */
   mac?: string
+  /**
+   * Network namespace of the outer end, when ovs-vswitchd runs in another namespace than the appliance (OVS in
+   * a container, or a test sandbox); default: ours.
+   */
+  outerNetns?: string
   /** Turn off veth offloads on both ends (default true: needed for TCP through an OVS netdev datapath). */
   disableOffloads?: boolean
   run?: CommandRunner
@@ -87,26 +92,27 @@ export async function ensureServiceVeth(spec: ServiceVethSpec): Promise<ServiceV
   validateSpec(spec)
   const run = spec.run ?? runCommand
   const inNs = { netns: spec.netns, run }
+  const outNs = spec.outerNetns === undefined ? { run } : { netns: spec.outerNetns, run }
   const mac = spec.mac?.toLowerCase()
   await ensureNetns(spec.netns, { run })
 
-  let outer = await readLink(spec.outerName, { run })
+  let outer = await readLink(spec.outerName, outNs)
   let inner = await readLink(spec.innerName, inNs)
   const actions: ServiceVethAction[] = []
 
-  if (!isPair(outer, inner, (await readNetnsIds({ run })).get(spec.netns))) {
+  if (!isPair(outer, inner, (await readNetnsIds(outNs)).get(spec.netns))) {
     const existed = outer !== undefined || inner !== undefined
     // Deleting the outer end takes its peer with it, wherever that peer lives.
-    if (outer !== undefined) await deleteLink(spec.outerName, { run })
+    if (outer !== undefined) await deleteLink(spec.outerName, outNs)
     // The inner name belongs to us inside the service namespace; whatever holds it now is a leftover.
     if ((await readLink(spec.innerName, inNs)) !== undefined) await deleteLink(spec.innerName, inNs)
     await createPair(spec, run)
     actions.push(existed ? 'recreated' : 'created')
     if (spec.disableOffloads !== false) {
-      await disableOffloads(spec.outerName, { run })
+      await disableOffloads(spec.outerName, outNs)
       await disableOffloads(spec.innerName, inNs)
     }
-    outer = await readLink(spec.outerName, { run })
+    outer = await readLink(spec.outerName, outNs)
     inner = await readLink(spec.innerName, inNs)
   }
   if (outer === undefined || inner === undefined) {
@@ -114,7 +120,7 @@ export async function ensureServiceVeth(spec: ServiceVethSpec): Promise<ServiceV
   }
 
   if (outer.mtu !== spec.mtu || inner.mtu !== spec.mtu) {
-    if (outer.mtu !== spec.mtu) await setMtu(spec.outerName, spec.mtu, { run })
+    if (outer.mtu !== spec.mtu) await setMtu(spec.outerName, spec.mtu, outNs)
     if (inner.mtu !== spec.mtu) await setMtu(spec.innerName, spec.mtu, inNs)
     if (!actions.includes('created') && !actions.includes('recreated')) actions.push('mtu')
   }
@@ -125,7 +131,7 @@ export async function ensureServiceVeth(spec: ServiceVethSpec): Promise<ServiceV
     if (!actions.includes('created') && !actions.includes('recreated')) actions.push('mac')
   }
   if (!outer.adminUp || !inner.adminUp) {
-    if (!outer.adminUp) await setUp(spec.outerName, { run })
+    if (!outer.adminUp) await setUp(spec.outerName, outNs)
     if (!inner.adminUp) await setUp(spec.innerName, inNs)
     if (!actions.includes('created') && !actions.includes('recreated')) actions.push('up')
   }
@@ -137,10 +143,12 @@ async function createPair(spec: ServiceVethSpec, run: CommandRunner): Promise<vo
   // exists in ours never collides.
   const peer = ['name', spec.innerName, 'netns', spec.netns, 'mtu', String(spec.mtu)]
   if (spec.mac !== undefined) peer.push('address', spec.mac.toLowerCase())
-  await run(['ip', 'link', 'add', spec.outerName, 'mtu', String(spec.mtu), 'type', 'veth', 'peer', ...peer])
+  const ipIn = spec.outerNetns === undefined ? ['ip'] : ['ip', '-n', spec.outerNetns]
+  await run([...ipIn, 'link', 'add', spec.outerName, 'mtu', String(spec.mtu), 'type', 'veth', 'peer', ...peer])
 }
 
 /** Deletes the pair by its outer name (the inner end goes with it); true if it existed. Idempotent. */
-export function removeServiceVeth(outerName: string, options: { run?: CommandRunner } = {}): Promise<boolean> {
-  return deleteLink(outerName, { run: options.run ?? runCommand })
+export function removeServiceVeth(outerName: string, options: { run?: CommandRunner; outerNetns?: string } = {}): Promise<boolean> {
+  const run = options.run ?? runCommand
+  return deleteLink(outerName, options.outerNetns === undefined ? { run } : { netns: options.outerNetns, run })
 }
