@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { guardPid, releasePid } from './exit-guard.js'
 
 export const REPO_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))))
 export const DPUCTL_ARGS = ['--import', 'tsx', join(REPO_ROOT, 'bin', 'dpuctl.ts')]
@@ -60,6 +61,8 @@ export async function startApplianceProcess(opts: ApplianceProcessOptions = {}):
     ...(opts.extraArgs ?? []),
   ]
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  guardPid(child.pid)
+  child.once('exit', () => releasePid(child.pid))
   const logs: string[] = []
   let exited: Promise<number | string> = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')))
   let buffer = ''

@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { guardPid } from './exit-guard.js'
 
 const run = promisify(execFile)
 
@@ -194,12 +195,18 @@ export async function startOvsSandbox(options: OvsSandboxOptions = {}): Promise<
     execPrefix: () => (netns ? ['ip', 'netns', 'exec', netns] : []),
     vswitchdPid: () => readPid(vswitchdPidFile),
     ovsdbPid: () => readPid(ovsdbPidFile),
-    startVswitchd,
+    startVswitchd: async () => {
+      await startVswitchd()
+      guardPid(readPid(vswitchdPidFile))
+    },
     killVswitchd: async () => {
       await killAndWait(readPid(vswitchdPidFile), 'SIGKILL')
       rmSync(vswitchdPidFile, { force: true })
     },
-    startOvsdb,
+    startOvsdb: async () => {
+      await startOvsdb()
+      guardPid(readPid(ovsdbPidFile))
+    },
     killOvsdb: async () => {
       await killAndWait(readPid(ovsdbPidFile), 'SIGKILL')
       rmSync(ovsdbPidFile, { force: true })
@@ -228,8 +235,12 @@ export async function startOvsSandbox(options: OvsSandboxOptions = {}): Promise<
 
   try {
     await startOvsdb()
+    guardPid(readPid(ovsdbPidFile))
     await sandbox.vsctl('--no-wait', 'init')
-    if (options.vswitchd !== false) await startVswitchd()
+    if (options.vswitchd !== false) {
+      await startVswitchd()
+      guardPid(readPid(vswitchdPidFile))
+    }
   } catch (err) {
     await sandbox.stop()
     throw err
