@@ -1,0 +1,359 @@
+/**
+ * Keeps one bridge's flows equal to a desired table (ovn-controller `ofctrl` in miniature).
+ *
+ * Holds two tables:
+ *   desired    set by the owner: whole (`setDesired`) or by changes (`patchDesired`, which marks only the touched
+ *              keys, so a 1% change of 100k flows diffs 1k keys, like ofctrl's tracked flows). Each call is a
+ *              generation (`desiredGen`).
+ *   installed  what we know the switch holds. Changed only after the barrier that follows a committed bundle,
+ *              so "sent" and "installed" never mix. Unknown after a (re)connect until the next full sync.
+ *
+ * One batch is in flight at a time; `setDesired` while busy just replaces desired and the loop runs again
+ * (coalescing). A batch is the diff (DELETE_STRICT, MODIFY_STRICT, ADD) in one ORDERED|ATOMIC bundle, or, the
+ * first time and after every reconnect, a full sync: delete-by-cookie-mask of everything we own (delete-all for a
+ * bridge we own whole) plus every desired flow *in the same bundle*, so the table is never empty in between.
+ * After a reconnect we wait for the owner to hand us the desired set (`onReconnect` or `setDesired`/`resync`)
+ * before touching the switch: "so that we won't end up with an empty flow table" (ofctrl.c).
+ */
+import { EventEmitter } from 'node:events'
+import { isRetryable } from '../../../api/errors.js'
+import { OpenFlowUnavailableError, commitFlowMods, readFlowStats, type ConnectedEvent, type OpenFlowConnection } from '../openflow/index.js'
+import { buildFlowMods, buildFullSync, diffFlows, isEmptyDiff, type FlowDiff } from './flow-diff.js'
+import {
+  buildFlowTable,
+  deleteByCookie,
+  flowFromStats,
+  flowKey,
+  toFlowEntry,
+  type Flow,
+  type FlowEntry,
+  type FlowKey,
+  type FlowTable,
+} from './flow.js'
+import { renderFlow } from './render.js'
+
+/** Which flows on the bridge are ours: a cookie space, or all of them. */
+export type FlowOwnership = { cookie: bigint; cookieMask: bigint } | 'bridge'
+
+export interface FlowProgrammerOptions {
+  conn: OpenFlowConnection
+  ownership: FlowOwnership
+  /**
+   * Called on every (re)connect for the full desired set; the programmer installs it with a full sync. Without
+   * it the programmer emits `needs-desired` and waits for `setDesired` or `resync()`.
+   */
+  onReconnect?: (ev: ConnectedEvent) => Iterable<Flow> | Promise<Iterable<Flow>>
+  bundleTimeoutMs?: number
+}
+
+export interface ApplyReport {
+  generation: number
+  full: boolean
+  added: number
+  modified: number
+  removed: number
+  ms: number
+}
+
+export interface DriftReport {
+  /** Installed by us but absent from the switch. */
+  missing: FlowEntry[]
+  /** On the switch in our cookie space but not installed by us. */
+  extra: FlowEntry[]
+  /** Same key, other cookie or actions: [ours, observed]. */
+  changed: [FlowEntry, FlowEntry][]
+}
+
+export interface FlowProgrammerEvents {
+  applied: [ApplyReport]
+  failed: [{ generation: number; error: unknown }]
+  /** A (re)connect happened and no `onReconnect` was given: call `setDesired` or `resync`. */
+  'needs-desired': [ConnectedEvent]
+  /** Flows were restored after a reconnect: `ms` from the connection to the barrier reply. */
+  restored: [{ connection: number; flows: number; ms: number }]
+}
+
+interface Waiter {
+  gen: number
+  resolve: (r: ApplyReport) => void
+  reject: (e: unknown) => void
+}
+
+const ALL_COOKIES = { cookie: 0n, cookieMask: 0n }
+
+export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
+  private readonly conn: OpenFlowConnection
+  private readonly owned: { cookie: bigint; cookieMask: bigint }
+  private readonly onReconnect: FlowProgrammerOptions['onReconnect']
+  private readonly bundleTimeoutMs: number | undefined
+  private _desired: Map<FlowKey, FlowEntry> | undefined
+  /** A whole desired set given to `setDesired`, not keyed yet (a full sync sends it as is). */
+  private pendingFlows: Flow[] | undefined
+  private _installed = new Map<FlowKey, FlowEntry>()
+  /** After a full sync from `pendingFlows`: installed is exactly these flows, keyed on first use. */
+  private installedFlows: Flow[] | undefined
+  /** One keying shared by the desired and installed tables when both come from the same flows. */
+  private keyed: { flows: Flow[]; table: Map<FlowKey, FlowEntry> } | undefined
+  /** Keys changed since the last batch started, or 'all' after `setDesired`. */
+  private touched: Set<FlowKey> | 'all' = 'all'
+  private desiredGen = 0
+  private appliedGen = 0
+  private dirty = false
+  private running = false
+  private needFullSync = true
+  private awaitingDesired = false
+  private connectedAt = 0
+  private restoring: number | undefined
+  private waiters: Waiter[] = []
+  private readonly onConnected = (ev: ConnectedEvent): void => this.handleConnected(ev)
+  // The switch may have lost everything (vswitchd restart): trust nothing until the next full sync.
+  private readonly onDisconnected = (): void => {
+    this.needFullSync = true
+  }
+
+  constructor(options: FlowProgrammerOptions) {
+    super()
+    this.conn = options.conn
+    this.owned = options.ownership === 'bridge' ? ALL_COOKIES : options.ownership
+    this.onReconnect = options.onReconnect
+    this.bundleTimeoutMs = options.bundleTimeoutMs
+    this.conn.on('connected', this.onConnected)
+    this.conn.on('disconnected', this.onDisconnected)
+    if (this.conn.connected) this.connectedAt = performance.now()
+  }
+
+  /** What we know the switch holds (updated only after a barrier reply). */
+  get installed(): FlowTable {
+    return this.installedTable()
+  }
+  get desired(): FlowTable | undefined {
+    return this._desired || this.pendingFlows ? this.desiredTable() : undefined
+  }
+
+  /**
+   * Keying 100k flows costs ~150 ms, so a full sync sends the owner's flows as given and keys them only when a
+   * diff or `verify` needs the tables (once for both, when they come from the same set).
+   */
+  private keyedCopy(flows: Flow[]): Map<FlowKey, FlowEntry> {
+    if (this.keyed?.flows !== flows) this.keyed = { flows, table: buildFlowTable(flows) }
+    const table = new Map(this.keyed.table)
+    if (this.pendingFlows !== flows && this.installedFlows !== flows) this.keyed = undefined
+    return table
+  }
+
+  private desiredTable(): Map<FlowKey, FlowEntry> {
+    const flows = this.pendingFlows
+    if (flows) {
+      this.pendingFlows = undefined
+      this._desired = this.keyedCopy(flows)
+    }
+    return (this._desired ??= new Map())
+  }
+
+  private installedTable(): Map<FlowKey, FlowEntry> {
+    const flows = this.installedFlows
+    if (flows) {
+      this.installedFlows = undefined
+      this._installed = this.keyedCopy(flows)
+    }
+    return this._installed
+  }
+
+  /** Generation of the last desired set that is installed. */
+  get installedGeneration(): number {
+    return this.appliedGen
+  }
+
+  /**
+   * Replace the desired flows; resolves when this set (or a newer one) is installed, rejects if the bundle
+   * carrying it failed (nothing of it installed) or the connection was lost.
+   */
+  setDesired(flows: Iterable<Flow>): Promise<ApplyReport> {
+    this.pendingFlows = Array.from(flows)
+    this._desired = undefined
+    this.touched = 'all'
+    return this.schedule()
+  }
+
+  /**
+   * Change part of the desired flows: `upsert` adds or replaces flows (by table, priority, match), `remove`
+   * drops them (only their identity is used). Only these keys are diffed. Same promise as `setDesired`.
+   */
+  patchDesired(changes: { upsert?: Iterable<Flow>; remove?: Iterable<Pick<Flow, 'table' | 'priority' | 'match'>> }): Promise<ApplyReport> {
+    const desired = this.desiredTable()
+    const touched = this.touched
+    for (const f of changes.remove ?? []) {
+      const key = flowKey(f)
+      desired.delete(key)
+      if (touched !== 'all') touched.add(key)
+    }
+    for (const f of changes.upsert ?? []) {
+      const e = toFlowEntry(f)
+      desired.set(e.key, e)
+      if (touched !== 'all') touched.add(e.key)
+    }
+    return this.schedule()
+  }
+
+  private schedule(): Promise<ApplyReport> {
+    const gen = ++this.desiredGen
+    this.awaitingDesired = false
+    this.dirty = true
+    const p = new Promise<ApplyReport>((resolve, reject) => this.waiters.push({ gen, resolve, reject }))
+    void this.pump()
+    return p
+  }
+
+  /** The owner confirms the last desired set is still right (after `needs-desired`). */
+  resync(): Promise<ApplyReport> {
+    if (this.pendingFlows) return this.setDesired(this.pendingFlows)
+    return this.setDesired([...(this._desired?.values() ?? [])].map((e) => e.flow))
+  }
+
+  /** Read the switch's flows in our cookie space and compare with `installed`; changes nothing. */
+  async verify(): Promise<DriftReport> {
+    const observed = new Map<FlowKey, FlowEntry>()
+    for (const s of await readFlowStats(this.conn, { cookie: this.owned.cookie, cookieMask: this.owned.cookieMask })) {
+      const e = toFlowEntry(flowFromStats(s))
+      observed.set(e.key, e)
+    }
+    const installed = this.installedTable()
+    const report: DriftReport = { missing: [], extra: [], changed: [] }
+    for (const [key, mine] of installed) {
+      const seen = observed.get(key)
+      if (!seen) report.missing.push(mine)
+      else if (seen.actionsKey !== mine.actionsKey || seen.flow.cookie !== mine.flow.cookie) report.changed.push([mine, seen])
+    }
+    for (const [key, seen] of observed) if (!installed.has(key)) report.extra.push(seen)
+    return report
+  }
+
+  close(): void {
+    this.conn.off('connected', this.onConnected)
+    this.conn.off('disconnected', this.onDisconnected)
+    const err = new OpenFlowUnavailableError('flow programmer closed before the flows were installed')
+    for (const w of this.waiters.splice(0)) w.reject(err)
+  }
+
+  private handleConnected(ev: ConnectedEvent): void {
+    this.needFullSync = true
+    this.connectedAt = performance.now()
+    if (this.onReconnect) {
+      this.awaitingDesired = true
+      this.restoring = ev.generation
+      Promise.resolve()
+        .then(() => this.onReconnect!(ev))
+        .then((flows) => this.setDesired(flows))
+        .catch((error: unknown) => this.emit('failed', { generation: this.desiredGen, error }))
+      return
+    }
+    if (ev.generation > 1 || (this._desired === undefined && this.pendingFlows === undefined)) {
+      this.awaitingDesired = true
+      this.restoring = ev.generation
+      this.emit('needs-desired', ev)
+      return
+    }
+    void this.pump()
+  }
+
+  /** The diff over the keys changed since the last batch (all keys after `setDesired`). */
+  private computeDiff(desired: FlowTable, touched: Set<FlowKey> | 'all'): FlowDiff {
+    const installed = this.installedTable()
+    if (touched === 'all') return diffFlows(desired, installed)
+    const out: FlowDiff = { add: [], modify: [], remove: [] }
+    for (const key of touched) {
+      const want = desired.get(key)
+      const have = installed.get(key)
+      if (!want) {
+        if (have) out.remove.push(have)
+      } else if (!have || want.flow.cookie !== have.flow.cookie) out.add.push(want)
+      else if (want.actionsKey !== have.actionsKey) out.modify.push(want)
+    }
+    return out
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return
+    this.running = true
+    try {
+      while (this.dirty && this.conn.connected && !this.awaitingDesired && (this._desired || this.pendingFlows)) {
+        this.dirty = false
+        const gen = this.desiredGen
+        const full = this.needFullSync
+        const touched = this.touched
+        this.touched = new Set()
+        const started = performance.now()
+        // Full sync of a whole set given to setDesired: sent as given, keyed later (see keyedCopy).
+        const flows = full ? this.pendingFlows : undefined
+        // Otherwise a full sync installs a snapshot: `desired` may change (patchDesired) while in flight.
+        const snapshot = full && !flows ? new Map(this.desiredTable()) : undefined
+        const diff = full ? undefined : this.computeDiff(this.desiredTable(), touched)
+        const mods = diff
+          ? buildFlowMods(diff)
+          : flows
+            ? [deleteByCookie(this.owned.cookie, this.owned.cookieMask), ...flows] // a Flow is an ADD flow mod
+            : buildFullSync(snapshot!, this.owned)
+        const report: ApplyReport = {
+          generation: gen,
+          full,
+          added: diff ? diff.add.length : (flows?.length ?? snapshot!.size),
+          modified: diff ? diff.modify.length : 0,
+          removed: diff ? diff.remove.length : 0,
+          ms: 0,
+        }
+        try {
+          if (!diff || !isEmptyDiff(diff)) {
+            await commitFlowMods(this.conn, mods, {
+              describe: (fm) => renderFlow({ table: fm.table, priority: fm.priority, match: fm.match, cookie: fm.cookie, instructions: fm.instructions }),
+              timeoutMs: this.bundleTimeoutMs,
+            })
+          }
+          if (flows) {
+            this.installedFlows = flows
+            this._installed = new Map()
+          } else if (snapshot) {
+            this.installedFlows = undefined
+            this._installed = snapshot
+          } else {
+            const installed = this.installedTable()
+            for (const e of diff!.remove) installed.delete(e.key)
+            for (const e of diff!.modify) installed.set(e.key, e)
+            for (const e of diff!.add) installed.set(e.key, e)
+          }
+          this.needFullSync = false
+          this.appliedGen = gen
+          report.ms = performance.now() - started
+          this.settle(gen, report)
+          this.emit('applied', report)
+          if (full && this.restoring !== undefined) {
+            this.emit('restored', { connection: this.restoring, flows: flows?.length ?? snapshot!.size, ms: performance.now() - this.connectedAt })
+            this.restoring = undefined
+          }
+        } catch (error) {
+          // Atomic bundle: on a rejection nothing changed and `installed` stays right; the keys stay marked so
+          // the next change retries them. On a lost connection the reconnect path forces a full sync.
+          const pending = this.touched as Set<FlowKey> | 'all'
+          if (touched === 'all') this.touched = 'all'
+          else if (pending !== 'all') for (const k of touched) pending.add(k)
+          if (isRetryable(error)) this.needFullSync = true
+          this.fail(gen, error)
+          this.emit('failed', { generation: gen, error })
+        }
+      }
+    } finally {
+      this.running = false
+    }
+  }
+
+  private settle(gen: number, report: ApplyReport): void {
+    const keep: Waiter[] = []
+    for (const w of this.waiters) (w.gen <= gen ? (w.resolve(report), undefined) : keep.push(w))
+    this.waiters = keep
+  }
+
+  private fail(gen: number, error: unknown): void {
+    const keep: Waiter[] = []
+    for (const w of this.waiters) (w.gen <= gen ? (w.reject(error), undefined) : keep.push(w))
+    this.waiters = keep
+  }
+}

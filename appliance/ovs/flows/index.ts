@@ -1,0 +1,7 @@
+export * from './flow.js'
+export * from './flow-diff.js'
+export * from './render.js'
+export * from './builders.js'
+export * from './pipeline.js'
+export * from './flow-programmer.js'
+export * from './errors.js'
