@@ -98,7 +98,8 @@ export class OvsNode {
     const existing = this.programmers.get(bridge)
     if (existing) return existing.programmer
     const conn = new OpenFlowConnection({ socketPath: join(this.options.rundir, `${bridge}.mgmt`) })
-    const programmer = new FlowProgrammer({ conn, ownership: 'bridge' })
+    // adoptInstalled: an appliance restarted over an unchanged switch reads the flows and sends zero flow mods.
+    const programmer = new FlowProgrammer({ conn, ownership: 'bridge', adoptInstalled: true })
     programmer.on('needs-desired', (ev) => this.emit('openflow-connected', bridge, ev.generation))
     programmer.on('failed', ({ error }) => this.options.log.warn({ bridge, err: (error as Error).message }, 'flow batch failed'))
     programmer.on('restored', (r) => this.options.log.info({ bridge, ...r }, 'flows restored after OpenFlow reconnect'))

@@ -90,4 +90,36 @@ describe('service chain between an uplink and a service (real packets)', () => {
     await until('flows removed', async () => !(await ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-sfc')).includes('cookie='))
     expect((await ping(ext, '10.77.0.2', { count: 3, interval: 0.2, timeoutS: 2 })).received).toBe(0)
   })
+
+  it('sends zero flow mods when the appliance restarts over an unchanged switch', async () => {
+    await apply([
+      {
+        apiVersion: SVC,
+        kind: 'ServiceChain',
+        metadata: { name: 'c2' },
+        spec: { switches: [{ ports: [{ serviceInterface: { matchLabels: { uplink: 'p0' } } }, { serviceInterface: { matchLabels: { svc: 'a' } } }] }] },
+      },
+    ])
+    await until('flows', async () => (await ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-sfc')).split('cookie=').length === 3)
+    const durations = async () =>
+      (await ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-sfc'))
+        .split('\n')
+        .filter((l) => l.includes('cookie='))
+        .map((l) => Number(/duration=([\d.]+)s/.exec(l)![1]))
+    await new Promise((r) => setTimeout(r, 1500))
+    const dataDir = app.dataDir
+    await app.stop()
+    app = await startApplianceProcess({ dataDir, ovs: { dbRemote: ovs.dbRemote, rundir: ovs.rundir, netns: ovs.netns } })
+    cleanup.defer('restarted appliance', () => app.dispose())
+    await until('chain ready after restart', async () => {
+      const r = await runDpuctl(['get', 'sc', 'c2', '-o', 'json'], { env: app.clientEnv })
+      return (JSON.parse(r.stdout) as { status: { conditions?: Array<{ type: string; status: string }> } }).status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+    })
+    // Re-added flows would restart their duration at 0; untouched ones kept counting since before the restart.
+    const after = await durations()
+    expect(after).toHaveLength(2)
+    for (const d of after) expect(d).toBeGreaterThanOrEqual(1.4)
+    expect(app.logs.some((l) => l.includes('"flows installed"'))).toBe(false)
+    expect((await ping(ext, '10.77.0.2', { count: 3, interval: 0.2, timeoutS: 2 })).received).toBe(3)
+  })
 })

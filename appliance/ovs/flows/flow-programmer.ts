@@ -44,6 +44,12 @@ export interface FlowProgrammerOptions {
    */
   onReconnect?: (ev: ConnectedEvent) => Iterable<Flow> | Promise<Iterable<Flow>>
   bundleTimeoutMs?: number
+  /**
+   * On (re)connect, read what the switch holds in our cookie space and send only the difference, instead of the
+   * delete-all + re-add full sync. An appliance restarted over an unchanged switch then sends zero flow mods; a
+   * restarted vswitchd (empty table) still gets everything, in one bundle. The diff is as atomic as the full sync.
+   */
+  adoptInstalled?: boolean
 }
 
 export interface ApplyReport {
@@ -92,6 +98,7 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
   private _installed = new Map<FlowKey, FlowEntry>()
   /** After a full sync from `pendingFlows`: installed is exactly these flows, keyed on first use. */
   private installedFlows: Flow[] | undefined
+  private readonly adoptInstalled: boolean
   /** One keying shared by the desired and installed tables when both come from the same flows. */
   private keyed: { flows: Flow[]; table: Map<FlowKey, FlowEntry> } | undefined
   /** Keys changed since the last batch started, or 'all' after `setDesired`. */
@@ -117,6 +124,7 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
     this.owned = options.ownership === 'bridge' ? ALL_COOKIES : options.ownership
     this.onReconnect = options.onReconnect
     this.bundleTimeoutMs = options.bundleTimeoutMs
+    this.adoptInstalled = options.adoptInstalled ?? false
     this.conn.on('connected', this.onConnected)
     this.conn.on('disconnected', this.onDisconnected)
     if (this.conn.connected) this.connectedAt = performance.now()
@@ -279,6 +287,15 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
       while (this.dirty && this.conn.connected && !this.awaitingDesired && (this._desired || this.pendingFlows)) {
         this.dirty = false
         const gen = this.desiredGen
+        if (this.needFullSync && this.adoptInstalled) {
+          try {
+            await this.readInstalledFromSwitch()
+          } catch (error) {
+            this.fail(gen, error)
+            this.emit('failed', { generation: gen, error })
+            continue
+          }
+        }
         const full = this.needFullSync
         const touched = this.touched
         this.touched = new Set()
@@ -343,6 +360,19 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
     } finally {
       this.running = false
     }
+  }
+
+  /** `installed` := the switch's flows in our cookie space; the next diff then covers every key. */
+  private async readInstalledFromSwitch(): Promise<void> {
+    const observed = new Map<FlowKey, FlowEntry>()
+    for (const s of await readFlowStats(this.conn, { cookie: this.owned.cookie, cookieMask: this.owned.cookieMask })) {
+      const e = toFlowEntry(flowFromStats(s))
+      observed.set(e.key, e)
+    }
+    this.installedFlows = undefined
+    this._installed = observed
+    this.touched = 'all'
+    this.needFullSync = false
   }
 
   private settle(gen: number, report: ApplyReport): void {
