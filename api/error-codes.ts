@@ -47,6 +47,11 @@ export const ERROR_CODES = {
   // flows: flow model and pipeline verification
   'flows.invalid': { status: 500, title: 'Generated flow violates the pipeline' },
 
+  // appctl: ovs-appctl against ovs-vswitchd (ofproto/trace); trace: chain packet traces
+  'appctl.unavailable': { status: 503, title: 'ovs-vswitchd control socket not reachable' },
+  'appctl.failed': { status: 502, title: 'ovs-appctl command failed' },
+  'trace.port': { status: 422, title: 'Port cannot be traced in this chain' },
+
   // reconcile / runtime
   'reconcile.failed': { status: 500, title: 'Reconcile failed' },
   'runtime.command-failed': { status: 500, title: 'Host command failed' },

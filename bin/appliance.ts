@@ -17,6 +17,9 @@ import { openStore } from '../appliance/store/index.js'
 import { OvsNode } from '../appliance/node/ovs-node.js'
 import { NodeController } from '../appliance/reconcile/controller.js'
 import { OVSDB_NONE } from '../appliance/cli/config.js'
+import { createStoreAgentPort } from '../appliance/federation/agent-port-impl.js'
+import { agentOptionsFromFlags } from '../federation/agent/config.js'
+import { startAgent } from '../federation/agent/agent.js'
 
 export async function startAppliance(config: ApplianceConfig): Promise<RunningAppliance> {
   const log = createLogger({ level: config.logLevel, base: { component: 'appliance', node: config.nodeName } })
@@ -32,16 +35,36 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
         ovs,
         nodeName: config.nodeName,
         log: log.child({ component: 'reconcile' }),
+        ...(config.ovsNetns ? { ovsNetns: config.ovsNetns } : {}),
         settings: { bridges: config.bridges, datapath: config.datapath, otherConfig: config.otherConfig, ...(config.mtu !== undefined ? { mtu: config.mtu } : {}) },
       })
     : undefined
+  const agentOptions = await agentOptionsFromFlags({
+    hub: config.hub,
+    dpuName: config.dpuName ?? config.nodeName,
+    tlsCert: config.tlsCert,
+    tlsKey: config.tlsKey,
+    tlsCa: config.tlsCa,
+    insecure: config.insecure,
+    labels: config.nodeLabels,
+  })
+  if (agentOptions?.tls === 'insecure') log.warn({ hub: config.hub }, 'federation without TLS (--insecure): development only, anyone can impersonate this DPU or the hub')
+  const agent = agentOptions ? startAgent({ ...agentOptions, port: createStoreAgentPort(store), logger: log.child({ component: 'agent' }) }) : undefined
   const app = createApp({
     store,
     log,
     registry: createMetricsRegistry(),
     token: () => token,
     node,
-    readiness: ovs ? [() => ovs.readiness()] : [],
+    readiness: [
+      ...(ovs ? [() => ovs.readiness()] : []),
+      // The hub being away never makes the appliance unready (fail-static): the check reports, it does not gate.
+      ...(agent ? [() => ({ name: 'hub', ok: true, message: hubSummary(agent.state()) })] : []),
+    ],
+    status: () => ({
+      ovs: ovs ? { connected: ovs.connected, remote: config.ovsdb } : { connected: false, remote: 'none' },
+      hub: agent ? agent.state() : { connection: 'disabled' },
+    }),
     ...(controller ? { switchView: { bridges: () => controller.observedBridges() as unknown as ReadonlyArray<Record<string, unknown>> } } : {}),
   })
   controller?.start()
@@ -70,7 +93,9 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
       closing ??= new Promise<void>((resolve) => {
         log.info('shutting down')
         controller?.stop()
-        server.close(() => {
+        const agentStopped = agent?.stop() ?? Promise.resolve()
+        server.close(async () => {
+          await agentStopped.catch(() => undefined)
           void ovs?.close()
           store.close()
           log.info('stopped')
@@ -82,6 +107,10 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
       return closing
     },
   }
+}
+
+function hubSummary(s: { connection: string; hub: string; syncedRevision: number; lastHubContact: string | null }): string {
+  return `${s.connection} to ${s.hub}, syncedRevision ${s.syncedRevision}, lastHubContact ${s.lastHubContact ?? 'never'}`
 }
 
 /** Every appliance command, with `appliance run` bound to this composition root. */

@@ -4,9 +4,10 @@ import { deleteCommand } from './delete.js'
 import { describeCommand } from './describe.js'
 import { eventsCommand } from './events.js'
 import { getCommand } from './get.js'
+import { statusCommand } from './status.js'
 
 /** dpuctl's client commands for a running appliance. */
-export const applianceClientCommands: readonly CliCommand[] = [applyCommand, getCommand, describeCommand, deleteCommand, eventsCommand]
+export const applianceClientCommands: readonly CliCommand[] = [applyCommand, getCommand, describeCommand, deleteCommand, eventsCommand, statusCommand]
 
 export { applianceRunCommand, type RunningAppliance, type StartAppliance } from './run.js'
 export { resolveApplianceConfig, type ApplianceConfig } from './config.js'

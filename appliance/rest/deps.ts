@@ -18,6 +18,8 @@ export interface RestDeps {
   bodyLimitBytes?: number
   /** SSE keep-alive comment interval (default 15 s). */
   watchHeartbeatMs?: number
+  /** The appliance's own state for `/apis/appliance/v1/status` (`dpuctl status`): hub sync, OVS connection. */
+  status?: () => Record<string, unknown>
   /** Observed switch state (`/apis/appliance/v1/bridges`, `/flows`, ...); absent when running without OVS. */
   switchView?: SwitchView
 }

@@ -14,6 +14,16 @@ export function switchRoutes(deps: RestDeps): Hono<AppEnv> {
     if (!deps.switchView) throw new SwitchUnavailableError()
     return deps.switchView
   }
+  app.get('/appliance/v1/status', (c) =>
+    c.json({
+      apiVersion: 'appliance/v1',
+      kind: 'ApplianceStatus',
+      node: deps.node.name,
+      resourceVersion: String(deps.store.resourceVersion()),
+      objects: deps.store.objects.countByKind(),
+      ...(deps.status?.() ?? {}),
+    }),
+  )
   app.get('/appliance/v1/bridges', (c) => c.json({ apiVersion: 'appliance/v1', kind: 'BridgeList', items: view().bridges() }))
   app.get('/appliance/v1/flows', async (c) => {
     const v = view()

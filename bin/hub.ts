@@ -1,0 +1,133 @@
+/**
+ * Composition root of the federation hub: reads flags, loads TLS material, wires the fleet sources (manifest
+ * directory, Kubernetes API), the shared parser and renderer, and starts the hub. Wiring only.
+ */
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { pino } from 'pino'
+import { UsageError, type CliCommand, type CliIO } from '../api/cli.js'
+import { KINDS, parseDocuments, parseObject } from '../api/resources/registry.js'
+import type { ParsedObject } from '../api/resources/kind.js'
+import { renderForNode } from '../api/render/index.js'
+import { certsCommands } from '../federation/certs/cli.js'
+import { DpuRegistry } from '../federation/hub/dpu-registry.js'
+import { startHub, type RunningHub, type TlsFiles } from '../federation/hub/hub.js'
+import { KubernetesSource } from '../federation/hub/sources/kubernetes.js'
+import { ManifestDirSource } from '../federation/hub/sources/manifest-dir.js'
+import type { FleetSource } from '../federation/hub/source.js'
+
+export interface HubFlags {
+  dataDir: string
+  listen: string
+  apiListen: string
+  manifests?: string
+  kubernetes: boolean
+  kubeconfig?: string
+  namespace?: string
+  dpuRegistry?: string
+  requireRegistered: boolean
+  tls: { cert: string; key: string; ca: string } | 'insecure'
+  logLevel: string
+}
+
+const USAGE = `Usage: dpuctl hub run --data-dir DIR [--listen HOST:PORT] [--api-listen HOST:PORT]
+                      [--manifests DIR] [--kubernetes [--kubeconfig FILE] [--namespace NS]]
+                      [--dpu-registry FILE] [--require-registered]
+                      (--tls-cert FILE --tls-key FILE --tls-ca FILE | --insecure)
+
+Runs the federation hub: renders fleet objects (DPF kinds) per DPU and streams them to appliances.
+  --listen            gRPC address for agents (default 0.0.0.0:7443)
+  --api-listen        REST address: /v1/fleet, /v1/dpus/NAME, /metrics, /healthz, /readyz (default 127.0.0.1:7444)
+  --manifests DIR     fleet objects from YAML/JSON files in DIR, watched for changes (the default source)
+  --kubernetes        fleet objects from the Kubernetes API (list + watch of the DPF CRDs)
+  --dpu-registry FILE YAML "dpus: {NAME: {labels: {...}}}": authoritative DPU labels; DPUs not listed use
+                      the labels they report, unless --require-registered
+  --tls-*             hub certificate, key and the CA that signs DPU client certificates (mTLS required)
+  --insecure          plaintext, identity taken from the hello: development only, logs a warning
+Create development certificates with: dpuctl certs init --out DIR; dpuctl certs issue --out DIR --dpu NAME`
+
+export function parseHubFlags(args: string[], cwd: string): HubFlags {
+  let v: Record<string, string | boolean | undefined>
+  try {
+    v = parseArgs({
+      args,
+      allowPositionals: false,
+      options: {
+        'data-dir': { type: 'string' }, listen: { type: 'string' }, 'api-listen': { type: 'string' },
+        manifests: { type: 'string' }, kubernetes: { type: 'boolean' }, kubeconfig: { type: 'string' }, namespace: { type: 'string' },
+        'dpu-registry': { type: 'string' }, 'require-registered': { type: 'boolean' },
+        'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-ca': { type: 'string' }, insecure: { type: 'boolean' },
+        'log-level': { type: 'string' },
+      },
+    }).values
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+  const str = (k: string): string | undefined => (typeof v[k] === 'string' ? resolve(cwd, v[k] as string) : undefined)
+  if (!v['data-dir']) throw new UsageError('--data-dir DIR is required')
+  if (!v.manifests && !v.kubernetes) throw new UsageError('a source is required: --manifests DIR and/or --kubernetes')
+  const tlsGiven = ['tls-cert', 'tls-key', 'tls-ca'].filter((k) => v[k])
+  if (v.insecure && tlsGiven.length) throw new UsageError('--insecure and --tls-* are exclusive')
+  if (!v.insecure && tlsGiven.length !== 3) throw new UsageError('mTLS is required: give --tls-cert, --tls-key and --tls-ca (or --insecure for development)')
+  return {
+    dataDir: str('data-dir')!,
+    listen: (v.listen as string | undefined) ?? '0.0.0.0:7443',
+    apiListen: (v['api-listen'] as string | undefined) ?? '127.0.0.1:7444',
+    ...(v.manifests ? { manifests: str('manifests')! } : {}),
+    kubernetes: v.kubernetes === true,
+    ...(v.kubeconfig ? { kubeconfig: str('kubeconfig')! } : {}),
+    ...(v.namespace ? { namespace: v.namespace as string } : {}),
+    ...(v['dpu-registry'] ? { dpuRegistry: str('dpu-registry')! } : {}),
+    requireRegistered: v['require-registered'] === true,
+    tls: v.insecure ? 'insecure' : { cert: str('tls-cert')!, key: str('tls-key')!, ca: str('tls-ca')! },
+    logLevel: (v['log-level'] as string | undefined) ?? 'info',
+  }
+}
+
+const parseManifest = (text: string, source: string): ParsedObject[] => parseDocuments(text, source).map((raw) => parseObject(raw, source))
+
+export async function startHubFromFlags(f: HubFlags): Promise<RunningHub> {
+  const logger = pino({ level: f.logLevel, base: { component: 'hub' } }, pino.destination(2))
+  const tls: TlsFiles | 'insecure' =
+    f.tls === 'insecure' ? 'insecure' : { cert: await readFile(f.tls.cert), key: await readFile(f.tls.key), ca: await readFile(f.tls.ca) }
+  const sources: FleetSource[] = []
+  if (f.manifests) sources.push(new ManifestDirSource({ dir: f.manifests, parse: parseManifest, logger }))
+  if (f.kubernetes) {
+    const kinds = KINDS.map((k) => ({ group: k.group, version: k.version, plural: k.plural }))
+    sources.push(await KubernetesSource.fromKubeconfig({ kubeconfig: f.kubeconfig, namespace: f.namespace, kinds, parse: (raw) => parseObject(raw, 'kubernetes'), logger }))
+  }
+  return startHub({
+    dataDir: f.dataDir,
+    listen: f.listen,
+    apiListen: f.apiListen,
+    tls,
+    sources,
+    render: (obj, node) => renderForNode(obj, node),
+    registry: new DpuRegistry(f.dpuRegistry, f.requireRegistered, logger),
+    logger,
+  })
+}
+
+async function runHub(args: string[], io: CliIO): Promise<0 | 1 | 2> {
+  const flags = parseHubFlags(args, io.cwd)
+  const hub = await startHubFromFlags(flags)
+  // One machine-readable line, so scripts and tests started with port 0 learn the ports.
+  io.stdout.write(`hub listening grpc=${hub.grpcPort} api=${hub.apiPort}\n`)
+  await new Promise<void>((done) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      void hub.stop().then(done)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  return 0
+}
+
+export const hubCommands: CliCommand[] = [
+  { path: ['hub', 'run'], summary: 'Run the federation hub (fleet objects -> per-DPU desired state over gRPC/mTLS)', usage: USAGE, run: runHub },
+]
+
+export { certsCommands }

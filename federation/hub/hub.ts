@@ -1,0 +1,199 @@
+/**
+ * The federation hub: fleet sources -> planner -> one stream per connected DPU.
+ *
+ * Holds the union of the sources' latest snapshots, the connected sessions by DPU name (a newer stream for
+ * the same DPU replaces the older), and the durable per-DPU records (hub-db.ts). On every fleet change each
+ * connected session recomputes its delta; sessions are walked in slices so acks and heartbeats keep flowing
+ * while 10,000 agents are being updated.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import * as grpc from '@grpc/grpc-js'
+import { serve, type ServerType } from '@hono/node-server'
+import type { ParsedObject } from '../../api/resources/kind.js'
+import { dpuNameFromCertificate } from '../certs/identity.js'
+import type { Logger } from '../wire/logger.js'
+import { silentLogger } from '../wire/logger.js'
+import { FEDERATION_SERVICE, SERVER_OPTIONS, type SyncServerStream } from '../wire/service.js'
+import { DeltaCache } from './delta-cache.js'
+import { DpuRegistry } from './dpu-registry.js'
+import { HubDb } from './hub-db.js'
+import { HubMetrics } from './metrics.js'
+import { Planner, type RenderFn } from './planner.js'
+import { createHubApi } from './rest.js'
+import { AgentSession } from './session.js'
+import type { FleetSource } from './source.js'
+
+export interface TlsFiles {
+  cert: Buffer
+  key: Buffer
+  ca: Buffer
+}
+
+export interface HubOptions {
+  dataDir: string
+  /** gRPC listen address `host:port` (port 0: any). */
+  listen: string
+  /** REST listen address `host:port`; omitted: no REST server. */
+  apiListen?: string
+  /** mTLS material, or 'insecure' (plaintext, identity from the hello: development only). */
+  tls: TlsFiles | 'insecure'
+  sources: FleetSource[]
+  render: RenderFn
+  registry?: DpuRegistry
+  logger?: Logger
+  /** A stream with no message for this long is closed (3 missed agent heartbeats). */
+  idleTimeoutMs?: number
+  /** Sessions updated per event-loop turn after a fleet change. */
+  fanoutSlice?: number
+}
+
+export interface RunningHub {
+  grpcPort: number
+  apiPort: number | null
+  sessions: ReadonlyMap<string, AgentSession>
+  metrics: HubMetrics
+  planner: Planner
+  db: HubDb
+  stop(): Promise<void>
+}
+
+function splitHostPort(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(':')
+  const host = addr.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0'
+  return { host, port: Number(addr.slice(i + 1)) }
+}
+
+export async function startHub(o: HubOptions): Promise<RunningHub> {
+  const logger = o.logger ?? silentLogger
+  mkdirSync(o.dataDir, { recursive: true })
+  const db = new HubDb(join(o.dataDir, 'hub.db'))
+  const planner = new Planner(o.render)
+  const deltas = new DeltaCache()
+  const registry = o.registry ?? new DpuRegistry(undefined)
+  const sessions = new Map<string, AgentSession>()
+  const metrics = new HubMetrics(() => [...sessions.values()].filter((s) => s.behind()).length)
+  const snapshots = new Map<FleetSource, readonly ParsedObject[]>()
+  let fanout: { pending: AgentSession[] } | null = null
+
+  const fanOut = (): void => {
+    const restart = fanout === null
+    fanout = { pending: [...sessions.values()] }
+    if (!restart) return
+    const step = (): void => {
+      if (!fanout) return
+      const slice = fanout.pending.splice(0, o.fanoutSlice ?? 250)
+      for (const s of slice) s.sendNext()
+      if (fanout.pending.length > 0) setImmediate(step)
+      else fanout = null
+    }
+    setImmediate(step)
+  }
+
+  const onSnapshot = (source: FleetSource, objects: readonly ParsedObject[]): void => {
+    snapshots.set(source, objects)
+    // Until every source has delivered a full snapshot the planner holds nothing: sessions wait rather than
+    // push an empty set that would remove every object from every DPU (fail-static on hub restart).
+    if (snapshots.size < o.sources.length) return
+    planner.setFleet([...snapshots.values()].flat())
+    logger.info({ source: source.name, objects: objects.length }, 'fleet changed')
+    fanOut()
+  }
+
+  const host = {
+    planner, db, deltas, registry, metrics, logger,
+    attach(s: AgentSession) {
+      const prev = sessions.get(s.dpu!)
+      if (prev && prev !== s) prev.close(grpc.status.ALREADY_EXISTS, 'replaced by a newer stream from the same DPU')
+      sessions.set(s.dpu!, s)
+      metrics.connected.set(sessions.size)
+    },
+    detach(s: AgentSession) {
+      if (sessions.get(s.dpu!) === s) sessions.delete(s.dpu!)
+      metrics.connected.set(sessions.size)
+      logger.info({ dpu: s.dpu }, 'agent disconnected')
+    },
+  }
+
+  const insecure = o.tls === 'insecure'
+  const onStream = (call: SyncServerStream): void => {
+    let identity: string | null = null
+    if (!insecure) {
+      identity = dpuNameFromCertificate(call.getAuthContext()?.sslPeerCertificate)
+      if (!identity) {
+        metrics.streamErrors.inc({ reason: 'federation.identity' })
+        call.emit('error', Object.assign(new Error('client certificate names no DPU'), { code: grpc.status.UNAUTHENTICATED, details: 'client certificate names no DPU' }))
+        return
+      }
+    }
+    new AgentSession(call, identity, host)
+  }
+
+  for (const source of o.sources) await source.start((objects) => onSnapshot(source, objects))
+
+  const server = new grpc.Server(SERVER_OPTIONS)
+  server.addService(FEDERATION_SERVICE, { sync: onStream })
+  const creds = insecure
+    ? grpc.ServerCredentials.createInsecure()
+    : grpc.ServerCredentials.createSsl((o.tls as TlsFiles).ca, [{ cert_chain: (o.tls as TlsFiles).cert, private_key: (o.tls as TlsFiles).key }], true)
+  if (insecure) logger.warn({}, 'hub running WITHOUT TLS (--insecure): any client can claim any DPU identity')
+  const { host: gHost, port: gPort } = splitHostPort(o.listen)
+  const grpcPort = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${gHost.includes(':') ? `[${gHost}]` : gHost}:${gPort}`, creds, (err, port) => (err ? reject(err) : resolve(port))),
+  )
+
+  registry.watch(() => {
+    for (const s of sessions.values()) {
+      const labels = s.dpu ? registry.labelsFor(s.dpu, s.labels) : null
+      if (labels) s.labels = labels
+    }
+    fanOut()
+  })
+
+  const idleTimeoutMs = o.idleTimeoutMs ?? 90_000
+  const sweeper = setInterval(() => {
+    const cutoff = Date.now() - idleTimeoutMs
+    for (const s of sessions.values()) if (s.lastContact < cutoff) s.fail(grpc.status.UNAVAILABLE, 'no message from agent within the idle timeout', 'idle-timeout')
+  }, Math.min(idleTimeoutMs, 10_000))
+  sweeper.unref()
+
+  let api: ServerType | null = null
+  let apiPort: number | null = null
+  if (o.apiListen) {
+    const app = createHubApi({
+      dpus: () => db.all(),
+      session: (name) => sessions.get(name),
+      ready: () => {
+        const reasons = o.sources.filter((s) => !s.synced()).map((s) => `source ${s.name} not synced`)
+        return { ready: reasons.length === 0, reasons }
+      },
+      metricsText: () => metrics.registry.metrics(),
+      metricsContentType: metrics.registry.contentType,
+      sourceErrors: () => Object.assign({}, ...o.sources.map((s) => ('errors' in s && typeof s.errors === 'function' ? (s.errors as () => Record<string, string>)() : {}))),
+    })
+    const { host: aHost, port: aPort } = splitHostPort(o.apiListen)
+    apiPort = await new Promise<number>((resolve) => {
+      api = serve({ fetch: app.fetch, port: aPort, hostname: aHost }, (info: AddressInfo) => resolve(info.port))
+    })
+  }
+  logger.info({ grpcPort, apiPort, tls: !insecure }, 'hub listening')
+
+  return {
+    grpcPort,
+    apiPort,
+    sessions,
+    metrics,
+    planner,
+    db,
+    async stop() {
+      clearInterval(sweeper)
+      registry.stop()
+      for (const source of o.sources) await source.stop()
+      for (const s of [...sessions.values()]) s.close(grpc.status.UNAVAILABLE, 'hub shutting down')
+      server.forceShutdown()
+      if (api) await new Promise<void>((resolve) => (api as ServerType).close(() => resolve()))
+      db.close()
+    },
+  }
+}

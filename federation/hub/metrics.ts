@@ -1,0 +1,31 @@
+/** Hub metrics (Prometheus text at /metrics), in their own registry so tests can run several hubs. */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+export class HubMetrics {
+  readonly registry = new Registry()
+  readonly connected = new Gauge({ name: 'dpu_hub_connected_agents', help: 'Agent streams that completed hello', registers: [this.registry] })
+  readonly pushes = new Counter({ name: 'dpu_hub_pushes_total', help: 'Revisions sent (bookmarks included)', registers: [this.registry] })
+  readonly pushBytes = new Counter({ name: 'dpu_hub_push_bytes_total', help: 'Encoded bytes of push chunks and bookmarks sent', registers: [this.registry] })
+  readonly encodes = new Counter({ name: 'dpu_hub_delta_encodes_total', help: 'Deltas encoded (one per distinct delta, shared between agents)', registers: [this.registry] })
+  readonly acks = new Counter({ name: 'dpu_hub_acks_total', help: 'Acknowledged revisions', registers: [this.registry] })
+  readonly nacks = new Counter({ name: 'dpu_hub_nacks_total', help: 'Rejected revisions', registers: [this.registry] })
+  readonly streamErrors = new Counter({ name: 'dpu_hub_stream_errors_total', help: 'Streams closed by the hub for a protocol or identity error', labelNames: ['reason'] as const, registers: [this.registry] })
+  readonly ackLatency = new Histogram({
+    name: 'dpu_hub_push_ack_seconds',
+    help: 'From sending a revision to its ack',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  })
+  readonly behind: Gauge
+
+  constructor(countBehind: () => number) {
+    this.behind = new Gauge({
+      name: 'dpu_hub_agents_behind',
+      help: 'Connected agents whose acknowledged state differs from their desired state (sync lag)',
+      registers: [this.registry],
+      collect() {
+        this.set(countBehind())
+      },
+    })
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * A fleet source hands the hub complete snapshots of the fleet objects it holds (level-triggered: the planner
+ * diffs by content hash, so a source never has to compute events). Sources: a manifest directory (the
+ * default) and the Kubernetes API.
+ */
+import type { ParsedObject } from '../../api/resources/kind.js'
+
+export interface FleetSource {
+  readonly name: string
+  /** Starts reading; calls onSnapshot with every object after the first full read and after each change. */
+  start(onSnapshot: (objects: readonly ParsedObject[]) => void): Promise<void>
+  stop(): Promise<void>
+  /** True once a first full snapshot was delivered. */
+  synced(): boolean
+}
+
+export function objectKey(obj: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string | undefined } }): string {
+  return `${obj.apiVersion}/${obj.kind}/${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`
+}

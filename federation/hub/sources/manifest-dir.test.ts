@@ -1,0 +1,50 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { ParsedObject } from '../../../api/resources/kind.js'
+import { chainYaml, INTERFACES_YAML, parseManifest, writeAtomic } from '../../../test/support/federation-fixtures.js'
+import { ManifestDirSource } from './manifest-dir.js'
+
+let dir: string | undefined
+let source: ManifestDirSource | undefined
+afterEach(async () => {
+  await source?.stop()
+  if (dir) await rm(dir, { recursive: true, force: true })
+})
+
+async function next(snapshots: Array<readonly ParsedObject[]>, count: number): Promise<readonly ParsedObject[]> {
+  const t0 = Date.now()
+  while (snapshots.length < count) {
+    if (Date.now() - t0 > 3000) throw new Error(`no snapshot #${count}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+  return snapshots[count - 1]!
+}
+
+describe('manifest directory source', () => {
+  it('reads nested YAML, reacts to changes, and keeps a broken file\'s last good objects', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'manifests-'))
+    await mkdir(join(dir, 'svc'))
+    await writeFile(join(dir, 'svc', 'interfaces.yaml'), INTERFACES_YAML)
+    await writeFile(join(dir, '.hidden.yaml'), 'not: [valid')
+    await writeFile(join(dir, 'README.md'), '# ignored')
+    const snapshots: Array<readonly ParsedObject[]> = []
+    source = new ManifestDirSource({ dir, parse: parseManifest, debounceMs: 20, rescanMs: 200 })
+    await source.start((s) => snapshots.push(s))
+    expect(source.synced()).toBe(true)
+    expect((await next(snapshots, 1)).map((o) => o.metadata.name).sort()).toEqual(['p0', 'p0-sf'])
+
+    await writeAtomic(join(dir, 'chain.yaml'), chainYaml('c1', 'a'))
+    expect((await next(snapshots, 2)).map((o) => o.kind).sort()).toEqual(['DPUServiceChain', 'DPUServiceInterface', 'DPUServiceInterface'])
+
+    await writeAtomic(join(dir, 'chain.yaml'), 'apiVersion: svc.dpu.nvidia.com/v1alpha1\nkind: DPUServiceChain\nmetadata: {name: c1}\nspec: {template: 3}\n')
+    const afterBreak = await next(snapshots, 3)
+    expect(afterBreak.map((o) => o.metadata.name).sort()).toEqual(['c1', 'p0', 'p0-sf'])
+    expect(Object.keys(source.errors())).toEqual([join(dir, 'chain.yaml')])
+
+    await rm(join(dir, 'chain.yaml'))
+    expect((await next(snapshots, 4)).map((o) => o.metadata.name).sort()).toEqual(['p0', 'p0-sf'])
+    expect(source.errors()).toEqual({})
+  })
+})
