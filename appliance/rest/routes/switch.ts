@@ -20,7 +20,7 @@ export function switchRoutes(deps: RestDeps): Hono<AppEnv> {
       kind: 'ApplianceStatus',
       node: deps.node.name,
       resourceVersion: String(deps.store.resourceVersion()),
-      objects: deps.store.objects.countByKind(),
+      objects: Object.fromEntries(deps.store.objects.countByKind().map((r) => [r.kind, r.count])),
       ...(deps.status?.() ?? {}),
     }),
   )
@@ -30,6 +30,13 @@ export function switchRoutes(deps: RestDeps): Hono<AppEnv> {
     if (!v.flows) throw new SwitchUnavailableError()
     const bridge = c.req.query('bridge') || undefined
     return c.json({ apiVersion: 'appliance/v1', kind: 'FlowDump', items: await v.flows(bridge, { stats: c.req.query('stats') === 'true' }) })
+  })
+  app.get('/appliance/v1/chain-counters', async (c) => {
+    const v = view()
+    if (!v.counters) throw new SwitchUnavailableError()
+    const name = c.req.query('name')
+    const chain = name ? { namespace: c.req.query('namespace') || 'default', name } : undefined
+    return c.json({ apiVersion: 'appliance/v1', kind: 'ChainCounterList', items: await v.counters(chain) })
   })
   app.post('/appliance/v1/trace', async (c) => {
     const v = view()
