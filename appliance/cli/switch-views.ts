@@ -3,20 +3,12 @@
  * Wide output adds every port with its ofport and the vswitchd error, which `ovs-vsctl show` does not print.
  */
 import type { CliIO } from '../../api/cli.js'
+import type { ObservedBridge as BridgeView } from '../reconcile/bridges.js'
 import type { ApplianceClient } from './client.js'
 import { formatObjects, formatTable } from './output.js'
 
 export const BRIDGE_WORDS = new Set(['bridges', 'bridge', 'br'])
 
-interface BridgeView {
-  name: string
-  owned: boolean
-  role?: string
-  datapathType: string
-  failMode: string | null
-  ports: Array<{ name: string; ofport: number | null; type: string; error: string | null; dpfId?: string }>
-  problems: string[]
-}
 
 export async function printBridges(client: ApplianceClient, name: string | undefined, output: string, io: CliIO): Promise<0 | 1> {
   const list = await client.request<{ items: BridgeView[] }>('GET', '/apis/appliance/v1/bridges')
