@@ -9,6 +9,7 @@ export function chainInputs(chains: readonly StoredObject[]): ChainInput[] {
       namespace: c.metadata.namespace,
       name: c.metadata.name,
       generation: c.metadata.generation,
+      createdAt: c.metadata.creationTimestamp,
       switches: spec.switches.map((s) => ({ ports: s.ports, ...(s.serviceMTU !== undefined ? { serviceMTU: s.serviceMTU } : {}) })),
     }
   })

@@ -15,6 +15,9 @@ import type { OvsNode } from '../node/ovs-node.js'
 import type { Store } from '../store/index.js'
 import { computeDesiredSwitch, flavorOtherConfig, planSwitch, readObservedBridges, type ObservedBridge, type SwitchSettings } from './bridges.js'
 import { runChainsPass, type ChainsPassResult } from './chains-loop.js'
+import { ChainsProgress } from './chains-progress.js'
+import { DEFAULT_VERIFY_INTERVAL_MS, FlowVerifier } from './flow-verifier.js'
+import { Hold } from './hold.js'
 import { ReconcileLoop } from './loop.js'
 import { runPortsPass } from './ports-loop.js'
 
@@ -28,6 +31,10 @@ export interface NodeControllerOptions {
   flavor?: string
   /** Network namespace of ovs-vswitchd when not ours (service veth outer ends go there). */
   ovsNetns?: string
+  /** Period of the flow verify (drift check, not a re-push); 0 turns it off. Default 30 s. */
+  verifyIntervalMs?: number
+  /** Every finished loop pass (metrics). */
+  onLoopRun?: (run: { name: string; reasons: string[]; durationMs: number; error?: unknown }) => void
 }
 
 export interface LoopRegistration {
@@ -48,7 +55,13 @@ export class NodeController {
   readonly chains: ReconcileLoop
   /** The last chains pass: compile reports and which bridges confirmed their flows. */
   lastChains: ChainsPassResult | undefined
+  /** Which store resourceVersion the installed flows reflect (`?wait=installed`). */
+  readonly chainsProgress = new ChainsProgress()
   private readonly loops: LoopRegistration[] = []
+  /** Periodic read-back of every programmed bridge's flows; drift is repaired by re-reading. */
+  readonly verifier: FlowVerifier
+  /** Closed by the ports pass while it re-opens a port; the chains pass waits for it. */
+  private readonly portsHold = new Hold()
   private readonly unsubscribe: Array<() => void> = []
 
   constructor(private readonly options: NodeControllerOptions) {
@@ -66,19 +79,23 @@ export class NodeController {
     this.ports = new ReconcileLoop({
       name: 'ports',
       pass: () =>
-        runPortsPass({ store, ovs, settings, nodeName, log, ...(options.ovsNetns ? { ovsNetns: options.ovsNetns } : {}) }),
+        runPortsPass({ store, ovs, settings, nodeName, log, hold: this.portsHold, ...(options.ovsNetns ? { ovsNetns: options.ovsNetns } : {}) }),
       hooks: { onRun: (r) => this.logRun(r) },
     })
     this.addLoop({ loop: this.ports, kinds: ['ServiceInterface', 'DPUServiceNAD', 'ServiceChain'], onOvsChange: touches(['Bridge', 'Port', 'Interface']) })
     this.chains = new ReconcileLoop({
       name: 'chains',
       pass: async () => {
+        await this.portsHold.wait()
+        const readAt = store.resourceVersion()
         const r = await runChainsPass({ store, ovs, nodeName, log, chainBridges: [settings.bridges.sfc, settings.bridges.hbn] })
         if (r) this.lastChains = r
+        this.chainsProgress.passed(readAt, r)
       },
       hooks: { onRun: (r) => this.logRun(r) },
     })
     this.addLoop({ loop: this.chains, kinds: ['ServiceInterface', 'ServiceChain'], onOvsChange: touches(['Bridge', 'Port', 'Interface']) })
+    this.verifier = new FlowVerifier({ ovs, log, intervalMs: options.verifyIntervalMs ?? DEFAULT_VERIFY_INTERVAL_MS })
   }
 
   addLoop(reg: LoopRegistration): void {
@@ -95,11 +112,16 @@ export class NodeController {
         for (const r of this.loops) if (r.onOvsChange?.(changes)) r.loop.trigger('ovsdb-change')
       }),
       ovs.on('openflow-connected', (bridge) => this.chains.trigger(`openflow-connected:${bridge}`)),
+      // A pass that gave up waiting reported FlowsPending; the late barrier reply is what makes the chains Ready.
+      ovs.on('flows-applied', (bridge) => {
+        if (this.lastChains?.installed.get(bridge) === false) this.chains.trigger(`flows-applied:${bridge}`)
+      }),
       store.watch((ev) => {
         for (const r of this.loops) if (r.kinds?.includes(ev.object.kind)) r.loop.trigger(`store:${ev.object.kind}`)
       }),
     )
     if (ovs.connected) for (const r of this.loops) r.loop.trigger('start')
+    this.verifier.start()
     return this
   }
 
@@ -111,6 +133,8 @@ export class NodeController {
   stop(): void {
     for (const u of this.unsubscribe.splice(0)) u()
     for (const r of this.loops) r.loop.stop()
+    this.verifier.stop()
+    this.chainsProgress.close()
   }
 
   observedBridges(): ObservedBridge[] {
@@ -168,6 +192,7 @@ export class NodeController {
   }
 
   private logRun(r: { name: string; reasons: string[]; durationMs: number; error?: unknown }): void {
+    this.options.onLoopRun?.(r)
     if (r.error) this.options.log.warn({ loop: r.name, reasons: r.reasons, err: (r.error as Error).message }, 'reconcile failed')
     else this.options.log.debug({ loop: r.name, reasons: r.reasons, ms: Math.round(r.durationMs) }, 'reconciled')
   }

@@ -1,17 +1,23 @@
 /**
  * The ports pass: ServiceInterfaces -> host links (service veths) -> one OVSDB transaction -> Ready conditions.
- * Host links come first so the OVS port finds its netdev; stale veths go after the transaction removed their
- * ports. Triggered by store changes of interfaces, NADs and chains (serviceMTU) and by OVSDB changes of ports.
+ * Host links come first so the OVS port finds its netdev; stale veths are listed before the transaction removes
+ * their ports (afterwards nothing names them) and deleted after it. A veth found missing (its service deleted
+ * the inner end, which takes the pair with it) is re-created with a new MAC and its port re-opened with the
+ * same ofport, so only the flows naming the MAC change. Triggered by store changes of interfaces, NADs and
+ * chains (serviceMTU) and by OVSDB changes of ports and interfaces (a vanished netdev shows as link_state down).
  */
 import type { StoredObject } from '../../api/meta.js'
 import type { Logger } from '../observe/index.js'
 import type { OvsNode } from '../node/ovs-node.js'
+import { isOwned } from '../node/ownership.js'
+import { whereUuid } from '../ovs/ovsdb/index.js'
 import { ensureServiceVeth, removeServiceVeth } from '../runtime/ports/index.js'
 import { desiredMtus } from '../sfc/compile.js'
 import type { Store } from '../store/index.js'
 import { chainInputs, interfaceInputs } from './chain-inputs.js'
 import { readNodeObjects } from './node-objects.js'
-import { computeDesiredPorts, planPorts, readObservedInterfaces, staleServiceVeths, type InterfacePlan, type PortSettings } from './ports.js'
+import { computeDesiredPorts, planPorts, readObservedInterfaces, readPortHolders, staleServiceVeths, type InterfacePlan, type PortSettings } from './ports.js'
+import type { Hold } from './hold.js'
 import { writeReady } from './status.js'
 
 export interface PortsPassDeps {
@@ -22,17 +28,23 @@ export interface PortsPassDeps {
   /** Namespace of ovs-vswitchd when it is not ours: outer veth ends are created there. */
   ovsNetns?: string
   log: Logger
+  /** Closed while a port is re-opened, so the chains pass does not compile a switch with a port missing. */
+  hold?: Hold
 }
+
+const REOPEN_TIMEOUT_MS = 10_000
 
 export async function runPortsPass(deps: PortsPassDeps): Promise<void> {
   const client = deps.ovs.ovsdb
   if (!client || client.state !== 'connected') return
   const objs = readNodeObjects(deps.store, deps.nodeName)
   const mtus = desiredMtus({ chains: chainInputs(objs.chains), interfaces: interfaceInputs(objs.interfaces), ports: new Map() })
-  const plans = computeDesiredPorts(objs.interfaces, objs.nads, deps.settings, mtus)
+  const plans = computeDesiredPorts(objs.interfaces, objs.nads, deps.settings, mtus, readPortHolders(client.cache))
 
   // Host side first: a port whose netdev does not exist gets ofport -1 and an error from vswitchd.
   const macs = new Map<string, string>()
+  /** Ports whose veth was re-created under an existing OVS port, with the ofport to keep. */
+  const reopen = new Map<string, number | undefined>()
   for (const plan of plans) {
     for (const port of plan.ports) {
       if (!port.veth || plan.problem) continue
@@ -40,23 +52,60 @@ export async function runPortsPass(deps: PortsPassDeps): Promise<void> {
         const veth = await ensureServiceVeth({ ...port.veth, ...(deps.ovsNetns ? { outerNetns: deps.ovsNetns } : {}) })
         macs.set(port.name, veth.innerMac)
         if (veth.actions.length > 0) deps.log.info({ interface: plan.key, port: port.name, actions: veth.actions }, 'service veth changed')
+        const existing = client.cache.port(port.name)
+        if ((veth.actions.includes('created') || veth.actions.includes('recreated')) && existing && isOwned(existing)) {
+          const ofport = client.cache.interface(port.name)?.ofport
+          reopen.set(port.name, typeof ofport === 'number' && ofport > 0 ? ofport : undefined)
+        }
       } catch (err) {
         plan.problem = { reason: 'HostLinkFailed', message: `veth ${port.name} <-> ${port.veth.netns}/${port.veth.innerName}: ${(err as Error).message}` }
       }
     }
   }
 
-  const txn = client.txn()
-  const changes = planPorts(plans, macs, client.cache, txn)
-  if (changes.length > 0) {
-    txn.comment(`dpu-appliance ports: ${changes.slice(0, 20).join('; ')}`)
-    await client.transact(txn)
-    deps.log.info({ changes }, 'ports reconciled')
+  const apply = async () => {
+    if (reopen.size > 0) await removePorts(deps, [...reopen.keys()])
+    // Before the transaction: once a port is gone from OVS nothing else names its veth.
+    const stale = staleServiceVeths(plans, client.cache)
+    const txn = client.txn()
+    const requests = new Map([...reopen].filter((e): e is [string, number] => e[1] !== undefined))
+    const changes = planPorts(plans, macs, client.cache, txn, requests)
+    if (changes.length > 0) {
+      txn.comment(`dpu-appliance ports: ${changes.slice(0, 20).join('; ')}`)
+      if (reopen.size > 0) txn.incrementNextCfg()
+      const result = await client.transact(txn)
+      deps.log.info({ changes }, 'ports reconciled')
+      // The chains pass should see the re-opened ports with their ofport, not half-way.
+      if (reopen.size > 0 && result.nextCfg !== undefined) await client.waitForCurCfg(result.nextCfg, { timeoutMs: REOPEN_TIMEOUT_MS })
+    }
+    return stale
   }
-  for (const outer of staleServiceVeths(plans, client.cache)) {
+  const stale = reopen.size > 0 && deps.hold ? await deps.hold.during(apply) : await apply()
+  for (const outer of stale) {
     await removeServiceVeth(outer, deps.ovsNetns ? { outerNetns: deps.ovsNetns } : {})
   }
   writeInterfaceStatus(deps, objs.interfaces, plans)
+}
+
+/**
+ * vswitchd keeps reading a veth it opened through the old device: once the pair is re-created under the same
+ * name, the port forwards nothing until vswitchd closes and re-opens it. Removing the port (and waiting until
+ * vswitchd applied that) makes the following transaction's add a fresh open. Removing and adding in one
+ * transaction does not: vswitchd matches ports by name and keeps the stale netdev.
+ */
+async function removePorts(deps: PortsPassDeps, names: string[]): Promise<void> {
+  const client = deps.ovs.ovsdb!
+  const txn = client.txn()
+  for (const bridge of client.cache.bridges()) {
+    const gone = client.cache.portsOf(bridge).filter((p) => names.includes(p.name) && isOwned(p))
+    if (gone.length > 0) txn.mutate('Bridge', whereUuid(bridge._uuid), [['ports', 'delete', gone.map((p) => p._uuid)]])
+  }
+  if (txn.isEmpty) return
+  txn.comment(`dpu-appliance ports: re-open ${names.join(', ')} (veth re-created)`)
+  txn.incrementNextCfg()
+  const result = await client.transact(txn)
+  deps.log.info({ ports: names }, 'service ports re-opened after their veth was re-created')
+  if (result.nextCfg !== undefined) await client.waitForCurCfg(result.nextCfg, { timeoutMs: REOPEN_TIMEOUT_MS })
 }
 
 function writeInterfaceStatus(deps: PortsPassDeps, interfaces: StoredObject[], plans: InterfacePlan[]): void {

@@ -26,6 +26,8 @@ const DEFAULT_MTU = 1500
 
 export interface PortSettings {
   bridges: { sfc: string; hbn: string; ovn: string }
+  /** Prepended to the default service netns name (several appliances on one development host). */
+  serviceNetnsPrefix?: string
 }
 
 export interface HostVeth {
@@ -72,8 +74,8 @@ interface SiSpec {
 
 const keyOf = (o: StoredObject) => `${o.metadata.namespace}/${o.metadata.name}`
 
-function netnsFor(si: StoredObject, serviceId: string): string {
-  return si.metadata.annotations?.[SERVICE_NETNS_ANNOTATION] ?? `svc-${serviceId}`
+function netnsFor(si: StoredObject, serviceId: string, prefix = ''): string {
+  return si.metadata.annotations?.[SERVICE_NETNS_ANNOTATION] ?? `${prefix}svc-${serviceId}`
 }
 
 /** What every ServiceInterface on this node needs, without looking at OVS. Pure. */
@@ -82,11 +84,15 @@ export function computeDesiredPorts(
   nads: readonly StoredObject[],
   settings: PortSettings,
   mtus: ReadonlyMap<string, number>,
+  /**
+   * Who holds each port now (port name -> `namespace/name`, from OVSDB): when two interfaces want one port, the
+   * holder keeps it, so a newly applied duplicate never takes a working port away from its interface.
+   */
+  holders: ReadonlyMap<string, string> = new Map(),
 ): InterfacePlan[] {
   const owned = new Set(Object.values(settings.bridges))
   const nadByKey = new Map(nads.map((n) => [keyOf(n), n]))
   const plans: InterfacePlan[] = []
-  const portNames = new Map<string, string>()
 
   for (const si of [...interfaces].sort((a, b) => keyOf(a).localeCompare(keyOf(b)))) {
     const key = keyOf(si)
@@ -132,7 +138,7 @@ export function computeDesiredPorts(
           fail('BridgeNotOwned', `DPUServiceNAD ${nadKey} names bridge ${bridge}, which this appliance does not own (owned: ${[...owned].sort().join(', ')})`)
           break
         }
-        const netns = netnsFor(si, svc.serviceID)
+        const netns = netnsFor(si, svc.serviceID, settings.serviceNetnsPrefix)
         const nameProblem = ifNameProblem(svc.interfaceName) ?? (/^[A-Za-z0-9_.-]{1,64}$/.test(netns) ? undefined : `netns name ${netns} is invalid`)
         if (nameProblem) {
           fail('InvalidName', nameProblem)
@@ -174,16 +180,18 @@ export function computeDesiredPorts(
       default:
         fail('UnsupportedType', `interfaceType ${spec.interfaceType} is not supported`)
     }
-    for (const p of plan.ports) {
-      const holder = portNames.get(p.name)
-      if (holder !== undefined) {
-        fail('PortNameConflict', `port ${p.name} is already wanted by ServiceInterface ${holder}`)
-        plan.ports = []
-        break
-      }
-    }
-    for (const p of plan.ports) portNames.set(p.name, key)
     plans.push(plan)
+  }
+  const claims = new Map<string, InterfacePlan[]>()
+  for (const plan of plans) for (const p of plan.ports) claims.set(p.name, [...(claims.get(p.name) ?? []), plan])
+  for (const [name, claimants] of claims) {
+    if (claimants.length < 2) continue
+    const winner = claimants.find((c) => c.key === holders.get(name)) ?? claimants[0]!
+    for (const loser of claimants) {
+      if (loser === winner) continue
+      loser.problem = { reason: 'PortNameConflict', message: `port ${name} is already wanted by ServiceInterface ${winner.key}` }
+      loser.ports = []
+    }
   }
   for (const plan of plans) {
     if (plan.vlan && !plans.some((p) => p.key === plan.vlan!.parent && !p.problem)) {
@@ -202,7 +210,14 @@ function sameMap(a: Record<string, string>, b: Record<string, string>): boolean 
  * Adds to `txn` the minimal changes that make OVS hold exactly the desired ports we own; `macs` gives the
  * attached MAC of service ports (known after their veth exists). Returns the changes (empty: nothing to do).
  */
-export function planPorts(plans: readonly InterfacePlan[], macs: ReadonlyMap<string, string>, cache: TableCache, txn: TransactionBuilder): string[] {
+export function planPorts(
+  plans: readonly InterfacePlan[],
+  macs: ReadonlyMap<string, string>,
+  cache: TableCache,
+  txn: TransactionBuilder,
+  /** Ports to (re)create with this `ofport_request`: a re-opened port keeps its number, so its flows stay. */
+  ofportRequests: ReadonlyMap<string, number> = new Map(),
+): string[] {
   const changes: string[] = []
   const wanted = new Map<string, DesiredPort>()
   for (const plan of plans) if (!plan.problem) for (const p of plan.ports) wanted.set(p.name, p)
@@ -228,6 +243,7 @@ export function planPorts(plans: readonly InterfacePlan[], macs: ReadonlyMap<str
         options: want.options,
         external_ids: ifaceIds,
         ...(want.mtu !== undefined ? { mtu_request: want.mtu } : {}),
+        ...(ofportRequests.has(want.name) ? { ofport_request: ofportRequests.get(want.name)! } : {}),
       })
       const p = txn.insert('Port', { name: want.name, interfaces: [iface], external_ids: want.portIds })
       txn.mutate('Bridge', whereUuid(bridge._uuid), [['ports', 'insert', [p]]])
@@ -265,6 +281,19 @@ export function planPorts(plans: readonly InterfacePlan[], macs: ReadonlyMap<str
     }
   }
   return changes
+}
+
+/** Port name -> the interface (`namespace/name`) whose port it is now, from the owner marks in OVSDB. */
+export function readPortHolders(cache: TableCache): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const port of cache.ports()) {
+    if (!isOwned(port)) continue
+    for (const iface of cache.interfacesOf(port)) {
+      const id = iface.external_ids[DPF_ID_KEY] ?? iface.external_ids['dpf-peer-of']
+      if (id) out.set(port.name, id)
+    }
+  }
+  return out
 }
 
 /** Outer veth names of service ports we own in OVS that no interface wants (their host side goes too). */

@@ -120,6 +120,26 @@ describe('compileChains', () => {
     expect(out.reports[1]!.switches[0]!.problems).toEqual([{ kind: 'port-in-use', interface: 'dpf/p0', usedBy: 'dpf/a switch 0' }])
   })
 
+  it('lets neither a broken nor a newer chain take an interface from a working one', () => {
+    const out = compileChains({
+      chains: [
+        { ...chain('z-old', [[{ uplink: 'p0' }, { svc: 'fw', port: 'in' }]]), createdAt: '2026-01-01T00:00:00.000Z' },
+        { ...chain('a-new', [[{ uplink: 'p0' }, { uplink: 'p1' }]]), createdAt: '2026-01-02T00:00:00.000Z' },
+        { ...chain('a-broken', [[{ svc: 'fw', port: 'in' }, { uplink: 'nope' }]]), createdAt: '2026-01-01T00:00:00.000Z' },
+      ],
+      interfaces,
+      ports: observed,
+    })
+    const report = (name: string) => out.reports.find((r) => r.name === name)!.switches[0]!
+    expect(report('z-old')).toMatchObject({ programmed: true, problems: [] })
+    expect(report('a-new').problems).toEqual([{ kind: 'port-in-use', interface: 'dpf/p0', usedBy: 'dpf/z-old switch 0' }])
+    expect(report('a-broken').problems).toEqual([
+      { kind: 'no-match', selector: 'uplink=nope' },
+      { kind: 'port-in-use', interface: 'dpf/fw-in', usedBy: 'dpf/z-old switch 0' },
+    ])
+    expect(out.flows.get('br-sfc')!.every((f) => f.cookie === chainCookie(ns, 'z-old'))).toBe(true)
+  })
+
   it('waits for ports without an ofport and for ports on another bridge', () => {
     const out = compileChains({
       chains: [chain('c', [[{ uplink: 'p0' }, { svc: 'fw', port: 'in' }, { uplink: 'p1' }]])],

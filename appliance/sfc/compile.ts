@@ -6,6 +6,7 @@
 import type { Action, Instruction, Match } from '../ovs/openflow/model.js'
 import { chainCookie } from './cookie.js'
 import type {
+  ChainInput,
   ChainInterface,
   ChainReport,
   CompileInput,
@@ -112,68 +113,112 @@ function compareFlows(a: DesiredFlow, b: DesiredFlow): number {
   return a.table - b.table || b.priority - a.priority || JSON.stringify(a.match).localeCompare(JSON.stringify(b.match))
 }
 
-/** Compile every chain on this DPU into desired flows per bridge plus a report per chain. */
+/** One switch after port resolution, before interfaces are handed out. */
+interface ResolvedSwitch {
+  chain: ChainInput
+  report: ChainReport
+  cookie: bigint
+  index: number
+  owner: string
+  problems: PortProblem[]
+  endpoints: Endpoint[]
+  interfaces: Array<string | undefined>
+  ofports: Array<number | undefined>
+  bridge?: string
+}
+
+/**
+ * Compile every chain on this DPU into desired flows per bridge plus a report per chain.
+ *
+ * An interface is a port of at most one switch. Only a switch that can be programmed (every selector resolved
+ * to one attached interface on one bridge) claims its interfaces, oldest chain first (`createdAt`, then
+ * namespace/name), so a newly applied or broken chain never takes a port away from a working one.
+ */
 export function compileChains(input: CompileInput): CompileOutput {
   const byNamespace = indexByNamespace(input.interfaces)
   const byKey = new Map(input.interfaces.map((i) => [interfaceKey(i), i]))
-  const usedBy = new Map<string, string>()
   const flows = new Map<string, DesiredFlow[]>()
+  const byName = (a: ChainInput, b: ChainInput) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name)
+  const chains = [...input.chains].sort(byName)
   const reports: ChainReport[] = []
+  const switches: ResolvedSwitch[] = []
+  const claimOrder = new Map<ChainInput, number>()
+  ;[...chains]
+    .sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || byName(a, b))
+    .forEach((c, i) => claimOrder.set(c, i))
 
-  const chains = [...input.chains].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name))
   for (const chain of chains) {
     const cookie = chainCookie(chain.namespace, chain.name)
     const candidates = byNamespace.get(chain.namespace) ?? []
     const report: ChainReport = { namespace: chain.namespace, name: chain.name, generation: chain.generation, cookie, switches: [], offloadFindings: [] }
-    chain.switches.forEach((sw, index) => {
-      const problems: PortProblem[] = []
-      const endpoints: Endpoint[] = []
-      const interfaces: Array<string | undefined> = []
-      const ofports: Array<number | undefined> = []
-      let bridge: string | undefined
-      const owner = `${chain.namespace}/${chain.name} switch ${index}`
-      for (const port of sw.ports) {
-        const r = resolvePort(port.serviceInterface.matchLabels, candidates)
-        if ('problem' in r) {
-          problems.push(r.problem)
-          interfaces.push(undefined)
-          ofports.push(undefined)
-          continue
-        }
-        const key = interfaceKey(r.interface)
-        interfaces.push(key)
-        const prior = usedBy.get(key)
-        if (prior !== undefined) {
-          problems.push({ kind: 'port-in-use', interface: key, usedBy: prior })
-          ofports.push(undefined)
-          continue
-        }
-        const e = endpointFor(r.interface, byKey, input.ports)
-        ofports.push(e?.ofport)
-        if (!e) {
-          problems.push({ kind: 'not-attached', interface: key })
-          continue
-        }
-        if (bridge === undefined) bridge = e.bridge
-        if (e.bridge !== bridge) {
-          problems.push({ kind: 'bridge-mismatch', interface: key, bridge: e.bridge, expected: bridge })
-          continue
-        }
-        usedBy.set(key, owner)
-        endpoints.push(e)
-      }
-      const swFlows = endpoints.length >= 2 && bridge !== undefined ? switchFlows(endpoints, cookie) : []
-      if (bridge !== undefined && swFlows.length > 0) {
-        const list = flows.get(bridge) ?? []
-        list.push(...swFlows)
-        flows.set(bridge, list)
-      }
-      for (const f of swFlows) for (const finding of lintFlow(f)) report.offloadFindings.push(`switch ${index}: ${finding}`)
-      const sr: SwitchReport = { index, interfaces, ofports, problems, flowCount: swFlows.length, programmed: swFlows.length > 0 }
-      if (bridge !== undefined) sr.bridge = bridge
-      report.switches.push(sr)
-    })
     reports.push(report)
+    chain.switches.forEach((sw, index) => {
+      const r: ResolvedSwitch = { chain, report, cookie, index, owner: `${chain.namespace}/${chain.name} switch ${index}`, problems: [], endpoints: [], interfaces: [], ofports: [] }
+      for (const port of sw.ports) {
+        const res = resolvePort(port.serviceInterface.matchLabels, candidates)
+        if ('problem' in res) {
+          r.problems.push(res.problem)
+          r.interfaces.push(undefined)
+          r.ofports.push(undefined)
+          continue
+        }
+        const key = interfaceKey(res.interface)
+        r.interfaces.push(key)
+        const e = endpointFor(res.interface, byKey, input.ports)
+        r.ofports.push(e?.ofport)
+        if (!e) {
+          r.problems.push({ kind: 'not-attached', interface: key })
+          continue
+        }
+        if (r.bridge === undefined) r.bridge = e.bridge
+        if (e.bridge !== r.bridge) {
+          r.problems.push({ kind: 'bridge-mismatch', interface: key, bridge: e.bridge, expected: r.bridge })
+          continue
+        }
+        r.endpoints.push(e)
+      }
+      switches.push(r)
+    })
+  }
+
+  // Hand out interfaces: complete switches only, oldest chain first; a switch takes all its ports or none.
+  const usedBy = new Map<string, string>()
+  const claimants = switches
+    .filter((s) => s.problems.length === 0)
+    .sort((a, b) => claimOrder.get(a.chain)! - claimOrder.get(b.chain)! || a.index - b.index)
+  const claimed = new Set(claimants)
+  for (const s of claimants) {
+    const seen = new Set<string>()
+    for (const e of s.endpoints) {
+      const holder = usedBy.get(e.key) ?? (seen.has(e.key) ? s.owner : undefined)
+      if (holder !== undefined) s.problems.push({ kind: 'port-in-use', interface: e.key, usedBy: holder })
+      seen.add(e.key)
+    }
+    if (s.problems.length === 0) for (const e of s.endpoints) usedBy.set(e.key, s.owner)
+  }
+  // Broken switches claim nothing, but say which of their interfaces another switch holds.
+  for (const s of switches) {
+    if (claimed.has(s) && s.problems.length === 0) continue
+    for (const key of s.interfaces) {
+      const holder = key !== undefined ? usedBy.get(key) : undefined
+      if (holder !== undefined && holder !== s.owner && !s.problems.some((p) => p.kind === 'port-in-use' && p.interface === key)) {
+        s.problems.push({ kind: 'port-in-use', interface: key!, usedBy: holder })
+      }
+    }
+  }
+
+  for (const s of switches) {
+    const ok = s.problems.length === 0
+    const swFlows = ok && s.endpoints.length >= 2 && s.bridge !== undefined ? switchFlows(s.endpoints, s.cookie) : []
+    if (s.bridge !== undefined && swFlows.length > 0) {
+      const list = flows.get(s.bridge) ?? []
+      list.push(...swFlows)
+      flows.set(s.bridge, list)
+    }
+    for (const f of swFlows) for (const finding of lintFlow(f)) s.report.offloadFindings.push(`switch ${s.index}: ${finding}`)
+    const sr: SwitchReport = { index: s.index, interfaces: s.interfaces, ofports: s.ofports, problems: s.problems, flowCount: swFlows.length, programmed: swFlows.length > 0 }
+    if (s.bridge !== undefined) sr.bridge = s.bridge
+    s.report.switches.push(sr)
   }
   for (const list of flows.values()) list.sort(compareFlows)
   return { flows, reports }

@@ -31,6 +31,8 @@ export interface ChainInput {
   namespace: string
   name: string
   generation: number
+  /** `metadata.creationTimestamp`: when two chains want one interface, the older keeps it. */
+  createdAt?: string
   switches: readonly ChainSwitchInput[]
 }
 

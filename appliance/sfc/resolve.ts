@@ -29,11 +29,40 @@ export function indexByNamespace(interfaces: readonly ChainInterface[]): Map<str
   return byNs
 }
 
+/**
+ * Per candidate list (one namespace's interfaces, built once per compile): interfaces by `key=value` label, in
+ * list order. Without it, resolving 2,000 ports among 2,000 interfaces is 4M label comparisons (~200 ms).
+ */
+const labelIndexes = new WeakMap<readonly ChainInterface[], Map<string, ChainInterface[]>>()
+
+function labelIndex(candidates: readonly ChainInterface[]): Map<string, ChainInterface[]> {
+  let index = labelIndexes.get(candidates)
+  if (!index) {
+    index = new Map()
+    for (const i of candidates) {
+      for (const [k, v] of Object.entries(i.labels)) {
+        const key = `${k}\u0000${v}`
+        const list = index.get(key)
+        if (list) list.push(i)
+        else index.set(key, [i])
+      }
+    }
+    labelIndexes.set(candidates, index)
+  }
+  return index
+}
+
 export function resolvePort(
   matchLabels: Readonly<Record<string, string>>,
   candidates: readonly ChainInterface[],
 ): { interface: ChainInterface } | { problem: PortProblem } {
-  const hits = candidates.filter((i) => matchesLabels(matchLabels, i.labels))
+  // Only interfaces carrying the selector's rarest pair can match; the filter below still checks every pair.
+  let pool = candidates
+  for (const [k, v] of Object.entries(matchLabels)) {
+    const list = labelIndex(candidates).get(`${k}\u0000${v}`) ?? []
+    if (list.length < pool.length) pool = list
+  }
+  const hits = pool.filter((i) => matchesLabels(matchLabels, i.labels))
   const selector = formatSelector(matchLabels)
   if (hits.length === 0) return { problem: { kind: 'no-match', selector } }
   if (hits.length > 1) return { problem: { kind: 'ambiguous', selector, candidates: hits.map(interfaceKey) } }

@@ -46,12 +46,12 @@ let ovs: OvsSandbox
 let n = 0
 const cleanups: (() => Promise<void> | void)[] = []
 
-async function setup(options: { ownership?: FlowOwnership; onReconnect?: () => Flow[] } = {}) {
+async function setup(options: { ownership?: FlowOwnership; onReconnect?: () => Flow[]; adoptInstalled?: boolean } = {}) {
   const br = `brp${n++}`
   await ovs.vsctl('add-br', br, '--', 'set', 'bridge', br, 'datapath_type=netdev', 'fail_mode=secure')
   const conn = new OpenFlowConnection({ socketPath: ovs.mgmtSocket(br) }).start()
   await conn.waitConnected()
-  const programmer = new FlowProgrammer({ conn, ownership: options.ownership ?? 'bridge', onReconnect: options.onReconnect })
+  const programmer = new FlowProgrammer({ conn, ownership: options.ownership ?? 'bridge', onReconnect: options.onReconnect, adoptInstalled: options.adoptInstalled ?? false })
   cleanups.push(() => programmer.close(), () => conn.close())
   const dump = async (): Promise<ParsedFlow[]> =>
     (await ovs.ofctl('-O', 'OpenFlow15', '--no-names', 'dump-flows', br))
@@ -135,6 +135,39 @@ describe('FlowProgrammer on ovs-vswitchd', () => {
     ])
     expect(drift.extra.map((e) => renderFlow(e.flow))).toEqual(['cookie=0x1, table=1, priority=1 actions=drop'])
     expect((await dump()).length).toBe(3) // untouched
+  })
+
+  it('reread() repairs drift by reading the switch back and sending only the difference', async () => {
+    const { br, programmer, dump } = await setup({ adoptInstalled: true })
+    const a = flow({ table: 0, priority: 10, cookie: 1n, match: { in_port: 1 }, instructions: apply(output(2)) })
+    const b = flow({ table: 0, priority: 10, cookie: 1n, match: { in_port: 2 }, instructions: apply(output(1)) })
+    const c = flow({ table: 0, priority: 10, cookie: 1n, match: { in_port: 3 }, instructions: apply(output(1)) })
+    await programmer.setDesired([a, b, c])
+    await ovs.ofctl('-O', 'OpenFlow15', '--strict', 'del-flows', br, 'table=0,priority=10,in_port=1')
+    await ovs.ofctl('-O', 'OpenFlow15', 'add-flow', br, 'cookie=0x1,table=0,priority=10,in_port=2,actions=output:7')
+    await ovs.ofctl('-O', 'OpenFlow15', 'add-flow', br, 'cookie=0x9,table=1,priority=1,actions=drop')
+    const report = await programmer.reread()
+    expect(report).toMatchObject({ full: false, added: 1, modified: 1, removed: 1 })
+    expect(await dump()).toEqual(expected([a, b, c]))
+    expect(await programmer.verify()).toEqual({ missing: [], extra: [], changed: [] })
+    expect(programmer.busy).toBe(false)
+  })
+
+  it('installs a desired set given while vswitchd was down on the reconnect, without waiting for another', async () => {
+    const { conn, programmer, dump } = await setup({ adoptInstalled: true })
+    const f = flow({ table: 0, priority: 10, match: { in_port: 1 }, instructions: apply(output(2)) })
+    const g = flow({ table: 0, priority: 10, match: { in_port: 2 }, instructions: apply(output(1)) })
+    await programmer.setDesired([f])
+    const down = new Promise<void>((r) => conn.once('disconnected', () => r()))
+    await ovs.killVswitchd()
+    await down
+    const restored = new Promise<{ ms: number; flows: number }>((r) => programmer.once('restored', r))
+    const applied = programmer.setDesired([f, g])
+    await ovs.startVswitchd()
+    const report = await applied
+    expect(report.added).toBe(2) // adopted an empty table after the restart: everything re-sent, as a diff
+    expect((await restored).flows).toBe(2)
+    expect(await dump()).toEqual(expected([f, g]))
   })
 
   it('a desired set with an invalid flow is rejected whole, naming the flow and the OpenFlow error', async () => {

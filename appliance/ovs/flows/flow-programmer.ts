@@ -109,6 +109,11 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
   private running = false
   private needFullSync = true
   private awaitingDesired = false
+  /**
+   * The owner handed us a desired set after the connection dropped: it is the owner's latest compute, so the
+   * reconnect installs it at once instead of waiting for another (whose caller may be blocked on this one).
+   */
+  private desiredSinceDisconnect = false
   private connectedAt = 0
   private restoring: number | undefined
   private waiters: Waiter[] = []
@@ -116,6 +121,7 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
   // The switch may have lost everything (vswitchd restart): trust nothing until the next full sync.
   private readonly onDisconnected = (): void => {
     this.needFullSync = true
+    this.desiredSinceDisconnect = false
   }
 
   constructor(options: FlowProgrammerOptions) {
@@ -206,6 +212,7 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
   private schedule(): Promise<ApplyReport> {
     const gen = ++this.desiredGen
     this.awaitingDesired = false
+    this.desiredSinceDisconnect = true
     this.dirty = true
     const p = new Promise<ApplyReport>((resolve, reject) => this.waiters.push({ gen, resolve, reject }))
     void this.pump()
@@ -216,6 +223,26 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
   resync(): Promise<ApplyReport> {
     if (this.pendingFlows) return this.setDesired(this.pendingFlows)
     return this.setDesired([...(this._desired?.values() ?? [])].map((e) => e.flow))
+  }
+
+  /**
+   * Forget what we believe is installed and read it back from the switch, then send only the difference to
+   * desired (the adopt path; without `adoptInstalled`, a full sync). For drift found by `verify`: flows someone
+   * else deleted, added or changed are repaired and every other flow stays untouched.
+   */
+  reread(): Promise<ApplyReport> {
+    if (!this._desired && !this.pendingFlows) return Promise.reject(new OpenFlowUnavailableError('nothing to re-read against: no desired flows yet'))
+    this.needFullSync = true
+    this.touched = 'all'
+    return this.schedule()
+  }
+
+  /**
+   * A batch is in flight or queued, or a reconnect waits for the owner's desired set: `installed` is about to
+   * change, so a `verify` now would report a transient as drift.
+   */
+  get busy(): boolean {
+    return this.running || this.dirty || this.awaitingDesired || !this.conn.connected
   }
 
   /** Read the switch's flows in our cookie space and compare with `installed`; changes nothing. */
@@ -255,7 +282,13 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
         .catch((error: unknown) => this.emit('failed', { generation: this.desiredGen, error }))
       return
     }
-    if (ev.generation > 1 || (this._desired === undefined && this.pendingFlows === undefined)) {
+    const haveDesired = this._desired !== undefined || this.pendingFlows !== undefined
+    if (ev.generation > 1 && haveDesired && this.desiredSinceDisconnect && this.dirty) {
+      this.restoring = ev.generation
+      void this.pump()
+      return
+    }
+    if (ev.generation > 1 || !haveDesired) {
       this.awaitingDesired = true
       this.restoring = ev.generation
       this.emit('needs-desired', ev)
@@ -287,7 +320,8 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
       while (this.dirty && this.conn.connected && !this.awaitingDesired && (this._desired || this.pendingFlows)) {
         this.dirty = false
         const gen = this.desiredGen
-        if (this.needFullSync && this.adoptInstalled) {
+        const adopted = this.needFullSync && this.adoptInstalled
+        if (adopted) {
           try {
             await this.readInstalledFromSwitch()
           } catch (error) {
@@ -342,8 +376,10 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
           report.ms = performance.now() - started
           this.settle(gen, report)
           this.emit('applied', report)
-          if (full && this.restoring !== undefined) {
-            this.emit('restored', { connection: this.restoring, flows: flows?.length ?? snapshot!.size, ms: performance.now() - this.connectedAt })
+          // After a reconnect the first batch restores the table, whether sent whole or as the adopted diff.
+          if (this.restoring !== undefined && (full || adopted)) {
+            const restored = flows?.length ?? snapshot?.size ?? this.installedTable().size
+            this.emit('restored', { connection: this.restoring, flows: restored, ms: performance.now() - this.connectedAt })
             this.restoring = undefined
           }
         } catch (error) {
