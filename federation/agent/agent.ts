@@ -74,6 +74,11 @@ function toWireError(err: unknown): WireError {
   return { code: 'reconcile.failed', message: (err instanceof Error ? err.message : String(err)).slice(0, 4000) }
 }
 
+/** grpc-js details for `dpuctl status`: without the empty "Resolution note:" it appends to connection errors. */
+function readableDetails(err: grpc.ServiceError): string {
+  return (err.details || err.message).replace(/\s*Resolution note:\s*$/, '')
+}
+
 export function startAgent(o: AgentOptions): RunningAgent {
   const logger = o.logger ?? silentLogger
   const backoff = o.backoff ?? DEFAULT_BACKOFF
@@ -221,7 +226,7 @@ export function startAgent(o: AgentOptions): RunningAgent {
       onMessage(r.message)
     })
     c.on('error', (err: grpc.ServiceError) => {
-      if (call === c) disconnected({ code: err.code === grpc.status.PERMISSION_DENIED || err.code === grpc.status.UNAUTHENTICATED ? 'federation.identity' : 'federation.unavailable', message: err.details || err.message })
+      if (call === c) disconnected({ code: err.code === grpc.status.PERMISSION_DENIED || err.code === grpc.status.UNAUTHENTICATED ? 'federation.identity' : 'federation.unavailable', message: readableDetails(err) })
     })
     c.on('end', () => {
       if (call === c) disconnected({ code: 'federation.unavailable', message: 'hub ended the stream' })
