@@ -263,8 +263,9 @@ export async function ping(
 
 export interface LongPingResult extends PingResult {
   /**
-   * Probes lost, not counting a last probe that was still in flight when stop() interrupted ping (ping counts
-   * it as transmitted and never received). This is the number a zero-loss check should assert on.
+   * Probes lost: sequence numbers below the last answered one that never got an answer. Probes after the last
+   * answer were still in flight (or queued behind a busy CPU) when stop() interrupted ping, which counts them as
+   * transmitted and never received; they say nothing about the path. This is what a zero-loss check asserts on.
    */
   lost: number
 }
@@ -297,9 +298,10 @@ export async function startPing(
       await stopChild(child, 'SIGINT')
       const summary = parsePingSummary(stdout)
       if (summary === undefined) throw new NetnsToolError(`${argv.join(' ')}: no summary in output: ${stdout.slice(-500)}`)
-      const seqs = [...stdout.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1]))
-      const lastAnswered = seqs.length > 0 && Math.max(...seqs) >= summary.sent
-      const lost = Math.max(0, summary.sent - summary.received - (lastAnswered ? 0 : 1))
+      const answered = new Set([...stdout.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1])))
+      const last = answered.size > 0 ? Math.max(...answered) : 0
+      let lost = 0
+      for (let seq = 1; seq < last; seq++) if (!answered.has(seq)) lost++
       return { ...summary, lost }
     },
   }
