@@ -16,6 +16,7 @@ import { createApp, loadOrCreateToken } from '../appliance/rest/index.js'
 import { openStore } from '../appliance/store/index.js'
 import { OvsNode } from '../appliance/node/ovs-node.js'
 import { NodeController } from '../appliance/reconcile/controller.js'
+import { createNodeMetrics, startSwitchObservers } from '../appliance/reconcile/switch-observers.js'
 import { OVSDB_NONE } from '../appliance/cli/config.js'
 import { createStoreAgentPort } from '../appliance/federation/agent-port-impl.js'
 import { agentOptionsFromFlags } from '../federation/agent/config.js'
@@ -29,16 +30,36 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
   const store = openStore(join(config.dataDir, 'state.db'), { nodeName: config.nodeName })
   const node = { name: config.nodeName, labels: config.nodeLabels }
   const ovs = config.ovsdb === OVSDB_NONE ? undefined : new OvsNode({ remote: config.ovsdb, rundir: config.ovsRundir, log: log.child({ component: 'ovs' }) })
-  const controller = ovs
+  const registry = createMetricsRegistry()
+  // The loop-pass metrics must exist before the controller; the metrics read the controller lazily.
+  let controller: NodeController | undefined
+  const nodeMetrics = ovs ? createNodeMetrics({ registry, store, ovs, nodeName: config.nodeName, controller: () => controller }) : undefined
+  controller = ovs
     ? new NodeController({
         store,
         ovs,
+        ...(nodeMetrics ? { onLoopRun: nodeMetrics.onLoopRun } : {}),
         nodeName: config.nodeName,
         log: log.child({ component: 'reconcile' }),
         ...(config.ovsNetns ? { ovsNetns: config.ovsNetns } : {}),
-        settings: { bridges: config.bridges, datapath: config.datapath, otherConfig: config.otherConfig, ...(config.mtu !== undefined ? { mtu: config.mtu } : {}) },
+        ...(config.verifyInterval !== undefined ? { verifyIntervalMs: config.verifyInterval * 1000 } : {}),
+        settings: { bridges: config.bridges, datapath: config.datapath, otherConfig: config.otherConfig, ...(config.mtu !== undefined ? { mtu: config.mtu } : {}), ...(config.serviceNetnsPrefix ? { serviceNetnsPrefix: config.serviceNetnsPrefix } : {}) },
       })
     : undefined
+  const observers =
+    ovs && controller
+      ? startSwitchObservers({
+          store,
+          ovs,
+          controller,
+          nodeName: config.nodeName,
+          rundir: config.ovsRundir,
+          ...(config.ovsCtl ? { ovsCtl: config.ovsCtl } : {}),
+          log: log.child({ component: 'observe' }),
+          ...(nodeMetrics ? { metrics: nodeMetrics.metrics } : {}),
+          ...(config.countersInterval !== undefined ? { countersIntervalMs: config.countersInterval * 1000 } : {}),
+        })
+      : undefined
   const agentOptions = await agentOptionsFromFlags({
     hub: config.hub,
     dpuName: config.dpuName ?? config.nodeName,
@@ -53,7 +74,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
   const app = createApp({
     store,
     log,
-    registry: createMetricsRegistry(),
+    registry,
     token: () => token,
     node,
     readiness: [
@@ -65,7 +86,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
       ovs: ovs ? { connected: ovs.connected, remote: config.ovsdb } : { connected: false, remote: 'none' },
       hub: agent ? agent.state() : { connection: 'disabled' },
     }),
-    ...(controller ? { switchView: { bridges: () => controller.observedBridges() as unknown as ReadonlyArray<Record<string, unknown>> } } : {}),
+    ...(observers ? { switchView: observers.view, waitInstalled: observers.waitInstalled } : {}),
   })
   controller?.start()
   ovs?.start()
@@ -92,6 +113,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
     close() {
       closing ??= new Promise<void>((resolve) => {
         log.info('shutting down')
+        observers?.stop()
         controller?.stop()
         const agentStopped = agent?.stop() ?? Promise.resolve()
         server.close(async () => {

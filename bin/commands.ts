@@ -7,6 +7,7 @@ import { applianceCommands } from './appliance.js'
 import { ignitionCommands } from '../ignition/cli.js'
 import { imageCommands } from '../image/cli.js'
 import { certsCommands, hubCommands } from './hub.js'
+import { demoCommands } from './demo.js'
 
 export const COMMANDS: readonly CliCommand[] = [
   ...applianceCommands,
@@ -14,4 +15,5 @@ export const COMMANDS: readonly CliCommand[] = [
   ...imageCommands,
   ...hubCommands,
   ...certsCommands,
+  ...demoCommands,
 ]

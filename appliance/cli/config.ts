@@ -42,6 +42,12 @@ export const ApplianceConfigSchema = z.strictObject({
    * sandbox): host-side port ends the appliance creates (service veths) are placed there so vswitchd can open them.
    */
   ovsNetns: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'ovs-netns must be a network namespace name').optional(),
+  /** ovs-vswitchd's unixctl socket for `dpuctl trace`; default: found in ovsRundir (pid-named, then ovs-vswitchd.ctl). */
+  ovsCtl: z.string().min(1).optional(),
+  /** How often chain packet/byte counters are read from flow stats into status (seconds). */
+  countersInterval: z.number().positive().max(3600).optional(),
+  /** How often installed flows are read back and compared with what the appliance programmed (seconds; 0: never). */
+  verifyInterval: z.number().min(0).max(86_400).optional(),
   datapath: z.enum(['netdev', 'system']),
   bridges: z.strictObject({
     sfc: NetdevName,
@@ -57,6 +63,11 @@ export const ApplianceConfigSchema = z.strictObject({
   tlsKey: z.string().min(1).optional(),
   tlsCa: z.string().min(1).optional(),
   insecure: z.boolean(),
+  /**
+   * Prefix for the default service network namespace (`<prefix>svc-<serviceID>`): namespaces are machine-wide,
+   * so two appliances sharing one development host (the demo) would otherwise both claim `svc-<serviceID>`.
+   */
+  serviceNetnsPrefix: z.string().regex(/^[A-Za-z0-9_.-]{0,32}$/, 'service-netns-prefix must be letters, digits, _ . -').optional(),
 })
 export type ApplianceConfig = z.infer<typeof ApplianceConfigSchema>
 
@@ -64,8 +75,9 @@ export type ApplianceConfig = z.infer<typeof ApplianceConfigSchema>
 export type FlagValues = Record<string, string | string[] | boolean | undefined>
 
 const FILE_KEYS = [
-  'data-dir', 'listen', 'token-file', 'node-name', 'node-label', 'log-level', 'ovsdb', 'ovs-rundir', 'ovs-netns', 'datapath',
+  'data-dir', 'listen', 'token-file', 'node-name', 'node-label', 'log-level', 'ovsdb', 'ovs-rundir', 'ovs-netns', 'ovs-ctl', 'counters-interval', 'verify-interval', 'datapath',
   'bridges', 'other-config', 'mtu', 'hub', 'dpu-name', 'tls-cert', 'tls-key', 'tls-ca', 'insecure',
+  'service-netns-prefix',
 ] as const
 
 function labelsFrom(values: readonly string[], where: string): Record<string, string> {
@@ -125,6 +137,9 @@ export function resolveApplianceConfig(flags: FlagValues, cwd: string): Applianc
     ovsdb: String(pick('ovsdb') ?? DEFAULT_OVSDB),
     ovsRundir: resolve(cwd, String(pick('ovs-rundir') ?? DEFAULT_OVS_RUNDIR)),
     ...optionalString('ovsNetns', pick('ovs-netns')),
+    ...optionalPath('ovsCtl', pick('ovs-ctl'), cwd),
+    ...(pick('counters-interval') !== undefined ? { countersInterval: Number(pick('counters-interval')) } : {}),
+    ...(pick('verify-interval') !== undefined ? { verifyInterval: Number(pick('verify-interval')) } : {}),
     datapath: String(pick('datapath') ?? 'netdev'),
     bridges: { sfc: 'br-sfc', hbn: 'br-hbn', ovn: 'br-ovn', ...(isRecord(file.bridges) ? file.bridges : {}) },
     otherConfig: isRecord(file['other-config']) ? Object.fromEntries(Object.entries(file['other-config']).map(([k, v]) => [k, String(v)])) : {},
@@ -135,6 +150,7 @@ export function resolveApplianceConfig(flags: FlagValues, cwd: string): Applianc
     ...optionalPath('tlsKey', pick('tls-key'), cwd),
     ...optionalPath('tlsCa', pick('tls-ca'), cwd),
     insecure: pick('insecure') === true || pick('insecure') === 'true',
+    ...optionalString('serviceNetnsPrefix', pick('service-netns-prefix')),
   }
   const r = ApplianceConfigSchema.safeParse(candidate)
   if (!r.success) {

@@ -3,12 +3,16 @@ import { applyCommand } from './apply.js'
 import { deleteCommand } from './delete.js'
 import { describeCommand } from './describe.js'
 import { eventsCommand } from './events.js'
+import { flowsCommand } from './flows.js'
 import { getCommand } from './get.js'
+import { traceCommand } from './trace.js'
 import { statusCommand } from './status.js'
 
 /** dpuctl's client commands for a running appliance. */
-export const applianceClientCommands: readonly CliCommand[] = [applyCommand, getCommand, describeCommand, deleteCommand, eventsCommand, statusCommand]
+export const applianceClientCommands: readonly CliCommand[] = [applyCommand, getCommand, describeCommand, deleteCommand, eventsCommand, statusCommand, flowsCommand, traceCommand]
 
 export { applianceRunCommand, type RunningAppliance, type StartAppliance } from './run.js'
 export { resolveApplianceConfig, type ApplianceConfig } from './config.js'
 export { ApplianceClient } from './client.js'
+export { flowsCommand } from './flows.js'
+export { traceCommand, renderTrace, type ChainTrace } from './trace.js'

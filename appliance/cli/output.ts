@@ -1,6 +1,7 @@
 /** Tables and object formats for dpuctl output, kubectl-like. */
 import { stringify as toYaml } from 'yaml'
 import type { StoredObject } from '../../api/meta.js'
+import { wideColumnsFor } from './kind-columns.js'
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name'
 
@@ -25,12 +26,14 @@ function ready(o: StoredObject): { status: string; reason: string } {
 }
 
 export function objectRows(items: readonly StoredObject[], opts: { wide: boolean; allNamespaces: boolean }): string[][] {
+  const kindColumns = opts.wide ? wideColumnsFor(items) : undefined
   const header = [
     ...(opts.allNamespaces ? ['NAMESPACE'] : []),
     'NAME',
     'GENERATION',
     'READY',
     'REASON',
+    ...(kindColumns?.header ?? []),
     ...(opts.wide ? ['ORIGIN', 'NODE', 'UID', 'RESOURCEVERSION'] : []),
     'AGE',
   ]
@@ -43,6 +46,7 @@ export function objectRows(items: readonly StoredObject[], opts: { wide: boolean
       String(o.metadata.generation),
       r.status,
       r.reason,
+      ...(kindColumns?.cells(o) ?? []),
       ...(opts.wide ? [o.metadata.origin, typeof node === 'string' ? node : '', o.metadata.uid, o.metadata.resourceVersion] : []),
       age(o.metadata.creationTimestamp),
     ]

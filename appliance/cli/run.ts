@@ -17,6 +17,7 @@ export type StartAppliance = (config: ApplianceConfig) => Promise<RunningApplian
 const USAGE = `Usage: dpuctl appliance run [--data-dir DIR] [--listen HOST:PORT] [--token-file F] [--config FILE]
                            [--node-name NAME] [--node-label k=v]... [--log-level LEVEL]
                            [--ovsdb unix:PATH|tcp:HOST:PORT|none] [--ovs-rundir DIR] [--ovs-netns NAME]
+                           [--ovs-ctl PATH] [--counters-interval SECONDS] [--verify-interval SECONDS]
                            [--datapath netdev|system]
                            [--hub HOST:PORT --dpu-name NAME --tls-cert F --tls-key F --tls-ca F | --insecure]
 
@@ -32,11 +33,16 @@ Starts the appliance: SQLite state in DIR, the local REST API on HOST:PORT. Logs
   --ovsdb REMOTE       Open vSwitch database (default ${DEFAULT_OVSDB}); "none" runs without OVS
   --ovs-rundir DIR     where vswitchd puts <bridge>.mgmt OpenFlow sockets (default ${DEFAULT_OVS_RUNDIR})
   --ovs-netns NAME     network namespace of ovs-vswitchd, if not this process's (service veth ends go there)
+  --ovs-ctl PATH       ovs-vswitchd control socket for dpuctl trace (default: <ovs-rundir>/ovs-vswitchd.<pid>.ctl
+                       from ovs-vswitchd.pid, else <ovs-rundir>/ovs-vswitchd.ctl)
+  --counters-interval S  how often chain packet/byte counters are read into status (default 10)
+  --verify-interval S  how often installed flows are read back to find drift (default 30; 0 turns it off)
   --datapath TYPE      datapath of the bridges the appliance creates: netdev (default; DOCA) or system
   --hub HOST:PORT      federation hub to sync desired state from (absent: standalone)
   --dpu-name NAME      this DPU's name at the hub (must match its certificate; default: --node-name)
   --tls-cert/--tls-key/--tls-ca F   mTLS client certificate, key and CA for the hub
   --insecure           plaintext to the hub (development only; logs a warning)
+  --service-netns-prefix P  default service netns is P + svc-<serviceID> (several appliances on one host)
 The config file may also set bridges: {sfc, hbn, ovn}, other-config: {key: value} and mtu.
 SIGTERM or SIGINT stops it.`
 
@@ -59,6 +65,9 @@ export function applianceRunCommand(start: StartAppliance): CliCommand {
           ovsdb: { type: 'string' },
           'ovs-rundir': { type: 'string' },
           'ovs-netns': { type: 'string' },
+          'ovs-ctl': { type: 'string' },
+          'counters-interval': { type: 'string' },
+          'verify-interval': { type: 'string' },
           datapath: { type: 'string' },
           hub: { type: 'string' },
           'dpu-name': { type: 'string' },
@@ -66,6 +75,7 @@ export function applianceRunCommand(start: StartAppliance): CliCommand {
           'tls-key': { type: 'string' },
           'tls-ca': { type: 'string' },
           insecure: { type: 'boolean' },
+          'service-netns-prefix': { type: 'string' },
         },
         0,
       )

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import type { Logger } from '../observe/index.js'
 import { OvsdbClient, type RowChange } from '../ovs/ovsdb/index.js'
 import { OpenFlowConnection } from '../ovs/openflow/index.js'
-import { FlowProgrammer } from '../ovs/flows/index.js'
+import { FlowProgrammer, type ApplyReport } from '../ovs/flows/index.js'
 
 export interface OvsNodeOptions {
   /** `unix:PATH` or `tcp:HOST:PORT` */
@@ -28,6 +28,10 @@ export interface OvsNodeEvents {
   resync: () => void
   /** The OpenFlow connection of `bridge` (re)connected: its flows must be (re)installed. */
   'openflow-connected': (bridge: string, generation: number) => void
+  /** A flow batch on `bridge` was confirmed by its barrier (metrics). */
+  'flows-applied': (bridge: string, report: ApplyReport) => void
+  /** Flows on `bridge` were restored after an OpenFlow reconnect: `ms` from connection to barrier reply. */
+  'flows-restored': (bridge: string, restored: { flows: number; ms: number }) => void
 }
 
 export class OvsNode {
@@ -37,6 +41,8 @@ export class OvsNode {
     change: new Set(),
     resync: new Set(),
     'openflow-connected': new Set(),
+    'flows-applied': new Set(),
+    'flows-restored': new Set(),
   }
   private closed = false
   private connectTimer: NodeJS.Timeout | undefined
@@ -102,11 +108,20 @@ export class OvsNode {
     const programmer = new FlowProgrammer({ conn, ownership: 'bridge', adoptInstalled: true })
     programmer.on('needs-desired', (ev) => this.emit('openflow-connected', bridge, ev.generation))
     programmer.on('failed', ({ error }) => this.options.log.warn({ bridge, err: (error as Error).message }, 'flow batch failed'))
-    programmer.on('restored', (r) => this.options.log.info({ bridge, ...r }, 'flows restored after OpenFlow reconnect'))
+    programmer.on('restored', (r) => {
+      this.options.log.info({ bridge, ...r }, 'flows restored after OpenFlow reconnect')
+      this.emit('flows-restored', bridge, r)
+    })
+    programmer.on('applied', (r) => this.emit('flows-applied', bridge, r))
     conn.on('protocol-error', (err) => this.options.log.warn({ bridge, err: err.message }, 'OpenFlow protocol error; reconnecting'))
     conn.start()
     this.programmers.set(bridge, { conn, programmer })
     return programmer
+  }
+
+  /** The OpenFlow connection of `bridge`, if it has a programmer (stats reads share it). */
+  openflow(bridge: string): OpenFlowConnection | undefined {
+    return this.programmers.get(bridge)?.conn
   }
 
   hasProgrammer(bridge: string): boolean {

@@ -32,6 +32,8 @@ export interface SwitchSettings {
   datapath: string
   mtu?: number
   otherConfig: Record<string, string>
+  /** Passed on to the ports pass (`PortSettings.serviceNetnsPrefix`). */
+  serviceNetnsPrefix?: string
 }
 
 /** The bridges and other_config this node should have: configuration first, then the flavor's OVS keys. */

@@ -42,6 +42,8 @@ export function writeReady(store: Store, obj: StoredObject, state: ReadyState): 
   ]
   const conditions = wanted.map((c) => withTransition(prev.find((p) => p.type === c.type), c, now))
   const status: ObjectStatus = {
+    // Flow counters belong to the status refresher (chain-counters.ts); a reconcile pass keeps them.
+    ...(obj.status.counters !== undefined ? { counters: obj.status.counters } : {}),
     ...(state.extra ?? {}),
     phase: state.phase ?? (state.ready === true ? 'Ready' : state.ready === false ? 'NotReady' : 'Pending'),
     observedGeneration: generation,

@@ -22,6 +22,11 @@ export interface RestDeps {
   status?: () => Record<string, unknown>
   /** Observed switch state (`/apis/appliance/v1/bridges`, `/flows`, ...); absent when running without OVS. */
   switchView?: SwitchView
+  /**
+   * Resolves true once the chains a write committed at `resourceVersion` are installed (barrier reply), false
+   * after `timeoutMs`; backs `POST /apis/appliance/v1/apply?wait=installed`. Absent without OVS.
+   */
+  waitInstalled?: (resourceVersion: number, timeoutMs: number) => Promise<boolean>
 }
 
 /** What the appliance shows of its switch; plain data, filled by the node controller. */
@@ -31,4 +36,6 @@ export interface SwitchView {
   flows?(bridge: string | undefined, opts: { stats: boolean }): Promise<ReadonlyArray<{ bridge: string; flows: string[] }>>
   /** `ofproto/trace` of a sample packet from a chain's port. */
   trace?(chain: { namespace: string; name: string }, from: string, packet: string | undefined): Promise<Record<string, unknown>>
+  /** Packet and byte counters per chain (all chains, or one), read from flow stats now. */
+  counters?(chain?: { namespace: string; name: string }): Promise<ReadonlyArray<Record<string, unknown>>>
 }

@@ -1,7 +1,8 @@
 /**
  * Appliance routes that are not one kind's (group `appliance`: no dot, so no API group can collide):
  *   GET  /apis                              discovery: every kind and its names
- *   POST /apis/appliance/v1/apply           apply objects of any kinds (List, array or YAML stream), all-or-nothing
+ *   POST /apis/appliance/v1/apply           apply objects of any kinds (List, array or YAML stream), all-or-nothing;
+ *                                           ?wait=installed[&timeoutMs=N]: answer after the chain flows are installed
  *   POST /apis/appliance/v1/delete          delete the objects named in the body, all-or-nothing (?ignoreNotFound=true)
  *   GET  /apis/appliance/v1/events          event log, newest first (?kind=&namespace=&name=&limit=)
  */
@@ -71,7 +72,14 @@ export function batchRoutes(deps: RestDeps): Hono<AppEnv> {
   app.post(`${APPLIANCE_GROUP_PATH}/apply`, async (c) => {
     const objs = parseItems(await readDocuments(c))
     const outcome = applyLocalObjects(deps.store, objs, deps.node)
-    return c.json(applyBody(outcome, deps.store.resourceVersion()))
+    const resourceVersion = deps.store.resourceVersion()
+    // ?wait=installed answers once the chains loop confirmed the flows of this write with a barrier reply.
+    if (c.req.query('wait') === 'installed') {
+      const timeoutMs = Math.min(60_000, Math.max(1, Number(c.req.query('timeoutMs') ?? 10_000) || 10_000))
+      const installed = deps.waitInstalled ? await deps.waitInstalled(resourceVersion, timeoutMs) : false
+      return c.json({ ...applyBody(outcome, resourceVersion), flows: { installed } })
+    }
+    return c.json(applyBody(outcome, resourceVersion))
   })
 
   app.post(`${APPLIANCE_GROUP_PATH}/delete`, async (c) => {

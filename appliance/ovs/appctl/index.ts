@@ -1,0 +1,3 @@
+export { resolveVswitchdCtl } from './ctl-path.js'
+export { DEFAULT_TRACE_PACKET, isPacketSpec, parseTrace, runOfprotoTrace, type TraceResult, type TraceStep } from './trace.js'
+export { AppctlFailedError, AppctlUnavailableError } from './errors.js'
