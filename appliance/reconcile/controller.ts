@@ -43,6 +43,22 @@ export interface LoopRegistration {
   onOvsChange?: (changes: RowChange[]) => boolean
   /** Which stored object kinds trigger it. */
   kinds?: readonly string[]
+  /**
+   * What of an object this loop reads, per kind (default: generation, labels and annotations). A write that
+   * leaves it unchanged (a status update, the counters refresher) does not trigger the loop.
+   */
+  inputOf?: Partial<Record<string, (o: StoredObject) => string>>
+}
+
+/** What a loop reads of an object by default: its spec (generation), labels and annotations, not its status. */
+function defaultInput(o: StoredObject): string {
+  return `${o.metadata.generation}|${JSON.stringify(o.metadata.labels ?? {})}|${JSON.stringify(o.metadata.annotations ?? {})}`
+}
+
+/** The ports loop reads chains only for serviceMTU (it sets the MTU of the switch's ports). */
+function chainMtuInput(o: StoredObject): string {
+  const switches = (o.spec as { switches?: Array<{ serviceMTU?: number; ports?: unknown }> }).switches ?? []
+  return JSON.stringify(switches.filter((s) => s.serviceMTU !== undefined).map((s) => [s.serviceMTU, s.ports]))
 }
 
 const FLAVOR_API_VERSION = 'provisioning.dpu.nvidia.com/v1alpha1'
@@ -63,6 +79,8 @@ export class NodeController {
   /** Closed by the ports pass while it re-opens a port; the chains pass waits for it. */
   private readonly portsHold = new Hold()
   private readonly unsubscribe: Array<() => void> = []
+  /** Per loop and object, the last input seen in a store event (see `LoopRegistration.inputOf`). */
+  private readonly seenInputs = new Map<string, string>()
 
   constructor(private readonly options: NodeControllerOptions) {
     this.bridges = new ReconcileLoop({
@@ -82,7 +100,12 @@ export class NodeController {
         runPortsPass({ store, ovs, settings, nodeName, log, hold: this.portsHold, ...(options.ovsNetns ? { ovsNetns: options.ovsNetns } : {}) }),
       hooks: { onRun: (r) => this.logRun(r) },
     })
-    this.addLoop({ loop: this.ports, kinds: ['ServiceInterface', 'DPUServiceNAD', 'ServiceChain'], onOvsChange: touches(['Bridge', 'Port', 'Interface']) })
+    this.addLoop({
+      loop: this.ports,
+      kinds: ['ServiceInterface', 'DPUServiceNAD', 'ServiceChain'],
+      inputOf: { ServiceChain: chainMtuInput },
+      onOvsChange: touches(['Bridge', 'Port', 'Interface']),
+    })
     this.chains = new ReconcileLoop({
       name: 'chains',
       pass: async () => {
@@ -117,7 +140,19 @@ export class NodeController {
         if (this.lastChains?.installed.get(bridge) === false) this.chains.trigger(`flows-applied:${bridge}`)
       }),
       store.watch((ev) => {
-        for (const r of this.loops) if (r.kinds?.includes(ev.object.kind)) r.loop.trigger(`store:${ev.object.kind}`)
+        const key = `${ev.object.apiVersion}/${ev.object.kind}/${ev.object.metadata.namespace}/${ev.object.metadata.name}`
+        for (const r of this.loops) {
+          if (!r.kinds?.includes(ev.object.kind)) continue
+          const seenKey = `${r.loop.name}|${key}`
+          if (ev.type === 'DELETED') {
+            this.seenInputs.delete(seenKey)
+          } else {
+            const input = (r.inputOf?.[ev.object.kind] ?? defaultInput)(ev.object)
+            if (this.seenInputs.get(seenKey) === input) continue // only status changed: nothing this loop reads
+            this.seenInputs.set(seenKey, input)
+          }
+          r.loop.trigger(`store:${ev.object.kind}`)
+        }
       }),
     )
     if (ovs.connected) for (const r of this.loops) r.loop.trigger('start')
