@@ -11,7 +11,11 @@ import { fileURLToPath } from 'node:url'
 import { guardPid, releasePid } from './exit-guard.js'
 
 export const REPO_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))))
-export const DPUCTL_ARGS = ['--import', 'tsx', join(REPO_ROOT, 'bin', 'dpuctl.ts')]
+/**
+ * The TypeScript sources through tsx, so tests never depend on a stale build; `DPUCTL_BUILT=1` runs the compiled
+ * `dist/` through the launcher instead (benchmarks: what a deployed appliance runs).
+ */
+export const DPUCTL_ARGS = process.env.DPUCTL_BUILT === '1' ? [join(REPO_ROOT, 'bin', 'dpuctl.mjs')] : ['--import', 'tsx', join(REPO_ROOT, 'bin', 'dpuctl.ts')]
 
 export interface ApplianceProcess {
   url: string
