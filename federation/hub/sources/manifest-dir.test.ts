@@ -47,4 +47,26 @@ describe('manifest directory source', () => {
     expect((await next(snapshots, 4)).map((o) => o.metadata.name).sort()).toEqual(['p0', 'p0-sf'])
     expect(source.errors()).toEqual({})
   })
+
+  it('sees a file replaced by rename in a subdirectory at once, without waiting for the rescan', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'manifests-'))
+    await mkdir(join(dir, 'zone-a'))
+    await writeAtomic(join(dir, 'zone-a', 'chain.yaml'), chainYaml('c1', 'a', 'v0'))
+    const snapshots: Array<readonly ParsedObject[]> = []
+    // A rescan period far beyond the test: only the watchers can see these changes.
+    source = new ManifestDirSource({ dir, parse: parseManifest, debounceMs: 20, rescanMs: 600_000 })
+    await source.start((s) => snapshots.push(s))
+    for (let i = 1; i <= 6; i++) {
+      const t0 = Date.now()
+      // Alternate the root and a subdirectory; the old file is removed from where it was.
+      const [from, to] = i % 2 ? [join(dir, 'zone-a', 'chain.yaml'), join(dir, 'chain.yaml')] : [join(dir, 'chain.yaml'), join(dir, 'zone-a', 'chain.yaml')]
+      await rm(from)
+      await writeAtomic(to, chainYaml('c1', 'a', `v${i}`))
+      let snap = await next(snapshots, snapshots.length + 1)
+      // The removal and the write may land in one scan or two: wait for the one carrying v<i>.
+      while (!JSON.stringify(snap).includes(`"note":"v${i}"`)) snap = await next(snapshots, snapshots.length + 1)
+      expect(JSON.stringify(snap[0]!.spec)).toContain(`"note":"v${i}"`)
+      expect(Date.now() - t0).toBeLessThan(1000)
+    }
+  })
 })
