@@ -4,6 +4,7 @@
  * between them. Ping works with the chain and stops without it (br-sfc is fail_mode=secure).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { rmSync } from 'node:fs'
 import { stringify } from 'yaml'
 import { runDpuctl, startApplianceProcess, type ApplianceProcess } from '../support/appliance-process.js'
 import { Cleanup, createNetns, createVethPair, exec, ping } from '../support/netns.js'
@@ -110,7 +111,10 @@ describe('service chain between an uplink and a service (real packets)', () => {
     const dataDir = app.dataDir
     await app.stop()
     app = await startApplianceProcess({ dataDir, ovs: { dbRemote: ovs.dbRemote, rundir: ovs.rundir, netns: ovs.netns } })
-    cleanup.defer('restarted appliance', () => app.dispose())
+    cleanup.defer('restarted appliance', async () => {
+      await app.dispose()
+      rmSync(dataDir, { recursive: true, force: true }) // a reused data dir is not the helper's to remove
+    })
     await until('chain ready after restart', async () => {
       const r = await runDpuctl(['get', 'sc', 'c2', '-o', 'json'], { env: app.clientEnv })
       return (JSON.parse(r.stdout) as { status: { conditions?: Array<{ type: string; status: string }> } }).status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
