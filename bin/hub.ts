@@ -127,7 +127,7 @@ async function runHub(args: string[], io: CliIO): Promise<0 | 1 | 2> {
 }
 
 export const hubCommands: CliCommand[] = [
-  { path: ['hub', 'run'], summary: 'Run the federation hub (fleet objects -> per-DPU desired state over gRPC/mTLS)', usage: USAGE, run: runHub },
+  { path: ['hub', 'run'], summary: 'run the federation hub (fleet objects -> per-DPU desired state over gRPC/mTLS)', usage: USAGE, run: runHub },
 ]
 
 export { certsCommands }

@@ -76,7 +76,7 @@ async function writeOutput(out: string, text: string, io: CliIO): Promise<void> 
 export const ignitionCommands: CliCommand[] = [
   {
     path: ['ignition', 'render'],
-    summary: 'Render an Ignition config (RHCOS) that installs the appliance',
+    summary: 'render an Ignition config (RHCOS) that installs the appliance',
     usage: USAGE,
     async run(args, io) {
       const { values } = parse(args, { ...IGNITION_RENDER_OPTIONS, output: { type: 'string', short: 'o' } })

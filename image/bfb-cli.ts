@@ -166,8 +166,8 @@ async function build(args: string[], io: CliIO): Promise<0> {
 }
 
 export const bfbCommands: CliCommand[] = [
-  { path: ['bfb', 'inspect'], summary: 'List the images of a BFB and check their CRCs', usage: INSPECT, run: inspect },
-  { path: ['bfb', 'extract'], summary: 'Extract the images of a BFB to files', usage: EXTRACT, run: extract },
-  { path: ['bfb', 'verify'], summary: 'Verify a BFB, naming the image and offset of the first problem', usage: VERIFY, run: verify },
-  { path: ['bfb', 'build'], summary: 'Build a BFB from parts, or merge parts into a base BFB', usage: BUILD, run: build },
+  { path: ['bfb', 'inspect'], summary: 'list the images of a BFB and check their CRCs', usage: INSPECT, run: inspect },
+  { path: ['bfb', 'extract'], summary: 'extract the images of a BFB to files', usage: EXTRACT, run: extract },
+  { path: ['bfb', 'verify'], summary: 'verify a BFB, naming the image and offset of the first problem', usage: VERIFY, run: verify },
+  { path: ['bfb', 'build'], summary: 'build a BFB from parts, or merge parts into a base BFB', usage: BUILD, run: build },
 ]

@@ -182,8 +182,8 @@ async function layer(args: string[], io: CliIO): Promise<0> {
 
 export const imageCommands: CliCommand[] = [
   ...bfbCommands,
-  { path: ['image', 'bundle'], summary: 'Pack the appliance and its production dependencies for a DPU', usage: BUNDLE, run: bundle },
-  { path: ['image', 'bfcfg'], summary: 'Render the bf.cfg that installs the appliance with a BFB', usage: BFCFG, run: bfcfg },
-  { path: ['image', 'build'], summary: 'Build an install BFB: base BFB + bundle + bf.cfg (or Ignition for RHCOS)', usage: BUILD, run: build },
-  { path: ['image', 'layer'], summary: 'Write a Containerfile and OCI layer that add the appliance to RHCOS', usage: LAYER, run: layer },
+  { path: ['image', 'bundle'], summary: 'pack the appliance and its production dependencies for a DPU', usage: BUNDLE, run: bundle },
+  { path: ['image', 'bfcfg'], summary: 'render the bf.cfg that installs the appliance with a BFB', usage: BFCFG, run: bfcfg },
+  { path: ['image', 'build'], summary: 'build an install BFB: base BFB + bundle + bf.cfg (or Ignition for RHCOS)', usage: BUILD, run: build },
+  { path: ['image', 'layer'], summary: 'write a Containerfile and OCI layer that add the appliance to RHCOS', usage: LAYER, run: layer },
 ]

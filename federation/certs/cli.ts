@@ -14,7 +14,7 @@ function parse(args: string[], options: NonNullable<Parameters<typeof parseArgs>
 
 const init: CliCommand = {
   path: ['certs', 'init'],
-  summary: 'Create a development CA and a hub certificate (localhost, 127.0.0.1)',
+  summary: 'create a development CA and a hub certificate (localhost, 127.0.0.1)',
   usage: `Usage: dpuctl certs init --out DIR [--hub-name NAME]... [--force]
 
 Writes DIR/ca.crt, DIR/ca.key (the development CA) and DIR/hub.crt, DIR/hub.key (server certificate for
@@ -31,7 +31,7 @@ localhost, 127.0.0.1, ::1 and each --hub-name). Refuses to replace an existing C
 
 const issue: CliCommand = {
   path: ['certs', 'issue'],
-  summary: 'Issue a client certificate for one DPU from the development CA',
+  summary: 'issue a client certificate for one DPU from the development CA',
   usage: `Usage: dpuctl certs issue --out DIR --dpu NAME [--ca-dir DIR] [--days N]
 
 Writes DIR/NAME.crt and DIR/NAME.key: a client certificate whose URI SAN
