@@ -5,21 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startOvsSandbox, type OvsSandbox } from '../../test/support/ovs-sandbox.js'
+import { until } from '../../test/support/until.js'
 import { runDpuctl, startApplianceProcess, type ApplianceProcess } from '../../test/support/appliance-process.js'
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<{ value: T; ms: number }> {
+/** `until`, and how long it took (drift-repair assertions are about time). */
+async function timed<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<{ value: T; ms: number }> {
   const start = performance.now()
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v !== undefined && v !== false) return { value: v, ms: performance.now() - start }
-    } catch (err) {
-      last = err
-    }
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
+  const value = await until(what, fn, timeoutMs, 20)
+  return { value, ms: performance.now() - start }
 }
 
 const get = async (ovs: OvsSandbox, table: string, record: string, column: string) =>
@@ -56,10 +49,10 @@ describe('bridge ownership (real OVS, real appliance)', () => {
   it('repairs a bridge deleted by hand and a changed fail_mode within 1 s, without touching foreign objects', async () => {
     await ovs.vsctl('add-port', 'br-sfc', 'foreign0', '--', 'set', 'interface', 'foreign0', 'type=internal')
     await ovs.vsctl('del-br', 'br-hbn')
-    const recreated = await until('br-hbn back', async () => (await ovs.vsctl('list-br')).includes('br-hbn'), 2000)
+    const recreated = await timed('br-hbn back', async () => (await ovs.vsctl('list-br')).includes('br-hbn'), 2000)
     expect(recreated.ms).toBeLessThan(1000)
     await ovs.vsctl('set', 'bridge', 'br-sfc', 'fail_mode=standalone')
-    const repaired = await until('fail_mode secure', async () => (await get(ovs, 'bridge', 'br-sfc', 'fail_mode')) === 'secure', 2000)
+    const repaired = await timed('fail_mode secure', async () => (await get(ovs, 'bridge', 'br-sfc', 'fail_mode')) === 'secure', 2000)
     expect(repaired.ms).toBeLessThan(1000)
     expect((await ovs.vsctl('list-ports', 'br-sfc')).split('\n')).toContain('foreign0')
     expect((await ovs.vsctl('list-br')).split('\n')).toContain('br-foreign')
@@ -71,7 +64,7 @@ describe('bridge ownership (real OVS, real appliance)', () => {
     expect(applied.code, applied.stderr).toBe(0)
     await until('hw-offload', async () => (await get(ovs, 'open_vswitch', '.', 'other_config:hw-offload')) === '"true"')
     expect(await get(ovs, 'open_vswitch', '.', 'other_config:dpdk-max-memzones')).toBe('"50000"')
-    const flavor = await until('flavor status', async () => {
+    const flavor = await timed('flavor status', async () => {
       const r = await runDpuctl(['get', 'dpuflavor', 'dpf-provisioning-hbn-ovn', '-n', 'dpf-operator-system', '-o', 'json'], { env: app.clientEnv })
       const o = JSON.parse(r.stdout) as { status: { conditions?: Array<{ type: string; status: string; message: string }> } }
       return o.status.conditions?.find((c) => c.type === 'Ready' && c.status === 'True')
@@ -82,7 +75,7 @@ describe('bridge ownership (real OVS, real appliance)', () => {
   it('shows observed bridges with `dpuctl get bridges -o wide`, including vswitchd interface errors', async () => {
     // A port whose netdev does not exist: vswitchd reports an Interface.error that ovs-vsctl show hides.
     await ovs.vsctl('add-port', 'br-foreign', 'nosuchdev0')
-    const r = await until('error reported', async () => {
+    const r = await timed('error reported', async () => {
       const out = await runDpuctl(['get', 'bridges', '-o', 'wide'], { env: app.clientEnv })
       return out.code === 0 && /nosuchdev0: .*(No such device|could not open)/i.test(out.stdout) ? out : undefined
     })

@@ -9,18 +9,9 @@ import { stringify } from 'yaml'
 import { runDpuctl, startApplianceProcess, type ApplianceProcess } from '../support/appliance-process.js'
 import { Cleanup, createNetns, createVethPair, exec, ping } from '../support/netns.js'
 import { startOvsSandbox, type OvsSandbox } from '../support/ovs-sandbox.js'
+import { until } from '../support/until.js'
 
 const SVC = 'svc.dpu.nvidia.com/v1alpha1'
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const start = Date.now()
-  for (;;) {
-    const v = await fn().catch(() => undefined)
-    if (v !== undefined && v !== false) return v
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 describe('service chain between an uplink and a service (real packets)', () => {
   const cleanup = new Cleanup()

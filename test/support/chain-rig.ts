@@ -29,20 +29,9 @@ export interface ObjectView {
   status: { phase?: string; conditions?: Condition[]; [k: string]: unknown }
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000, stepMs = 50): Promise<T> {
-  const start = Date.now()
-  let lastErr: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v !== undefined && v !== false) return v
-    } catch (err) {
-      lastErr = err
-    }
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}`)
-    await sleep(stepMs)
-  }
-}
+import { until } from './until.js'
+
+export { until }
 
 /** One flow as `ovs-ofctl dump-flows` prints it, with the parts tests look at. */
 export interface DumpedFlow {
