@@ -4,6 +4,7 @@
  * switch view and the `?wait=installed` hook. Two steps because the loop-pass metrics must exist before the
  * controller that reports to them: `createNodeMetrics` first, then `startSwitchObservers` with the controller.
  */
+import type { SwitchViewDeps } from './switch-view.js'
 import type { Logger, Registry } from '../observe/index.js'
 import { createSwitchMetrics, type ChainMetricSample, type SwitchMetrics } from '../observe/index.js'
 import type { OvsNode } from '../node/ovs-node.js'
@@ -57,13 +58,7 @@ export function createNodeMetrics(opts: { registry: Registry; store: Store; ovs:
   }
 }
 
-export interface SwitchObserversOptions {
-  store: Store
-  ovs: OvsNode
-  controller: NodeController
-  nodeName: string
-  rundir: string
-  ovsCtl?: string
+export interface SwitchObserversOptions extends SwitchViewDeps {
   log: Logger
   metrics?: SwitchMetrics
   /** Chain counters refresh period (default 10 s). */
