@@ -14,13 +14,16 @@ interface Vector {
 }
 const golden = JSON.parse(readFileSync(new URL('./testdata/notation.json', import.meta.url), 'utf8')) as { vectors: Vector[] }
 
-describe.each(golden.vectors)('$name', ({ type, decoded, wire, decodeOnly, encodeOnly }) => {
-  const columnType = buildColumnType(type)
-  it.skipIf(decodeOnly)('encodes to the reference JSON', () => {
-    expect(encodeDatum(decoded, columnType)).toEqual(wire)
+// A decode-only vector is a wire form we accept but never send (a bare atom for a one-element set); an
+// encode-only one is the reverse. Each vector gets exactly the cases that apply to it.
+describe('golden vectors: encode', () => {
+  it.each(golden.vectors.filter((v) => !v.decodeOnly))('$name encodes to the reference JSON', ({ type, decoded, wire }) => {
+    expect(encodeDatum(decoded, buildColumnType(type))).toEqual(wire)
   })
-  it.skipIf(encodeOnly)('decodes the reference JSON', () => {
-    expect(decodeDatum(wire, columnType)).toEqual(decoded)
+})
+describe('golden vectors: decode', () => {
+  it.each(golden.vectors.filter((v) => !v.encodeOnly))('$name decodes the reference JSON', ({ type, decoded, wire }) => {
+    expect(decodeDatum(wire, buildColumnType(type))).toEqual(decoded)
   })
 })
 
