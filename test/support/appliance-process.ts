@@ -43,12 +43,15 @@ export interface ApplianceProcessOptions {
   /** Run against this OVS sandbox; without it the appliance runs with `--ovsdb none` (API and store only). */
   ovs?: { dbRemote: string; rundir: string; netns: string | undefined }
   startTimeoutMs?: number
+  /** Node flags for the appliance process (`--cpu-prof`, `--trace-gc`: flags NODE_OPTIONS refuses). */
+  nodeArgs?: string[]
 }
 
 export async function startApplianceProcess(opts: ApplianceProcessOptions = {}): Promise<ApplianceProcess> {
   const ownDir = opts.dataDir === undefined
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'appliance-'))
   const args = [
+    ...(opts.nodeArgs ?? []),
     ...DPUCTL_ARGS,
     'appliance',
     'run',

@@ -8,9 +8,15 @@ import { UnauthorizedError } from '../../errors.js'
  * content nor the length of the expected token leaks through timing.
  */
 export function tokensEqual(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest()
-  const b = createHash('sha256').update(expected).digest()
-  return timingSafeEqual(a, b) && given.length === expected.length
+  return timingSafeEqual(sha256(given), expectedDigest(expected)) && given.length === expected.length
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest()
+/** The expected token rarely changes (only when its file is rotated), so its digest is kept, not recomputed. */
+let cached: { token: string; digest: Buffer } | undefined
+function expectedDigest(token: string): Buffer {
+  if (cached?.token !== token) cached = { token, digest: sha256(token) }
+  return cached.digest
 }
 
 /** Requires `Authorization: Bearer <token>`; `token` is read per request so a rotated file can be re-read. */
