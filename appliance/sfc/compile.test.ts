@@ -94,6 +94,19 @@ describe('compileChains', () => {
     expect(out.reports[0]!.offloadFindings).toEqual([])
   })
 
+  it('a MAC seen behind two ports gets no unicast flow: it floods, and no two flows share a match', () => {
+    const dupMac = new Map(observed)
+    dupMac.set(`${ns}/fw-out`, { bridge: 'br-sfc', ofport: 3, mac: '02:00:00:00:00:02' })
+    const flows = compileChains({
+      chains: [chain('tri', [[{ uplink: 'p0' }, { svc: 'fw', port: 'in' }, { svc: 'fw', port: 'out' }]])],
+      interfaces,
+      ports: dupMac,
+    }).flows.get('br-sfc')!
+    expect(flows.filter((f) => f.priority === 300)).toEqual([])
+    const ids = flows.map((f) => `${f.priority}|${JSON.stringify(f.match)}`)
+    expect(new Set(ids).size).toBe(ids.length)
+  })
+
   it('reports a missing interface and an ambiguous selector, and still programs the other switches', () => {
     const dup = [...interfaces, iface('fw-in-2', { svc: 'fw', port: 'in' })]
     const out = compileChains({
