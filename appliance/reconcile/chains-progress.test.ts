@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ChainsProgress } from './chains-progress.js'
 
-const pass = (...installed: boolean[]) => ({ reports: [], installed: new Map(installed.map((ok, i) => [`br${i}`, ok])) })
+const pass = (...installed: boolean[]) => ({ report: () => undefined, installed: new Map(installed.map((ok, i) => [`br${i}`, ok])) })
 
 describe('ChainsProgress', () => {
   it('resolves a wait when a pass that read the store at or after the write confirms every bridge', async () => {

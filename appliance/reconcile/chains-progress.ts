@@ -1,8 +1,9 @@
 /**
  * How far the chains loop has got, in store terms: the store resourceVersion read by the newest chains pass whose
  * flows every bridge confirmed with a barrier reply. A writer that committed at resourceVersion R knows its change
- * is in the switch once `installedResourceVersion >= R` (a pass reads the store whole, so it includes every write
- * up to the version it read). `?wait=installed` on apply and the `chains_installed_resource_version` metric use it.
+ * is in the switch once `installedResourceVersion >= R` (a pass starts from every write up to the version it
+ * read: the store's watch delivers each commit before the write returns). `?wait=installed` on apply and the
+ * `chains_installed_resource_version` metric use it.
  *
  * Holds: that version and the waiters for a newer one. Updated only by the chains loop (`passed`), never cleared.
  */

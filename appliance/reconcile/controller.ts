@@ -14,7 +14,7 @@ import type { RowChange } from '../ovs/ovsdb/index.js'
 import type { OvsNode } from '../node/ovs-node.js'
 import type { Store } from '../store/index.js'
 import { computeDesiredSwitch, flavorOtherConfig, planSwitch, readObservedBridges, type ObservedBridge, type SwitchSettings } from './bridges.js'
-import { runChainsPass, type ChainsPassResult } from './chains-loop.js'
+import { ChainsReconciler, type ChainsPassResult } from './chains-loop.js'
 import { ChainsProgress } from './chains-progress.js'
 import { DEFAULT_VERIFY_INTERVAL_MS, FlowVerifier } from './flow-verifier.js'
 import { Hold } from './hold.js'
@@ -78,6 +78,7 @@ export class NodeController {
   readonly verifier: FlowVerifier
   /** Closed by the ports pass while it re-opens a port; the chains pass waits for it. */
   private readonly portsHold = new Hold()
+  private readonly chainsReconciler: ChainsReconciler
   private readonly unsubscribe: Array<() => void> = []
   /** Per loop and object, the last input seen in a store event (see `LoopRegistration.inputOf`). */
   private readonly seenInputs = new Map<string, string>()
@@ -106,14 +107,14 @@ export class NodeController {
       inputOf: { ServiceChain: chainMtuInput },
       onOvsChange: touches(['Bridge', 'Port', 'Interface']),
     })
+    this.chainsReconciler = new ChainsReconciler({ store, ovs, nodeName, log, chainBridges: [settings.bridges.sfc, settings.bridges.hbn] })
     this.chains = new ReconcileLoop({
       name: 'chains',
-      pass: async () => {
+      pass: async (reasons) => {
         await this.portsHold.wait()
         const readAt = store.resourceVersion()
-        const r = await runChainsPass({ store, ovs, nodeName, log, chainBridges: [settings.bridges.sfc, settings.bridges.hbn] })
+        const r = await this.chainsReconciler.pass(reasons, (installed) => this.chainsProgress.passed(readAt, installed))
         if (r) this.lastChains = r
-        this.chainsProgress.passed(readAt, r)
       },
       hooks: { onRun: (r) => this.logRun(r) },
     })
@@ -168,8 +169,14 @@ export class NodeController {
   stop(): void {
     for (const u of this.unsubscribe.splice(0)) u()
     for (const r of this.loops) r.loop.stop()
+    this.chainsReconciler.stop()
     this.verifier.stop()
     this.chainsProgress.close()
+  }
+
+  /** This node's chains, kept current from the store's watch (no store read); undefined before the first pass. */
+  chainObjects(): Iterable<StoredObject> | undefined {
+    return this.chainsReconciler.chainObjects()
   }
 
   observedBridges(): ObservedBridge[] {

@@ -116,7 +116,7 @@ export function createSwitchView(deps: SwitchViewDeps) {
       const obj = chainObject(chain.namespace, chain.name)
       const sample = packet ?? DEFAULT_TRACE_PACKET
       if (!isPacketSpec(sample) || /(^|,)\s*in_port=/.test(sample)) throw new BadPacketError(sample)
-      const report = controller.lastChains?.reports.find((r) => r.namespace === chain.namespace && r.name === chain.name)
+      const report = controller.lastChains?.report(`${chain.namespace}/${chain.name}`)
       if (!report) throw new TracePortError(`chain ${chain.namespace}/${chain.name} has not been compiled yet`, { chain: `${chain.namespace}/${chain.name}` })
       // FROM is a ServiceInterface (name or namespace/name) or the port's selector (`k=v[,k=v]`).
       const selector = parseSelector(from)
