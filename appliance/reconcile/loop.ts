@@ -28,7 +28,8 @@ export interface ReconcileLoopOptions {
 export class ReconcileLoop {
   private running = false
   private reasons = new Set<string>()
-  private timer: NodeJS.Timeout | undefined
+  /** Cancels the scheduled pass; set while one is scheduled. */
+  private timer: (() => void) | undefined
   private failures = 0
   private stopped = false
   private idleWaiters: Array<() => void> = []
@@ -61,18 +62,28 @@ export class ReconcileLoop {
 
   stop(): void {
     this.stopped = true
-    if (this.timer) clearTimeout(this.timer)
+    this.timer?.()
     this.timer = undefined
     this.reasons.clear()
     this.settleIdle()
   }
 
   private schedule(delayMs: number): void {
-    this.timer = setTimeout(() => {
+    const run = () => {
       this.timer = undefined
       void this.runPass()
-    }, delayMs)
-    this.timer.unref?.()
+    }
+    // Node's setTimeout(0) waits at least 1 ms; setImmediate still runs after every trigger of the current tick,
+    // so a burst (one store commit's watch events) still collapses into one pass.
+    if (delayMs <= 0) {
+      const h = setImmediate(run)
+      h.unref()
+      this.timer = () => clearImmediate(h)
+    } else {
+      const h = setTimeout(run, delayMs)
+      h.unref()
+      this.timer = () => clearTimeout(h)
+    }
   }
 
   private async runPass(): Promise<void> {

@@ -269,7 +269,10 @@ export class ObjectTable {
     )
   }
 
-  /** Replaces the status (reconcilers, renderers). Never bumps `generation`; an identical status is a no-op. */
+  /**
+   * Replaces the status (reconcilers, renderers). Never bumps `generation`; an identical status is a no-op.
+   * On its own (not inside a batch) it commits without fsync: a crash may lose it, and the next pass rewrites it.
+   */
   setStatus(ref: ObjectRef, status: ObjectStatus): StoredObject {
     return this.writer.run(() => {
       const row = this.#row(ref)
@@ -281,7 +284,7 @@ export class ObjectTable {
       const object = rowToObject({ ...row, resource_version: rv, status: text })
       this.writer.emit({ type: 'MODIFIED', object, resourceVersion: rv })
       return object
-    })
+    }, { durable: false }) // status is observed state: the reconcilers write it again after a crash
   }
 
   /** Every row with every column, in key order: two dumps are equal iff the table content is. */

@@ -1,7 +1,8 @@
 /**
  * The appliance's one SQLite file: desired objects, their status, the event log, hub revisions and meta.
  * WAL with synchronous=FULL: a transaction that returned is on disk, which is what lets the federation
- * agent ack a revision right after `applyHubRevision` returns.
+ * agent ack a revision right after `applyHubRevision` returns. The one exception is a status-only write
+ * (`objects.setStatus` on its own): observed state, committed without its own fsync (see `Writer.run`).
  */
 import { statSync } from 'node:fs'
 import BetterSqlite3, { type Database } from 'better-sqlite3'

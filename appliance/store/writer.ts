@@ -25,11 +25,18 @@ export class Writer {
     return this.#rv
   }
 
-  /** Runs `fn` in one transaction (a savepoint when nested). Watch events are delivered after the outer commit. */
-  run<T>(fn: () => T): T {
+  /**
+   * Runs `fn` in one transaction (a savepoint when nested). Watch events are delivered after the outer commit.
+   * `durable: false` (outermost only) commits without the fsync: for observed state (status) that the next
+   * reconcile pass writes again. WAL keeps commits in order, so the next durable commit syncs it too, and a crash
+   * can only lose such trailing status writes, never a desired-state write or anything before it.
+   */
+  run<T>(fn: () => T, opts: { durable?: boolean } = {}): T {
     const mark = this.#pending.length
     const rvBefore = this.#rv
     const outer = this.#depth === 0
+    const relaxed = outer && opts.durable === false
+    if (relaxed) this.db.pragma('synchronous = NORMAL')
     this.#depth++
     let result: T
     try {
@@ -44,6 +51,7 @@ export class Writer {
       throw err
     } finally {
       this.#depth--
+      if (relaxed) this.db.pragma('synchronous = FULL')
     }
     if (outer && this.#pending.length > 0) this.#deliver(this.#pending.splice(0))
     return result
