@@ -57,6 +57,8 @@ export interface ChainCountersRefresherOptions {
   log: Logger
   metrics?: SwitchMetrics
   intervalMs?: number
+  /** This node's chains without a store read (the chains loop's copy), when there is one. */
+  chains?: () => Iterable<StoredObject> | undefined
 }
 
 export class ChainCountersRefresher {
@@ -90,7 +92,7 @@ export class ChainCountersRefresher {
     if (!ovs.connected || ovs.bridgesWithProgrammers().length === 0) return 0
     const byCookie = await readCookieCounters(ovs)
     // Read the chains after the stats so a chain deleted meanwhile is not written back.
-    const chains = readNodeObjects(store, nodeName).chains
+    const chains = [...(this.options.chains?.() ?? readNodeObjects(store, nodeName).chains)]
     const counters = computeChainCounters(chains, byCookie)
     let written = 0
     store.batch(() => {

@@ -75,6 +75,7 @@ export function startSwitchObservers(opts: SwitchObserversOptions) {
     ovs: opts.ovs,
     nodeName: opts.nodeName,
     log: opts.log,
+    chains: () => opts.controller.chainObjects(),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.countersIntervalMs !== undefined ? { intervalMs: opts.countersIntervalMs } : {}),
   }).start()
