@@ -17,6 +17,7 @@
  *                  vswitchd). Target <= 1 s.
  *
  *   npx tsx bench/chains/run.ts [--chains 1000] [--changes 1000] [--iperf-seconds 5] [--iperf-rounds 3]
+ *        [--node-args='--cpu-prof --cpu-prof-dir=DIR'] (node flags for the appliance process, for profiling)
  */
 import { execFile } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -30,7 +31,7 @@ import { chainCookie, formatCookie } from '../../appliance/sfc/cookie.js'
 
 const run = promisify(execFile)
 const { values: flags } = parseArgs({
-  options: { chains: { type: 'string', default: '1000' }, changes: { type: 'string', default: '1000' }, 'iperf-seconds': { type: 'string', default: '5' }, 'iperf-rounds': { type: 'string', default: '3' } },
+  options: { 'node-args': { type: 'string', default: '' }, chains: { type: 'string', default: '1000' }, changes: { type: 'string', default: '1000' }, 'iperf-seconds': { type: 'string', default: '5' }, 'iperf-rounds': { type: 'string', default: '3' } },
 })
 const N = Number(flags.chains)
 const CHANGES = Number(flags.changes)
@@ -163,7 +164,11 @@ async function main(): Promise<void> {
     // Chained veth ends are peers of each other, so any packet the kernel sent would loop; IPv6 (router
     // solicitations, DAD) is the only sender on address-less links.
     await exec(ovs.netns, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'])
-    const app = await startApplianceProcess({ ovs: { dbRemote: ovs.dbRemote, rundir: ovs.rundir, netns: ovs.netns }, startTimeoutMs: 60_000 })
+    const app = await startApplianceProcess({
+      ovs: { dbRemote: ovs.dbRemote, rundir: ovs.rundir, netns: ovs.netns },
+      startTimeoutMs: 60_000,
+      nodeArgs: flags['node-args'].split(' ').filter(Boolean),
+    })
     cleanup.defer('appliance', () => app.dispose())
     const api = new Api(app)
     log(`machine: ${(await run('nproc')).stdout.trim()} cpus, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
@@ -225,7 +230,7 @@ async function main(): Promise<void> {
       const text = await fetch(`${app.url}/metrics`).then((r) => r.text())
       return [...text.matchAll(/^dpu_appliance_reconcile_passes_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0)
     }
-    // Quiet = no pass finished over two consecutive 120 ms windows (a chains pass takes ~100 ms at 1,000 chains).
+    // Quiet = no pass finished over two consecutive 120 ms windows (a change's chains pass takes ~20 ms here).
     const waitIdle = async () => {
       const sleep = () => new Promise((r) => setTimeout(r, 120))
       let last = await passes()
@@ -246,6 +251,11 @@ async function main(): Promise<void> {
         batches: v('dpu_appliance_flow_batch_duration_seconds_count\\{bridge="br-sfc"\\}'),
       }
     }
+    // How fast vswitchd answers at all with this many ports: OpenFlow echo round trips on br-sfc (no process start
+    // in the figure). Every change costs at least one such round trip; ours take two (see openflow/bundle.ts).
+    await waitIdle()
+    const echo = [...(await ovs.ofctl('-O', 'OpenFlow14', 'ping', 'br-sfc', '10')).matchAll(/time=([\d.]+) ?ms/g)].map((m) => Number(m[1]))
+    log(`        vswitchd OpenFlow echo round trip on br-sfc (${echo.length} pings): p50 ${ms(pct(echo, 50))} p99 ${ms(pct(echo, 99))}`)
     const before = await sums()
     const ours: number[] = []
     const dpf: number[] = []
