@@ -28,6 +28,7 @@ import { startApplianceProcess, type ApplianceProcess } from '../../test/support
 import { Cleanup, createNetns, createVethPair, exec, iperf3Client, ping, startIperf3Server } from '../../test/support/netns.js'
 import { startOvsSandbox, type OvsSandbox } from '../../test/support/ovs-sandbox.js'
 import { chainCookie, formatCookie } from '../../appliance/sfc/cookie.js'
+import { percentile } from '../support/percentile.js'
 
 const run = promisify(execFile)
 const { values: flags } = parseArgs({
@@ -40,10 +41,6 @@ const ROUNDS = Number(flags['iperf-rounds'])
 const SVC = 'svc.dpu.nvidia.com/v1alpha1'
 
 const ms = (x: number) => `${x.toFixed(1)} ms`
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!
-}
 const log = (...a: unknown[]) => console.log(...a)
 
 const si = (name: string, netdev: string, labels: Record<string, string>) => ({
@@ -175,7 +172,7 @@ async function main(): Promise<void> {
 
     // 1. Throughput.
     const tput = await throughput(cleanup, ovs, app, api, ROUNDS)
-    const [normal, chained] = [pct(tput.normal, 50), pct(tput.chain, 50)]
+    const [normal, chained] = [percentile(tput.normal, 50), percentile(tput.chain, 50)]
     const g = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ')
     log(`throughput (${ROUNDS} alternating rounds of ${IPERF_S} s): chain median ${chained.toFixed(2)} Gbit/s [${g(tput.chain)}], NORMAL median ${normal.toFixed(2)} Gbit/s [${g(tput.normal)}] -> ratio ${(chained / normal).toFixed(2)}x (target >= 0.9x)`)
 
@@ -255,7 +252,7 @@ async function main(): Promise<void> {
     // in the figure). Every change costs at least one such round trip; ours take two (see openflow/bundle.ts).
     await waitIdle()
     const echo = [...(await ovs.ofctl('-O', 'OpenFlow14', 'ping', 'br-sfc', '10')).matchAll(/time=([\d.]+) ?ms/g)].map((m) => Number(m[1]))
-    log(`        vswitchd OpenFlow echo round trip on br-sfc (${echo.length} pings): p50 ${ms(pct(echo, 50))} p99 ${ms(pct(echo, 99))}`)
+    log(`        vswitchd OpenFlow echo round trip on br-sfc (${echo.length} pings): p50 ${ms(percentile(echo, 50))} p99 ${ms(percentile(echo, 99))}`)
     const before = await sums()
     const ours: number[] = []
     const dpf: number[] = []
@@ -286,8 +283,8 @@ async function main(): Promise<void> {
       ours.push(dt)
     }
     log(
-      `change (${CHANGES} changes): REST -> barrier p50 ${ms(pct(ours, 50))} p99 ${ms(pct(ours, 99))} max ${ms(Math.max(...ours))} (targets 5 / 20 ms); ` +
-        `ovs-ofctl --bundle add-flows p50 ${ms(pct(dpf, 50))} p99 ${ms(pct(dpf, 99))}; ratio p50 ${(pct(ours, 50) / pct(dpf, 50)).toFixed(2)}x p99 ${(pct(ours, 99) / pct(dpf, 99)).toFixed(2)}x`,
+      `change (${CHANGES} changes): REST -> barrier p50 ${ms(percentile(ours, 50))} p99 ${ms(percentile(ours, 99))} max ${ms(Math.max(...ours))} (targets 5 / 20 ms); ` +
+        `ovs-ofctl --bundle add-flows p50 ${ms(percentile(dpf, 50))} p99 ${ms(percentile(dpf, 99))}; ratio p50 ${(percentile(ours, 50) / percentile(dpf, 50)).toFixed(2)}x p99 ${(percentile(ours, 99) / percentile(dpf, 99)).toFixed(2)}x`,
     )
 
     const after = await sums()

@@ -20,6 +20,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { chainYaml, INTERFACES_YAML, writeAtomic } from '../../test/support/federation-fixtures.js'
+import { percentile } from '../support/percentile.js'
 
 const { values } = parseArgs({ options: { agents: { type: 'string', default: '1000' }, workers: { type: 'string', default: '4' }, 'idle-seconds': { type: 'string', default: '60' }, changes: { type: 'string', default: '5' }, rate: { type: 'string', default: '400' } } })
 const N = Number(values.agents)
@@ -47,10 +48,6 @@ function request<T>(c: ChildProcess, msg: object, ev: string): Promise<T> {
   })
 }
 
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 interface HubStats { rss: number; heapUsed: number; sessions: number; synced: number; socketBytes: number }
 interface WorkerStatus { connected: number; synced: number; bytes: number; rss: number }
@@ -101,7 +98,7 @@ try {
     }
     const ms = lat.filter((x): x is number => x !== null).map((x) => x - t0)
     if (ms.length < N) throw new Error(`change ${i}: only ${ms.length}/${N} agents acked`)
-    runs.push({ p50: pct(ms, 50), p99: pct(ms, 99), max: Math.max(...ms) })
+    runs.push({ p50: percentile(ms, 50), p99: percentile(ms, 99), max: Math.max(...ms) })
   }
 
   // Idle: RSS and bytes over a quiet window.
@@ -118,7 +115,7 @@ try {
   const result = {
     agents: N, workers: W, connectSeconds,
     changeToAllAckedMs: runs,
-    p50Ms: pct(runs.map((r) => r.p50), 50), worstP99Ms: worstP99,
+    p50Ms: percentile(runs.map((r) => r.p50), 50), worstP99Ms: worstP99,
     hubRssEmptyMiB: +(empty.rss / 2 ** 20).toFixed(1), hubRssIdleMiB: +(idle1.rss / 2 ** 20).toFixed(1),
     hubRssPerIdleAgentKiB: +rssPerAgentKiB.toFixed(1),
     hubHeapPerIdleAgentKiB: +((idle1.heapUsed - empty.heapUsed) / N / 1024).toFixed(1),

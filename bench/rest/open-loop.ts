@@ -18,6 +18,7 @@
  */
 import { connect, type Socket } from 'node:net'
 import { parseArgs } from 'node:util'
+import { percentile } from '../support/percentile.js'
 
 const { values } = parseArgs({
   options: {
@@ -130,9 +131,6 @@ function tick(): void {
 }
 tick()
 
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
-}
 function report(): void {
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9
   const sorted = latenciesMs.slice(warmup).sort()
