@@ -3,7 +3,8 @@
  * bundle), an ofport change touches only the flows that name the port, the periodic verify (every second here)
  * repairs drift by re-reading the switch (a foreign flow goes, a deleted flow comes back, a modified flow is put
  * back) without touching the flows that are right, and garbage collection removes owned ports nobody wants while
- * leaving foreign ports alone. "Untouched" is checked by flow durations: a re-added flow restarts at 0 s.
+ * leaving foreign ports alone; a chain whose interfaces arrive after it, or leave by a label change, follows them
+ * from their store events alone. "Untouched" is checked by flow durations: a re-added flow restarts at 0 s.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -162,5 +163,27 @@ describe('incremental reconcile, periodic verify and garbage collection', () => 
     const outer = await exec(rig.ovs.netns, 'ip', ['-o', 'link', 'show']).then((r) => r.stdout)
     expect(outer).not.toContain(port)
     expect((await rig.ovs.vsctl('list-ports', 'br-sfc')).split('\n')).toContain('p7x')
+  })
+  it('programs a chain applied before its interfaces once they arrive, and drops it when a label moves away', async () => {
+    for (const q of ['q1', 'q2']) await createVethPair(rig.cleanup, { name: q, netns: rig.ovs.netns, peer: `${q}x`, peerNetns: rig.ovs.netns })
+    await rig.apply([chain('c-late', [[{ uplink: 'q1' }, { uplink: 'q2' }]])])
+    const chainState = async () => {
+      const c = await rig.get('ServiceChain', 'c-late')
+      return { ready: c?.status.conditions?.find((x) => x.type === 'Ready'), cookie: c?.status.cookie as string | undefined }
+    }
+    await until('c-late reports its unresolved selectors', async () => (await chainState()).ready?.reason === 'PortsUnresolved')
+    const others = (await rig.flows()).length
+
+    // The interfaces come after the chain: their store events alone must bring the chain to Ready.
+    await rig.apply([physicalInterface('q1', 'q1', { uplink: 'q1' }), physicalInterface('q2', 'q2', { uplink: 'q2' })])
+    await until('c-late Ready', async () => (await chainState()).ready?.status === 'True')
+    const { cookie } = await chainState()
+    await until('c-late flows installed', async () => (await rig.flows()).filter((f) => f.cookie === cookie).length === 2)
+
+    // Relabelling q2 away from the selector unresolves the chain and removes exactly its flows.
+    await rig.apply([physicalInterface('q2', 'q2', { uplink: 'elsewhere' })])
+    await until('c-late unresolved again', async () => (await chainState()).ready?.reason === 'PortsUnresolved')
+    await until('c-late flows gone', async () => (await rig.flows()).filter((f) => f.cookie === cookie).length === 0)
+    expect((await rig.flows()).length).toBe(others)
   })
 })
