@@ -246,6 +246,8 @@ async function main(): Promise<void> {
         passes: v('dpu_appliance_reconcile_duration_seconds_count\\{loop="chains"\\}'),
         batchS: v('dpu_appliance_flow_batch_duration_seconds_sum\\{bridge="br-sfc"\\}'),
         batches: v('dpu_appliance_flow_batch_duration_seconds_count\\{bridge="br-sfc"\\}'),
+        applyS: v('dpu_appliance_http_request_duration_seconds_sum\\{method="POST",route="/apis/appliance/v1/apply"\\}'),
+        applies: v('dpu_appliance_http_request_duration_seconds_count\\{method="POST",route="/apis/appliance/v1/apply"\\}'),
       }
     }
     // How fast vswitchd answers at all with this many ports: OpenFlow echo round trips on br-sfc (no process start
@@ -291,7 +293,8 @@ async function main(): Promise<void> {
     const avg = (s: number, n: number) => (n > 0 ? ms((s * 1000) / n) : '-')
     log(
       `        during the changes: chains pass avg ${avg(after.passS - before.passS, after.passes - before.passes)} (${after.passes - before.passes} passes), ` +
-        `of which flow batch send -> barrier avg ${avg(after.batchS - before.batchS, after.batches - before.batches)} (${after.batches - before.batches} batches)`,
+        `of which flow batch send -> barrier avg ${avg(after.batchS - before.batchS, after.batches - before.batches)} (${after.batches - before.batches} batches); ` +
+        `the appliance's own time per apply request (its HTTP histogram) avg ${avg(after.applyS - before.applyS, after.applies - before.applies)}`,
     )
 
     // 4. vswitchd restart.
