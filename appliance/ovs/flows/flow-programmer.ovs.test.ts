@@ -63,6 +63,21 @@ async function setup(options: { ownership?: FlowOwnership; onReconnect?: () => F
 }
 const expected = (flows: Flow[]): ParsedFlow[] => flows.map((f) => parseOfctlFlow(renderFlow(f))).sort(byIdentity)
 
+/**
+ * Installs three flows on the programmer's bridge, then drifts the switch behind its back: one flow deleted, one
+ * given other actions, one extra flow (cookie `extraCookie`) added. Returns the three desired flows.
+ */
+async function installThenDrift(br: string, programmer: FlowProgrammer, extraCookie: number): Promise<[Flow, Flow, Flow]> {
+  const a = flow({ table: 0, priority: 10, cookie: 1n, match: { in_port: 1 }, instructions: apply(output(2)) })
+  const b = flow({ table: 0, priority: 10, cookie: 1n, match: { in_port: 2 }, instructions: apply(output(1)) })
+  const c = flow({ table: 0, priority: 10, cookie: 1n, match: { in_port: 3 }, instructions: apply(output(1)) })
+  await programmer.setDesired([a, b, c])
+  await ovs.ofctl('-O', 'OpenFlow15', '--strict', 'del-flows', br, 'table=0,priority=10,in_port=1')
+  await ovs.ofctl('-O', 'OpenFlow15', 'add-flow', br, 'cookie=0x1,table=0,priority=10,in_port=2,actions=output:7')
+  await ovs.ofctl('-O', 'OpenFlow15', 'add-flow', br, `cookie=0x${extraCookie.toString(16)},table=1,priority=1,actions=drop`)
+  return [a, b, c]
+}
+
 beforeAll(async () => {
   ovs = await startOvsSandbox({ privateNetns: true })
 })
@@ -121,13 +136,7 @@ describe('FlowProgrammer on ovs-vswitchd', () => {
 
   it('verify() reports drift and does not re-push', async () => {
     const { br, programmer, dump } = await setup()
-    const a = flow({ table: 0, priority: 10, cookie: 1n, match: { in_port: 1 }, instructions: apply(output(2)) })
-    const b = flow({ table: 0, priority: 10, cookie: 1n, match: { in_port: 2 }, instructions: apply(output(1)) })
-    const c = flow({ table: 0, priority: 10, cookie: 1n, match: { in_port: 3 }, instructions: apply(output(1)) })
-    await programmer.setDesired([a, b, c])
-    await ovs.ofctl('-O', 'OpenFlow15', '--strict', 'del-flows', br, 'table=0,priority=10,in_port=1')
-    await ovs.ofctl('-O', 'OpenFlow15', 'add-flow', br, 'cookie=0x1,table=0,priority=10,in_port=2,actions=output:7')
-    await ovs.ofctl('-O', 'OpenFlow15', 'add-flow', br, 'cookie=0x1,table=1,priority=1,actions=drop')
+    await installThenDrift(br, programmer, 0x1)
     const drift = await programmer.verify()
     expect(drift.missing.map((e) => e.flow.match)).toEqual([{ in_port: 1 }])
     expect(drift.changed.map(([mine, seen]) => [renderFlow(mine.flow), renderFlow(seen.flow)])).toEqual([
@@ -139,13 +148,7 @@ describe('FlowProgrammer on ovs-vswitchd', () => {
 
   it('reread() repairs drift by reading the switch back and sending only the difference', async () => {
     const { br, programmer, dump } = await setup({ adoptInstalled: true })
-    const a = flow({ table: 0, priority: 10, cookie: 1n, match: { in_port: 1 }, instructions: apply(output(2)) })
-    const b = flow({ table: 0, priority: 10, cookie: 1n, match: { in_port: 2 }, instructions: apply(output(1)) })
-    const c = flow({ table: 0, priority: 10, cookie: 1n, match: { in_port: 3 }, instructions: apply(output(1)) })
-    await programmer.setDesired([a, b, c])
-    await ovs.ofctl('-O', 'OpenFlow15', '--strict', 'del-flows', br, 'table=0,priority=10,in_port=1')
-    await ovs.ofctl('-O', 'OpenFlow15', 'add-flow', br, 'cookie=0x1,table=0,priority=10,in_port=2,actions=output:7')
-    await ovs.ofctl('-O', 'OpenFlow15', 'add-flow', br, 'cookie=0x9,table=1,priority=1,actions=drop')
+    const [a, b, c] = await installThenDrift(br, programmer, 0x9)
     const report = await programmer.reread()
     expect(report).toMatchObject({ full: false, added: 1, modified: 1, removed: 1 })
     expect(await dump()).toEqual(expected([a, b, c]))
