@@ -254,7 +254,7 @@ export function emitChain(rc: ResolvedChain, claims: ReadonlyMap<ResolvedSwitch,
 }
 
 /** The resolution context of a whole interface list. */
-export function resolveContext(interfaces: readonly ChainInterface[], ports: ReadonlyMap<string, ObservedPort>): ResolveContext {
+function resolveContext(interfaces: readonly ChainInterface[], ports: ReadonlyMap<string, ObservedPort>): ResolveContext {
   return { byNamespace: indexByNamespace(interfaces), byKey: new Map(interfaces.map((i) => [interfaceKey(i), i])), ports }
 }
 
