@@ -106,6 +106,7 @@ describe('ChainCompiler', () => {
       exercised.flows += [...full.flows.values()].reduce((n, l) => n + l.length, 0)
       exercised.problems += full.reports.filter((r) => r.switches.some((sw) => sw.problems.length > 0)).length
       exercised.inUse += full.reports.filter((r) => r.switches.some((sw) => sw.problems.some((p) => p.kind === 'port-in-use'))).length
+      expect(compiler.bridges()).toEqual(new Set([...full.flows].filter(([, flows]) => flows.length > 0).map(([bridge]) => bridge)))
       for (const bridge of bridges) {
         const want = (full.flows.get(bridge) ?? []).map(flowText)
         expect(compiler.flows(bridge).map(flowText)).toEqual(want)

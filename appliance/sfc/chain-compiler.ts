@@ -7,12 +7,14 @@
  *   - interfaces its selectors match   -> `setInterface` marks the chains in that namespace with a selector pair the
  *                                         interface carries (before or after), and the chains that resolved to it
  *   - ports of interfaces it resolved  -> `setPorts` diffs the observed ports and marks the chains that read them
- *   - which interfaces other chains claimed -> the claim step runs over every chain each time (cheap: no label
- *                                         matching, no flow building), and a chain whose claims changed is redone
+ *   - which interfaces other chains claimed -> claims are redone for the chains that share an interface,
+ *                                         directly or through others, with a redone chain (its claim group: no
+ *                                         chain outside it touches those interfaces), and a chain whose claims
+ *                                         changed is redone
  * Output equals `compileChains` on the same inputs (tested on random change sequences).
  */
 import type { ChainInput, ChainInterface, ChainReport, DesiredFlow, ObservedPort, PortProblem } from './model.js'
-import { byClaimOrder, claimInterfaces, emitChain, resolveChain, sortFlows, type ResolvedChain, type ResolveContext } from './compile.js'
+import { byClaimOrder, claimInterfaces, emitChain, resolveChain, sortFlows, type ResolvedChain, type ResolvedSwitch, type ResolveContext } from './compile.js'
 
 export interface BridgeDelta {
   /** Flows to drop (only their identity counts); applied before `upsert`. */
@@ -68,9 +70,13 @@ export class ChainCompiler {
   readonly #readers = new Map<string, Set<string>>()
   /** `namespace, label, value` -> chains with a selector using that pair. */
   readonly #selectorPairs = new Map<string, Set<string>>()
+  /** Interface key -> chains with a switch that resolved to it (who may contest it). */
+  readonly #holders = new Map<string, Set<string>>()
+  /** Port-in-use problems per switch of the current resolutions (switches without any are absent). */
+  readonly #claims = new Map<ResolvedSwitch, PortProblem[]>()
   readonly #dirty = new Set<string>()
-  /** Chain keys in claim order; only adding or removing a chain changes it. */
-  #claimOrder: string[] | undefined
+  /** Bridge -> how many chains have flows on it, so `bridges()` needs no walk over every chain. */
+  readonly #bridgeUsers = new Map<string, number>()
 
   get chainCount(): number {
     return this.#chains.size
@@ -83,7 +89,6 @@ export class ChainCompiler {
       this.#chains.set(key, chain)
       for (const pair of selectorPairs(chain)) addTo(this.#selectorPairs, pair, key)
     } else this.#chains.delete(key)
-    if (!old || !chain || byClaimOrder(old, chain) !== 0) this.#claimOrder = undefined
     this.#dirty.add(key)
   }
 
@@ -126,9 +131,18 @@ export class ChainCompiler {
   /** Recomputes what changed since the last call. */
   compile(): CompileDelta {
     const ctx = this.#context()
+    /** Interfaces whose holders changed: the claims of every chain that can reach them are redone. */
+    const touched = new Set<string>()
     for (const key of this.#dirty) {
       const old = this.#resolved.get(key)
-      if (old) for (const ref of old.refs) removeFrom(this.#readers, ref, key)
+      if (old) {
+        for (const ref of old.refs) removeFrom(this.#readers, ref, key)
+        for (const i of heldInterfaces(old)) {
+          removeFrom(this.#holders, i, key)
+          touched.add(i)
+        }
+        for (const sw of old.switches) this.#claims.delete(sw)
+      }
       const chain = this.#chains.get(key)
       if (!chain) {
         this.#resolved.delete(key)
@@ -137,9 +151,16 @@ export class ChainCompiler {
       const rc = resolveChain(chain, ctx)
       this.#resolved.set(key, rc)
       for (const ref of rc.refs) addTo(this.#readers, ref, key)
+      for (const i of heldInterfaces(rc)) {
+        addTo(this.#holders, i, key)
+        touched.add(i)
+      }
     }
-    this.#claimOrder ??= [...this.#chains.keys()].sort((a, b) => byClaimOrder(this.#chains.get(a)!, this.#chains.get(b)!))
-    const claims = claimInterfaces(this.#claimOrder.map((key) => this.#resolved.get(key)!))
+    const group = this.#claimGroup(touched)
+    for (const key of group) for (const sw of this.#resolved.get(key)!.switches) this.#claims.delete(sw)
+    const ordered = [...group].map((key) => this.#resolved.get(key)!).sort((a, b) => byClaimOrder(a.chain, b.chain))
+    for (const [sw, problems] of claimInterfaces(ordered)) this.#claims.set(sw, problems)
+    const claims = this.#claims
 
     const delta: CompileDelta = { changed: new Set(), bridges: new Map() }
     const bridgeDelta = (bridge: string) => {
@@ -150,12 +171,19 @@ export class ChainCompiler {
     const retire = (key: string) => {
       const out = this.#outputs.get(key)
       if (!out) return
-      for (const [bridge, flows] of out.flows) bridgeDelta(bridge).remove.push(...flows)
+      for (const [bridge, flows] of out.flows) {
+        bridgeDelta(bridge).remove.push(...flows)
+        const users = this.#bridgeUsers.get(bridge)! - 1
+        if (users > 0) this.#bridgeUsers.set(bridge, users)
+        else this.#bridgeUsers.delete(bridge)
+      }
       this.#outputs.delete(key)
       delta.changed.add(key)
     }
     for (const key of this.#dirty) if (!this.#resolved.has(key)) retire(key)
-    for (const [key, rc] of this.#resolved) {
+    for (const key of new Set([...this.#dirty, ...group])) {
+      const rc = this.#resolved.get(key)
+      if (!rc) continue
       const claimText = claimsText(rc, claims)
       const old = this.#outputs.get(key)
       if (!this.#dirty.has(key) && old?.claims === claimText) continue
@@ -167,11 +195,36 @@ export class ChainCompiler {
       }
       retire(key)
       this.#outputs.set(key, { ...out, claims: claimText, text })
-      for (const [bridge, flows] of out.flows) bridgeDelta(bridge).upsert.push(...flows)
+      for (const [bridge, flows] of out.flows) {
+        bridgeDelta(bridge).upsert.push(...flows)
+        this.#bridgeUsers.set(bridge, (this.#bridgeUsers.get(bridge) ?? 0) + 1)
+      }
       delta.changed.add(key)
     }
     this.#dirty.clear()
     return delta
+  }
+
+  /**
+   * The chains that hold one of `interfaces`, and every chain that shares an interface with one of those, to the
+   * end: claims of chains outside this group cannot change, since the claim step only compares holders of one
+   * interface.
+   */
+  #claimGroup(interfaces: Iterable<string>): Set<string> {
+    const group = new Set<string>()
+    const seen = new Set<string>()
+    const queue = [...interfaces]
+    while (queue.length > 0) {
+      const i = queue.pop()!
+      if (seen.has(i)) continue
+      seen.add(i)
+      for (const key of this.#holders.get(i) ?? []) {
+        if (group.has(key)) continue
+        group.add(key)
+        for (const j of heldInterfaces(this.#resolved.get(key)!)) if (!seen.has(j)) queue.push(j)
+      }
+    }
+    return group
   }
 
   report(key: string): ChainReport | undefined {
@@ -192,9 +245,7 @@ export class ChainCompiler {
 
   /** Bridges any chain has flows on. */
   bridges(): Set<string> {
-    const out = new Set<string>()
-    for (const o of this.#outputs.values()) for (const b of o.flows.keys()) out.add(b)
-    return out
+    return new Set(this.#bridgeUsers.keys())
   }
 }
 
@@ -208,6 +259,13 @@ function selectorPairs(chain: ChainInput): Set<string> {
     }
   }
   return pairs
+}
+
+/** The interfaces a chain's switches resolved to: what it can contest with other chains. */
+function heldInterfaces(rc: ResolvedChain): Set<string> {
+  const out = new Set<string>()
+  for (const s of rc.switches) for (const i of s.interfaces) if (i !== undefined) out.add(i)
+  return out
 }
 
 function claimsText(rc: ResolvedChain, claims: ReadonlyMap<unknown, PortProblem[]>): string {
