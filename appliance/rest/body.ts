@@ -8,6 +8,7 @@ import { ApplianceError } from '../../api/errors.js'
 import { parseDocuments, parseObject } from '../../api/resources/registry.js'
 import type { ParsedObject } from '../../api/resources/kind.js'
 import type { AppEnv } from './env.js'
+import { readBodyText } from './middleware/body-limit/index.js'
 import { UnsupportedMediaTypeError } from './errors.js'
 
 const MEDIA_TYPES = new Set([
@@ -24,7 +25,7 @@ const MEDIA_TYPES = new Set([
 export async function readDocuments(c: Context<AppEnv>): Promise<unknown[]> {
   const ct = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
   if (ct !== '' && !MEDIA_TYPES.has(ct)) throw new UnsupportedMediaTypeError(ct)
-  const text = await c.req.text()
+  const text = await readBodyText(c)
   return parseDocuments(text, 'request body')
 }
 

@@ -5,5 +5,7 @@ export type AppEnv = {
   Variables: {
     requestId: string
     log: Logger
+    /** Set by the body-limit middleware for requests served by node; read through `readBodyText`. */
+    bodyText?: () => Promise<string>
   }
 }

@@ -7,6 +7,7 @@ import { Hono } from 'hono'
 import type { RestDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { SwitchUnavailableError, ValidationProblemError } from '../errors.js'
+import { readBodyText } from '../middleware/body-limit/index.js'
 
 export function switchRoutes(deps: RestDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
@@ -41,7 +42,7 @@ export function switchRoutes(deps: RestDeps): Hono<AppEnv> {
   app.post('/appliance/v1/trace', async (c) => {
     const v = view()
     if (!v.trace) throw new SwitchUnavailableError()
-    const body = (await c.req.json().catch(() => undefined)) as { namespace?: unknown; chain?: unknown; from?: unknown; packet?: unknown } | undefined
+    const body = parseJson(await readBodyText(c)) as { namespace?: unknown; chain?: unknown; from?: unknown; packet?: unknown } | undefined
     if (!body || typeof body.chain !== 'string' || typeof body.from !== 'string') {
       throw new ValidationProblemError('trace needs {chain, from, namespace?, packet?}', [{ path: 'chain', message: 'required' }])
     }
@@ -50,4 +51,13 @@ export function switchRoutes(deps: RestDeps): Hono<AppEnv> {
     return c.json(await v.trace({ namespace, name: body.chain }, body.from, packet))
   })
   return app
+}
+
+/** A JSON body, or undefined when it is not JSON (the caller says what it needed). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
 }

@@ -17,6 +17,8 @@ export const requestId = ({ header = 'X-Request-Id', log }: RequestIdOptions): M
     const id = given !== undefined && SAFE.test(given) ? given : randomUUID()
     c.set('requestId', id)
     c.set('log', log)
-    await next()
+    // Set before the handler builds its response: a header added to a finished response makes the node adapter
+    // turn its light response into a full fetch Response (~0.4 ms per request here).
     c.header(header, id)
+    await next()
   }
