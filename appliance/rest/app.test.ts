@@ -140,6 +140,14 @@ describe('apply and read', () => {
     expect(metrics).toMatch(/dpu_appliance_objects\{api_version="svc.dpu.nvidia.com\/v1alpha1",kind="ServiceInterface"\} \d+/)
     expect(metrics).toMatch(/dpu_appliance_http_requests_total\{method="GET",route="\/apis\/:group\/:version\/namespaces\/:namespace\/:plural",status="200"\}/)
     expect(metrics).toMatch(/dpu_appliance_store_bytes \d+/)
+    // ?name= answers just the metrics named; an unknown name is a 400 naming it.
+    const one = await (await fetch(`${url}/metrics?name=dpu_appliance_store_bytes&name=dpu_appliance_watch_streams`)).text()
+    expect(one).toMatch(/^# HELP dpu_appliance_store_bytes /)
+    expect(one).toMatch(/\ndpu_appliance_watch_streams \d+\n/)
+    expect(one).not.toContain('dpu_appliance_objects')
+    const bad = await fetch(`${url}/metrics?name=no_such_metric`)
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { detail: string }).detail).toContain('no_such_metric')
     const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> }
     expect(doc.openapi).toBe('3.1.0')
     expect(Object.keys(doc.paths)).toEqual(
