@@ -4,22 +4,27 @@
  *
  *   1. throughput  iperf3 TCP through a two-port chain vs. the same veths on a bridge with the NORMAL action
  *                  (veth offloads off on every end). Target >= 0.9x.
- *   2. create      N two-port chains over 2N `physical` ServiceInterfaces backed by N veth pairs in vswitchd's
- *                  netns, posted in batches to /apis/appliance/v1/apply; the clock stops when a watch on the
- *                  chains has seen every chain Ready (Ready=True is written only after the barrier reply).
+ *   Then, for each of two shapes of N two-port chains (the same chains, different ports under them):
+ *      vlan   chain i joins VLAN i+1 on trunk `tk0` with VLAN i+1 on trunk `tk1` (2N `vlan` ServiceInterfaces on
+ *             two `physical` ones: 2 OVS ports, as tenant VLANs on a DPU's uplinks);
+ *      veth   chain i joins `ca<i>` with `cb<i>`, N veth pairs as 2N `physical` ServiceInterfaces (2N OVS ports).
+ *   2. create      interfaces and chains POSTed to /apis/appliance/v1/apply in batches; the clock stops when a
+ *                  watch on the chains has seen every chain Ready (Ready=True is written only after the barrier).
  *   3. change      one chain change per request (second port swapped to a spare interface and back), timed from
  *                  the REST request to the answer of `apply?wait=installed`, which comes after the barrier for the
  *                  chains pass that read this write. Baseline in the same run: DPF's mechanism, `ovs-ofctl --bundle
  *                  add-flows` of that chain's new flows from a file, on a bridge preloaded with the same flows.
- *                  Targets p50 <= 5 ms, p99 <= 20 ms.
+ *                  Targets p50 <= 5 ms, p99 <= 20 ms. Also printed: vswitchd's OpenFlow echo round trip, the
+ *                  floor under any confirmed change.
  *   4. restore     SIGKILL ovs-vswitchd and start it again: time until the appliance has every flow back
  *                  (its programmer's own figure, OpenFlow connect -> barrier, and the wall time from starting
  *                  vswitchd). Target <= 1 s.
  *
- *   npx tsx bench/chains/run.ts [--chains 1000] [--changes 1000] [--iperf-seconds 5] [--iperf-rounds 3]
- *        [--node-args='--cpu-prof --cpu-prof-dir=DIR'] (node flags for the appliance process, for profiling)
+ *   npx tsx bench/chains/run.ts [--chains 1000] [--changes 1000] [--shapes vlan,veth] [--iperf-seconds 5]
+ *        [--iperf-rounds 3] [--node-args='--cpu-prof --cpu-prof-dir=DIR'] (node flags for the appliance process)
  */
 import { execFile } from 'node:child_process'
+import { Agent, request } from 'node:http'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -32,44 +37,104 @@ import { percentile } from '../support/percentile.js'
 
 const run = promisify(execFile)
 const { values: flags } = parseArgs({
-  options: { 'node-args': { type: 'string', default: '' }, chains: { type: 'string', default: '1000' }, changes: { type: 'string', default: '1000' }, 'iperf-seconds': { type: 'string', default: '5' }, 'iperf-rounds': { type: 'string', default: '3' } },
+  options: {
+    'node-args': { type: 'string', default: '' },
+    chains: { type: 'string', default: '1000' },
+    changes: { type: 'string', default: '1000' },
+    shapes: { type: 'string', default: 'vlan,veth' },
+    'iperf-seconds': { type: 'string', default: '5' },
+    'iperf-rounds': { type: 'string', default: '3' },
+  },
 })
 const N = Number(flags.chains)
 const CHANGES = Number(flags.changes)
 const IPERF_S = Number(flags['iperf-seconds'])
 const ROUNDS = Number(flags['iperf-rounds'])
 const SVC = 'svc.dpu.nvidia.com/v1alpha1'
+const SPARE_VLAN = 4000
+if (N > SPARE_VLAN - 1) throw new Error(`--chains must be < ${SPARE_VLAN} (VLAN ids)`)
 
 const ms = (x: number) => `${x.toFixed(1)} ms`
 const log = (...a: unknown[]) => console.log(...a)
+type Doc = Record<string, unknown>
+type Labels = Record<string, string>
 
-const si = (name: string, netdev: string, labels: Record<string, string>) => ({
+const physical = (name: string, netdev: string, labels: Labels): Doc => ({
   apiVersion: SVC,
   kind: 'ServiceInterface',
   metadata: { name, labels },
   spec: { interfaceType: 'physical', physical: { interfaceName: netdev } },
 })
-const chain = (name: string, ports: Array<Record<string, string>>) => ({
+const vlan = (name: string, parent: string, vlanID: number, labels: Labels): Doc => ({
+  apiVersion: SVC,
+  kind: 'ServiceInterface',
+  metadata: { name, labels },
+  spec: { interfaceType: 'vlan', vlan: { vlanID, parentInterfaceRef: parent } },
+})
+const chain = (name: string, ports: Labels[]): Doc => ({
   apiVersion: SVC,
   kind: 'ServiceChain',
   metadata: { name },
   spec: { switches: [{ ports: ports.map((matchLabels) => ({ serviceInterface: { matchLabels } })) }] },
 })
+const ref = (d: Doc): Doc => ({ apiVersion: d.apiVersion, kind: d.kind, metadata: { name: (d.metadata as { name: string }).name } })
 
+/**
+ * REST client on node:http with one keep-alive connection: the change figure is the appliance's, so the client
+ * should add as little as it can (undici's fetch adds ~1-2 ms per request here).
+ */
 class Api {
-  constructor(private readonly app: ApplianceProcess) {}
-  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.app.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.app.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  private readonly base: URL
+  constructor(private readonly app: ApplianceProcess) {
+    this.base = new URL(app.url)
+  }
+  call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+    const payload = body === undefined ? undefined : JSON.stringify(body)
+    return new Promise<T>((resolve, reject) => {
+      const req = request(
+        {
+          agent: this.agent,
+          host: this.base.hostname,
+          port: this.base.port,
+          method,
+          path,
+          headers: {
+            authorization: `Bearer ${this.app.token}`,
+            ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8')
+            if ((res.statusCode ?? 0) >= 300) return reject(new Error(`${method} ${path}: HTTP ${res.statusCode}: ${text.slice(0, 500)}`))
+            if (!(res.headers['content-type'] ?? '').includes('json')) return resolve(text as T)
+            try {
+              resolve(JSON.parse(text) as T)
+            } catch (err) {
+              reject(err instanceof Error ? err : new Error(String(err)))
+            }
+          })
+        },
+      )
+      req.on('error', reject)
+      req.end(payload)
     })
-    const text = await res.text()
-    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status}: ${text.slice(0, 500)}`)
-    return JSON.parse(text) as T
   }
   apply(docs: unknown[], wait = false) {
     return this.call<{ flows?: { installed: boolean } }>('POST', `/apis/appliance/v1/apply${wait ? '?wait=installed&timeoutMs=30000' : ''}`, docs)
+  }
+  delete(docs: Doc[]) {
+    return this.call('POST', '/apis/appliance/v1/delete', docs.map(ref))
+  }
+  async flows(bridge: string): Promise<string[]> {
+    const dump = await this.call<{ items: Array<{ bridge: string; flows: string[] }> }>('GET', `/apis/appliance/v1/flows?bridge=${bridge}`)
+    return dump.items[0]?.flows ?? []
+  }
+  close() {
+    this.agent.destroy()
   }
 }
 
@@ -122,6 +187,15 @@ async function iperf(cleanup: Cleanup, from: string, toNs: string, toIp: string,
   return r.bitsPerSecond / 1e9
 }
 
+/** Waits until `cond` holds, polling every 100 ms, or throws naming `what`. */
+async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const t = performance.now()
+  while (!(await cond())) {
+    if (performance.now() - t > timeoutMs) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
 /** Alternating rounds (NORMAL, chain, NORMAL, chain, ...) over the same veths; medians, since one shared VM is noisy. */
 async function throughput(cleanup: Cleanup, ovs: OvsSandbox, app: ApplianceProcess, api: Api, rounds: number): Promise<{ normal: number[]; chain: number[] }> {
   const nsA = await createNetns(cleanup, 'tn')
@@ -137,24 +211,319 @@ async function throughput(cleanup: Cleanup, ovs: OvsSandbox, app: ApplianceProce
     out.normal.push(await iperf(cleanup, nsA, nsB, '10.88.0.2', port++))
     await ovs.vsctl('del-br', 'br-base')
 
+    const docs = [physical('ta', 'ta', { tput: 'a' }), physical('tb', 'tb', { tput: 'b' }), chain('tput', [{ tput: 'a' }, { tput: 'b' }])]
     const ready = watchReady(app, 1)
-    await api.apply([si('ta', 'ta', { tput: 'a' }), si('tb', 'tb', { tput: 'b' }), chain('tput', [{ tput: 'a' }, { tput: 'b' }])])
+    await api.apply(docs)
     await ready.done
     out.chain.push(await iperf(cleanup, nsA, nsB, '10.88.0.2', port++))
-    await api.call('POST', '/apis/appliance/v1/delete', [
-      { apiVersion: SVC, kind: 'ServiceChain', metadata: { name: 'tput' } },
-      { apiVersion: SVC, kind: 'ServiceInterface', metadata: { name: 'ta' } },
-      { apiVersion: SVC, kind: 'ServiceInterface', metadata: { name: 'tb' } },
-    ])
-    // The appliance removes the ports it owned; wait for that before giving the veths to br-base again.
-    for (let i = 0; /\b(ta|tb)\b/.test(await ovs.vsctl('list-ports', 'br-sfc')) && i < 100; i++) await new Promise((res) => setTimeout(res, 100))
+    await api.delete(docs)
+    // The appliance removes the ports it owned and the chain's flows; wait for both before giving the veths to
+    // br-base again (and before the next section counts what br-sfc holds).
+    const cookie = `cookie=${formatCookie(chainCookie('default', 'tput'))}`
+    await until('ta/tb and their chain off br-sfc', async () => {
+      const [ports, flows] = await Promise.all([ovs.vsctl('list-ports', 'br-sfc'), api.flows('br-sfc')])
+      return !/\b(ta|tb)\b/.test(ports) && !flows.some((f) => f.split(/[ ,]/).includes(cookie))
+    })
   }
   return out
 }
 
+/** N two-port chains over some ports, and how one chain's second port moves to a spare interface and back. */
+interface Shape {
+  name: string
+  describe: string
+  /** Creates the netdevs in vswitchd's netns (untimed); returns what it made, for the log. */
+  netdevs(ovs: OvsSandbox): Promise<string>
+  interfaces: Doc[]
+  chains: Doc[]
+  chainName(i: number): string
+  /** Chain i after a change: its second port on the spare interface, or back on its own. */
+  changed(i: number, toSpare: boolean): Doc
+}
+
+async function ipBatch(ovs: OvsSandbox, name: string, lines: string[]): Promise<void> {
+  writeFileSync(join(ovs.rundir, name), lines.join('\n') + '\n')
+  await run('ip', ['-n', ovs.netns!, '-batch', join(ovs.rundir, name)])
+}
+
+function vlanShape(): Shape {
+  const a = (i: number) => ({ vchain: String(i), end: 'a' })
+  const b = (i: number) => ({ vchain: String(i), end: 'b' })
+  const interfaces = [physical('tk0', 'tk0', { trunk: '0' }), physical('tk1', 'tk1', { trunk: '1' }), vlan('vspare', 'tk1', SPARE_VLAN, { vspare: 'yes' })]
+  for (let i = 0; i < N; i++) interfaces.push(vlan(`va${i}`, 'tk0', i + 1, a(i)), vlan(`vb${i}`, 'tk1', i + 1, b(i)))
+  return {
+    name: 'vlan',
+    describe: `${N} chains over ${2 * N + 1} vlan interfaces on 2 trunk ports (tk0, tk1)`,
+    async netdevs(ovs) {
+      await ipBatch(ovs, 'trunks.batch', ['link set lo up', 'link add tk0 type veth peer name tk1', 'link set tk0 up', 'link set tk1 up'])
+      return 'one veth pair tk0/tk1'
+    },
+    interfaces,
+    chains: Array.from({ length: N }, (_, i) => chain(`v${i}`, [a(i), b(i)])),
+    chainName: (i) => `v${i}`,
+    changed: (i, toSpare) => chain(`v${i}`, [a(i), toSpare ? { vspare: 'yes' } : b(i)]),
+  }
+}
+
+function vethShape(): Shape {
+  const a = (i: number) => ({ chain: String(i), end: 'a' })
+  const b = (i: number) => ({ chain: String(i), end: 'b' })
+  const interfaces = [physical('spare', 'sp0', { spare: 'yes' })]
+  for (let i = 0; i < N; i++) interfaces.push(physical(`ca${i}`, `ca${i}`, a(i)), physical(`cb${i}`, `cb${i}`, b(i)))
+  return {
+    name: 'veth',
+    describe: `${N} chains over ${2 * N + 1} physical interfaces, each its own OVS port (veths)`,
+    async netdevs(ovs) {
+      const lines = ['link set lo up']
+      for (let i = 0; i < N; i++) lines.push(`link add ca${i} type veth peer name cb${i}`, `link set ca${i} up`, `link set cb${i} up`)
+      lines.push('link add sp0 type veth peer name sp1', 'link set sp0 up', 'link set sp1 up')
+      await ipBatch(ovs, 'veths.batch', lines)
+      return `${N + 1} veth pairs`
+    },
+    interfaces,
+    chains: Array.from({ length: N }, (_, i) => chain(`c${i}`, [a(i), b(i)])),
+    chainName: (i) => `c${i}`,
+    changed: (i, toSpare) => chain(`c${i}`, [a(i), toSpare ? { spare: 'yes' } : b(i)]),
+  }
+}
+
+interface Sums {
+  passS: number
+  passes: number
+  batchS: number
+  batches: number
+  applyS: number
+  applies: number
+}
+
+async function metricsText(app: ApplianceProcess): Promise<string> {
+  return fetch(`${app.url}/metrics`).then((r) => r.text())
+}
+
+async function sums(app: ApplianceProcess): Promise<Sums> {
+  const text = await metricsText(app)
+  const v = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text)?.[1] ?? 0)
+  return {
+    passS: v('dpu_appliance_reconcile_duration_seconds_sum\\{loop="chains"\\}'),
+    passes: v('dpu_appliance_reconcile_duration_seconds_count\\{loop="chains"\\}'),
+    batchS: v('dpu_appliance_flow_batch_duration_seconds_sum\\{bridge="br-sfc"\\}'),
+    batches: v('dpu_appliance_flow_batch_duration_seconds_count\\{bridge="br-sfc"\\}'),
+    applyS: v('dpu_appliance_http_request_duration_seconds_sum\\{method="POST",route="/apis/appliance/v1/apply"\\}'),
+    applies: v('dpu_appliance_http_request_duration_seconds_count\\{method="POST",route="/apis/appliance/v1/apply"\\}'),
+  }
+}
+
+/**
+ * The appliance keeps working for a while after answering (the status write triggers another pass): wait until its
+ * loops are quiet, so neither side of the comparison runs while the other one's leftovers use the CPU.
+ * Quiet = no pass finished over two consecutive 120 ms windows (a change's chains pass takes ms here).
+ */
+async function waitIdle(app: ApplianceProcess): Promise<void> {
+  // One metric only: the whole text (every chain's samples) would itself keep the appliance busy for ~10 ms.
+  const passes = async () => {
+    const text = await fetch(`${app.url}/metrics?name=dpu_appliance_reconcile_passes_total`).then((r) => r.text())
+    return [...text.matchAll(/^dpu_appliance_reconcile_passes_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0)
+  }
+  const sleep = () => new Promise((r) => setTimeout(r, 120))
+  let last = await passes()
+  for (let stable = 0; stable < 2; ) {
+    await sleep()
+    const now = await passes()
+    stable = now === last ? stable + 1 : 0
+    last = now
+  }
+}
+
+async function createChains(ovs: OvsSandbox, app: ApplianceProcess, api: Api, shape: Shape): Promise<void> {
+  const tDev = performance.now()
+  const made = await shape.netdevs(ovs)
+  log(`[${shape.name}] ${shape.describe}; netdevs: ${made} in vswitchd's netns in ${ms(performance.now() - tDev)} (setup, not timed below)`)
+  const watch = watchReady(app, N)
+  const portsWatch = watchReady(app, shape.interfaces.length, 'serviceinterfaces')
+  const t0 = performance.now()
+  for (let i = 0; i < shape.interfaces.length; i += 1000) await api.apply(shape.interfaces.slice(i, i + 1000))
+  await api.apply(shape.chains)
+  const tPosted = performance.now()
+  const tReady = await watch.done
+  const tPorts = await portsWatch.done
+  const metrics = await metricsText(app)
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${app.pid}/status`, 'utf8'))![1]) / 1024
+  const installedFlows = (await ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-sfc')).split('\n').filter((l) => l.includes('cookie=')).length
+  const ports = (await ovs.vsctl('list-ports', 'br-sfc')).split('\n').filter(Boolean).length
+  log(
+    `[${shape.name}] create: ${N} chains + ${shape.interfaces.length} interfaces posted in ${ms(tPosted - t0)} (${Math.ceil(shape.interfaces.length / 1000) + 1} batches); ` +
+      `all Ready (flows confirmed by barrier) ${ms(tReady - t0)} after the first request ` +
+      `(every ServiceInterface Ready: ${ms(tPorts - t0)}); ${installedFlows} flows and ${ports} ports on br-sfc; appliance RSS ${rss.toFixed(0)} MiB`,
+  )
+  const batches = /dpu_appliance_flow_batches_total\{bridge="br-sfc",kind="diff"\} (\d+)/.exec(metrics)?.[1]
+  log(`        chains passes so far: ${/dpu_appliance_reconcile_passes_total\{loop="chains",result="ok"\} (\d+)/.exec(metrics)?.[1]}, flow batches (diff): ${batches}`)
+}
+
+/** The installed flows of one chain (its cookie), as the appliance dumps them in ovs-ofctl text. */
+async function chainFlows(api: Api, name: string): Promise<string[]> {
+  const cookie = `cookie=${formatCookie(chainCookie('default', name))}`
+  return (await api.flows('br-sfc')).filter((f) => f.split(/[ ,]/).includes(cookie))
+}
+
+/**
+ * One chain change at a time, REST request -> barrier; baseline: `ovs-ofctl --bundle add-flows` of the same
+ * chain's flows after the change (read back from the switch, untimed), on br-dpf preloaded with all chains' flows.
+ * Two ways, the same changes:
+ *   isolated    each change (ours or DPF's) starts after the appliance's loops were quiet for >= 240 ms, so
+ *               nothing else runs; on this VM that also means cold CPUs (a vCPU woken from idle, cold caches),
+ *               which costs every process hop here (~0.5 ms each way for plain HTTP);
+ *   sequential  each change is sent as soon as the previous one is confirmed, as a script or an operator's
+ *               batch of edits does: ours back to back, then DPF's the same way.
+ */
+async function changeChains(ovs: OvsSandbox, app: ApplianceProcess, api: Api, shape: Shape): Promise<void> {
+  await ovs.vsctl('--may-exist', 'add-br', 'br-dpf', '--', 'set', 'bridge', 'br-dpf', 'datapath_type=netdev', 'fail_mode=secure')
+  await ovs.ofctl('del-flows', 'br-dpf')
+  const allFlows = await api.flows('br-sfc')
+  writeFileSync(join(ovs.rundir, 'all.flows'), allFlows.join('\n') + '\n')
+  await ovs.ofctl('-O', 'OpenFlow14', '--bundle', 'add-flows', 'br-dpf', join(ovs.rundir, 'all.flows'))
+  const original = await chainFlows(api, shape.chainName(0))
+  log(`        a two-port chain's flows: ${original.join(' | ')}`)
+
+  await waitIdle(app)
+  const echo = [...(await ovs.ofctl('-O', 'OpenFlow14', 'ping', 'br-sfc', '10')).matchAll(/time=([\d.]+) ?ms/g)].map((m) => Number(m[1]))
+  log(`        vswitchd OpenFlow echo round trip on br-sfc (${echo.length} pings): p50 ${ms(percentile(echo, 50))} p99 ${ms(percentile(echo, 99))}`)
+  // And how long one HTTP exchange with the appliance takes at all, with the same client: GET /healthz.
+  const hz: number[] = []
+  for (let i = 0; i < 200; i++) {
+    const t = performance.now()
+    await api.call('GET', '/healthz')
+    hz.push(performance.now() - t)
+  }
+  log(`        HTTP round trip with this client (GET /healthz, 200 requests): p50 ${ms(percentile(hz, 50))} p99 ${ms(percentile(hz, 99))}`)
+  const flowFile = (name: string) => join(ovs.rundir, `${name}.flows`)
+  const timeOurs = async (j: number, doc: Doc, into: number[]) => {
+    const t = performance.now()
+    const r = await api.apply([doc], true)
+    const dt = performance.now() - t
+    if (!r.flows?.installed) throw new Error(`change ${j}: not installed within the wait`)
+    into.push(dt)
+  }
+  const timeDpf = async (file: string, into: number[]) => {
+    const t = performance.now()
+    await run('ovs-ofctl', ['-O', 'OpenFlow14', '--bundle', 'add-flows', 'br-dpf', file], { env: ovs.env })
+    into.push(performance.now() - t)
+  }
+  const report = (mode: string, ours: number[], dpf: number[], before: Sums, after: Sums) => {
+    const avg = (s: number, n: number) => (n > 0 ? ms((s * 1000) / n) : '-')
+    log(
+      `[${shape.name}] change, ${mode} (${ours.length} changes): REST -> barrier p50 ${ms(percentile(ours, 50))} p99 ${ms(percentile(ours, 99))} max ${ms(Math.max(...ours))} (targets 5 / 20 ms); ` +
+        `ovs-ofctl --bundle add-flows p50 ${ms(percentile(dpf, 50))} p99 ${ms(percentile(dpf, 99))}; ratio p50 ${(percentile(ours, 50) / percentile(dpf, 50)).toFixed(2)}x p99 ${(percentile(ours, 99) / percentile(dpf, 99)).toFixed(2)}x`,
+    )
+    log(
+      `        appliance during these changes: chains pass avg ${avg(after.passS - before.passS, after.passes - before.passes)} (${after.passes - before.passes} passes), ` +
+        `of which flow batch send -> barrier avg ${avg(after.batchS - before.batchS, after.batches - before.batches)} (${after.batches - before.batches} batches); ` +
+        `its own time per apply request (its HTTP histogram) avg ${avg(after.applyS - before.applyS, after.applies - before.applies)}`,
+    )
+  }
+
+  // Chain k's flows before its change (from the preload dump) and after it (read back after our change): DPF's files.
+  const flowsBefore = new Map<string, string[]>()
+  for (const f of allFlows) {
+    const cookie = /cookie=(0x[0-9a-f]+)/.exec(f)?.[1]
+    if (cookie) flowsBefore.set(cookie, [...(flowsBefore.get(cookie) ?? []), f])
+  }
+  const files: string[] = []
+
+  // Isolated: every change, ours and DPF's, starts on a quiet appliance (loops idle for >= 240 ms).
+  let before = await sums(app)
+  const ours: number[] = []
+  const dpf: number[] = []
+  for (let j = 0; j < CHANGES; j += 2) {
+    const k = Math.floor(j / 2) % N
+    const back = flowsBefore.get(formatCookie(chainCookie('default', shape.chainName(k)))) ?? []
+    await waitIdle(app)
+    await timeOurs(j, shape.changed(k, true), ours)
+    const spare = await chainFlows(api, shape.chainName(k))
+    if (spare.length !== 2 || back.length !== 2) throw new Error(`chain ${shape.chainName(k)}: expected 2 flows before and after, found ${back.length} / ${spare.length}`)
+    writeFileSync(flowFile(`c${k}-spare`), spare.join('\n') + '\n')
+    writeFileSync(flowFile(`c${k}-back`), back.join('\n') + '\n')
+    files.push(flowFile(`c${k}-spare`), flowFile(`c${k}-back`))
+    await waitIdle(app)
+    await timeDpf(flowFile(`c${k}-spare`), dpf)
+    if (j + 1 < CHANGES) {
+      await waitIdle(app)
+      await timeOurs(j + 1, shape.changed(k, false), ours)
+    }
+    await waitIdle(app)
+    await timeDpf(flowFile(`c${k}-back`), dpf)
+  }
+  report('isolated (each on a quiet system)', ours, dpf, before, await sums(app))
+
+  // Sequential: the same changes back to back, each sent when the previous one is confirmed; then DPF's the same way.
+  await waitIdle(app)
+  before = await sums(app)
+  const oursSeq: number[] = []
+  for (let j = 0; j < CHANGES; j++) {
+    const k = Math.floor(j / 2) % N
+    await timeOurs(j, shape.changed(k, j % 2 === 0), oursSeq)
+  }
+  const after = await sums(app)
+  await waitIdle(app)
+  const dpfSeq: number[] = []
+  for (const file of files.slice(0, CHANGES)) await timeDpf(file, dpfSeq)
+  report('sequential (back to back)', oursSeq, dpfSeq, before, after)
+}
+
+async function restore(ovs: OvsSandbox, app: ApplianceProcess, shape: Shape): Promise<void> {
+  const logsBefore = app.logs.length
+  await ovs.killVswitchd()
+  const tStart = performance.now()
+  let tRestored = 0
+  const restoredLine = new Promise<Record<string, unknown>>((resolve) => {
+    const onData = () => {
+      for (const line of app.logs.slice(logsBefore)) {
+        if (line.includes('"flows restored after OpenFlow reconnect"') && line.includes('"br-sfc"')) {
+          tRestored = performance.now()
+          app.child.stderr!.off('data', onData)
+          return resolve(JSON.parse(line) as Record<string, unknown>)
+        }
+      }
+    }
+    app.child.stderr!.on('data', () => setImmediate(onData))
+  })
+  await ovs.startVswitchd()
+  const tStarted = performance.now()
+  const restored = await Promise.race([restoredLine, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no restore within 60 s')), 60_000).unref())])
+  const flowsAfter = (await ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-sfc')).split('\n').filter((l) => l.includes('cookie=')).length
+  log(
+    `[${shape.name}] restore: ${restored.flows} flows back ${ms(Number(restored.ms))} after the OpenFlow connection (appliance's figure, target <= 1 s); ` +
+      `${ms(tRestored - tStart)} after starting ovs-vswitchd (of which ${ms(tStarted - tStart)} until ovs-vswitchd --detach returned); ${flowsAfter} flows on br-sfc afterwards`,
+  )
+}
+
+/** What br-sfc holds besides the chains: flow and port counts to come back to after a shape is removed. */
+async function sfcCounts(ovs: OvsSandbox, api: Api): Promise<{ flows: number; ports: number }> {
+  const [flows, ports] = await Promise.all([api.flows('br-sfc'), ovs.vsctl('list-ports', 'br-sfc')])
+  return { flows: flows.length, ports: ports.split('\n').filter(Boolean).length }
+}
+
+/** Deletes a shape's chains and interfaces and waits until br-sfc is back to `base`. */
+async function removeChains(ovs: OvsSandbox, api: Api, shape: Shape, base: { flows: number; ports: number }): Promise<void> {
+  await api.delete(shape.chains)
+  for (let i = 0; i < shape.interfaces.length; i += 1000) await api.delete(shape.interfaces.slice(i, i + 1000))
+  let now = base
+  await until(`${shape.name} chains gone from br-sfc`, async () => {
+    now = await sfcCounts(ovs, api)
+    return now.flows === base.flows && now.ports === base.ports
+  }).catch((err: Error) => {
+    throw new Error(`${err.message}: br-sfc holds ${now.flows} flows and ${now.ports} ports, ${base.flows} and ${base.ports} before`)
+  })
+}
+
 async function main(): Promise<void> {
   const cleanup = new Cleanup()
-  process.once('SIGINT', () => void cleanup.run().then(() => process.exit(130)))
+  // Stopped early (Ctrl-C, kill): still stop vswitchd and the appliance and remove the namespaces.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => void cleanup.run().finally(() => process.exit(code)))
+  const shapes = flags.shapes.split(',').map((s) => {
+    if (s === 'vlan') return vlanShape()
+    if (s === 'veth') return vethShape()
+    throw new Error(`--shapes: unknown shape ${s} (vlan, veth)`)
+  })
   try {
     const ovs = await startOvsSandbox()
     cleanup.defer('ovs sandbox', () => ovs.stop())
@@ -168,160 +537,26 @@ async function main(): Promise<void> {
     })
     cleanup.defer('appliance', () => app.dispose())
     const api = new Api(app)
+    cleanup.defer('client', async () => api.close())
     log(`machine: ${(await run('nproc')).stdout.trim()} cpus, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
 
     // 1. Throughput.
-    const tput = await throughput(cleanup, ovs, app, api, ROUNDS)
-    const [normal, chained] = [percentile(tput.normal, 50), percentile(tput.chain, 50)]
-    const g = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ')
-    log(`throughput (${ROUNDS} alternating rounds of ${IPERF_S} s): chain median ${chained.toFixed(2)} Gbit/s [${g(tput.chain)}], NORMAL median ${normal.toFixed(2)} Gbit/s [${g(tput.normal)}] -> ratio ${(chained / normal).toFixed(2)}x (target >= 0.9x)`)
-
-    // 2. Create N chains.
-    const batch = ['link set lo up']
-    for (let i = 0; i < N; i++) batch.push(`link add ca${i} type veth peer name cb${i}`, `link set ca${i} up`, `link set cb${i} up`)
-    batch.push('link add sp0 type veth peer name sp1', 'link set sp0 up', 'link set sp1 up')
-    writeFileSync(join(ovs.rundir, 'veths.batch'), batch.join('\n') + '\n')
-    const tVeth = performance.now()
-    await run('ip', ['-n', ovs.netns!, '-batch', join(ovs.rundir, 'veths.batch')])
-    log(`veths: ${N + 1} pairs in vswitchd's netns in ${ms(performance.now() - tVeth)} (setup, not timed below)`)
-
-    const ifaces = [si('spare', 'sp0', { spare: 'yes' })]
-    for (let i = 0; i < N; i++) ifaces.push(si(`ca${i}`, `ca${i}`, { chain: String(i), end: 'a' }), si(`cb${i}`, `cb${i}`, { chain: String(i), end: 'b' }))
-    const chains = Array.from({ length: N }, (_, i) => chain(`c${i}`, [{ chain: String(i), end: 'a' }, { chain: String(i), end: 'b' }]))
-    const watch = watchReady(app, N)
-    const portsWatch = watchReady(app, ifaces.length, 'serviceinterfaces')
-    const t0 = performance.now()
-    for (let i = 0; i < ifaces.length; i += 1000) await api.apply(ifaces.slice(i, i + 1000))
-    await api.apply(chains)
-    const tPosted = performance.now()
-    const tReady = await watch.done
-    const tPorts = await portsWatch.done
-    const metrics = await fetch(`${app.url}/metrics`).then((r) => r.text())
-    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${app.pid}/status`, 'utf8'))![1]) / 1024
-    const installedFlows = (await ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-sfc')).split('\n').filter((l) => l.includes('cookie=')).length
-    log(
-      `create: ${N} chains + ${2 * N + 1} interfaces posted in ${ms(tPosted - t0)} (${Math.ceil(ifaces.length / 1000) + 1} batches); ` +
-        `all Ready (flows confirmed by barrier) ${ms(tReady - t0)} after the first request ` +
-        `(every interface's port attached by vswitchd, ServiceInterface Ready: ${ms(tPorts - t0)}); ${installedFlows} flows on br-sfc; appliance RSS ${rss.toFixed(0)} MiB`,
-    )
-    const batches = /dpu_appliance_flow_batches_total\{bridge="br-sfc",kind="diff"\} (\d+)/.exec(metrics)?.[1]
-    log(`        chains passes: ${/dpu_appliance_reconcile_passes_total\{loop="chains",result="ok"\} (\d+)/.exec(metrics)?.[1]}, flow batches (diff): ${batches}`)
-
-    // 3. One chain change at a time, REST request -> barrier; baseline: ovs-ofctl --bundle add-flows.
-    const ofport = async (iface: string) => Number((await ovs.vsctl('get', 'Interface', iface, 'ofport')).trim())
-    const spare = await ofport('sp0')
-    const dump = await api.call<{ items: Array<{ bridge: string; flows: string[] }> }>('GET', '/apis/appliance/v1/flows?bridge=br-sfc')
-    const sfcFlows = dump.items[0]!.flows
-    await ovs.vsctl('add-br', 'br-dpf', '--', 'set', 'bridge', 'br-dpf', 'datapath_type=netdev', 'fail_mode=secure')
-    writeFileSync(join(ovs.rundir, 'all.flows'), sfcFlows.join('\n') + '\n')
-    await ovs.ofctl('-O', 'OpenFlow14', '--bundle', 'add-flows', 'br-dpf', join(ovs.rundir, 'all.flows'))
-    const byCookie = new Map<string, string[]>()
-    for (const f of sfcFlows) {
-      const c = /cookie=(0x[0-9a-f]+)/.exec(f)![1]!
-      byCookie.set(c, [...(byCookie.get(c) ?? []), f])
+    if (ROUNDS > 0) {
+      const tput = await throughput(cleanup, ovs, app, api, ROUNDS)
+      const [normal, chained] = [percentile(tput.normal, 50), percentile(tput.chain, 50)]
+      const g = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ')
+      log(`throughput (${ROUNDS} alternating rounds of ${IPERF_S} s): chain median ${chained.toFixed(2)} Gbit/s [${g(tput.chain)}], NORMAL median ${normal.toFixed(2)} Gbit/s [${g(tput.normal)}] -> ratio ${(chained / normal).toFixed(2)}x (target >= 0.9x)`)
     }
-    log(`        a two-port chain's flows: ${[...byCookie.values()][0]!.join(' | ')}`)
-    // The appliance keeps working for a while after answering (the status write triggers another pass): wait until
-    // its loops are quiet so neither side of the comparison runs while the other one's leftovers use the CPU.
-    const passes = async () => {
-      const text = await fetch(`${app.url}/metrics`).then((r) => r.text())
-      return [...text.matchAll(/^dpu_appliance_reconcile_passes_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0)
-    }
-    // Quiet = no pass finished over two consecutive 120 ms windows (a change's chains pass takes ~20 ms here).
-    const waitIdle = async () => {
-      const sleep = () => new Promise((r) => setTimeout(r, 120))
-      let last = await passes()
-      for (let stable = 0; stable < 2; ) {
-        await sleep()
-        const now = await passes()
-        stable = now === last ? stable + 1 : 0
-        last = now
-      }
-    }
-    const sums = async () => {
-      const text = await fetch(`${app.url}/metrics`).then((r) => r.text())
-      const v = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text)?.[1] ?? 0)
-      return {
-        passS: v('dpu_appliance_reconcile_duration_seconds_sum\\{loop="chains"\\}'),
-        passes: v('dpu_appliance_reconcile_duration_seconds_count\\{loop="chains"\\}'),
-        batchS: v('dpu_appliance_flow_batch_duration_seconds_sum\\{bridge="br-sfc"\\}'),
-        batches: v('dpu_appliance_flow_batch_duration_seconds_count\\{bridge="br-sfc"\\}'),
-        applyS: v('dpu_appliance_http_request_duration_seconds_sum\\{method="POST",route="/apis/appliance/v1/apply"\\}'),
-        applies: v('dpu_appliance_http_request_duration_seconds_count\\{method="POST",route="/apis/appliance/v1/apply"\\}'),
-      }
-    }
-    // How fast vswitchd answers at all with this many ports: OpenFlow echo round trips on br-sfc (no process start
-    // in the figure). Every change costs at least one such round trip; ours take two (see openflow/bundle.ts).
-    await waitIdle()
-    const echo = [...(await ovs.ofctl('-O', 'OpenFlow14', 'ping', 'br-sfc', '10')).matchAll(/time=([\d.]+) ?ms/g)].map((m) => Number(m[1]))
-    log(`        vswitchd OpenFlow echo round trip on br-sfc (${echo.length} pings): p50 ${ms(percentile(echo, 50))} p99 ${ms(percentile(echo, 99))}`)
-    const before = await sums()
-    const ours: number[] = []
-    const dpf: number[] = []
-    const flowFile = join(ovs.rundir, 'chain.flows')
-    for (let j = 0; j < CHANGES; j++) {
-      const k = Math.floor(j / 2) % N
-      const toSpare = j % 2 === 0
-      const doc = chain(`c${k}`, [{ chain: String(k), end: 'a' }, toSpare ? { spare: 'yes' } : { chain: String(k), end: 'b' }])
-      // DPF: the same chain's flows after the change, as a file, one bundle. Built from the installed text
-      // (the appliance's flows and DPF's patch flows have the same shape: in_port=X -> output:Y, both ways).
-      const b = await ofport(`cb${k}`)
-      const cookieFlows = byCookie.get(formatCookie(chainCookie('default', `c${k}`))) ?? []
-      if (cookieFlows.length !== 2) throw new Error(`chain c${k}: expected 2 installed flows, found ${cookieFlows.length}`)
-      const text = cookieFlows
-        .map((f) => (toSpare ? f.replaceAll(`in_port=${b}`, `in_port=${spare}`).replaceAll(`output:${b}`, `output:${spare}`) : f))
-        .join('\n')
-      writeFileSync(flowFile, text + '\n')
-      await waitIdle()
-      const t2 = performance.now()
-      await run('ovs-ofctl', ['-O', 'OpenFlow14', '--bundle', 'add-flows', 'br-dpf', flowFile], { env: ovs.env })
-      dpf.push(performance.now() - t2)
 
-      // ovs-ofctl leaves nothing running behind it, so ours starts right away.
-      const t = performance.now()
-      const r = await api.apply([doc], true)
-      const dt = performance.now() - t
-      if (!r.flows?.installed) throw new Error(`change ${j}: not installed within the wait`)
-      ours.push(dt)
+    // 2-4. Per shape: create, change, restore; then remove it so the next shape has br-sfc to itself.
+    await until('the appliance to create br-sfc', async () => (await ovs.vsctl('list-br')).split('\n').includes('br-sfc'))
+    const base = await sfcCounts(ovs, api)
+    for (const [i, shape] of shapes.entries()) {
+      await createChains(ovs, app, api, shape)
+      if (CHANGES > 0) await changeChains(ovs, app, api, shape)
+      await restore(ovs, app, shape)
+      if (i < shapes.length - 1) await removeChains(ovs, api, shape, base)
     }
-    log(
-      `change (${CHANGES} changes): REST -> barrier p50 ${ms(percentile(ours, 50))} p99 ${ms(percentile(ours, 99))} max ${ms(Math.max(...ours))} (targets 5 / 20 ms); ` +
-        `ovs-ofctl --bundle add-flows p50 ${ms(percentile(dpf, 50))} p99 ${ms(percentile(dpf, 99))}; ratio p50 ${(percentile(ours, 50) / percentile(dpf, 50)).toFixed(2)}x p99 ${(percentile(ours, 99) / percentile(dpf, 99)).toFixed(2)}x`,
-    )
-
-    const after = await sums()
-    const avg = (s: number, n: number) => (n > 0 ? ms((s * 1000) / n) : '-')
-    log(
-      `        during the changes: chains pass avg ${avg(after.passS - before.passS, after.passes - before.passes)} (${after.passes - before.passes} passes), ` +
-        `of which flow batch send -> barrier avg ${avg(after.batchS - before.batchS, after.batches - before.batches)} (${after.batches - before.batches} batches); ` +
-        `the appliance's own time per apply request (its HTTP histogram) avg ${avg(after.applyS - before.applyS, after.applies - before.applies)}`,
-    )
-
-    // 4. vswitchd restart.
-    const logsBefore = app.logs.length
-    await ovs.killVswitchd()
-    const tStart = performance.now()
-    let tRestored = 0
-    const restoredLine = new Promise<Record<string, unknown>>((resolve) => {
-      const onData = () => {
-        for (const line of app.logs.slice(logsBefore)) {
-          if (line.includes('"flows restored after OpenFlow reconnect"') && line.includes('"br-sfc"')) {
-            tRestored = performance.now()
-            app.child.stderr!.off('data', onData)
-            return resolve(JSON.parse(line) as Record<string, unknown>)
-          }
-        }
-      }
-      app.child.stderr!.on('data', () => setImmediate(onData))
-    })
-    await ovs.startVswitchd()
-    const tStarted = performance.now()
-    const restored = await Promise.race([restoredLine, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no restore within 60 s')), 60_000).unref())])
-    const flowsAfter = (await ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-sfc')).split('\n').filter((l) => l.includes('cookie=')).length
-    log(
-      `restore: ${restored.flows} flows back ${ms(Number(restored.ms))} after the OpenFlow connection (appliance's figure, target <= 1 s); ` +
-        `${ms(tRestored - tStart)} after starting ovs-vswitchd (of which ${ms(tStarted - tStart)} until ovs-vswitchd --detach returned); ${flowsAfter} flows on br-sfc afterwards`,
-    )
   } finally {
     await cleanup.run()
   }
