@@ -34,6 +34,7 @@ import { Cleanup, createNetns, createVethPair, exec, iperf3Client, ping, startIp
 import { startOvsSandbox, type OvsSandbox } from '../../test/support/ovs-sandbox.js'
 import { chainCookie, formatCookie } from '../../appliance/sfc/cookie.js'
 import { percentile } from '../support/percentile.js'
+import { until } from '../../test/support/until.js'
 
 const run = promisify(execFile)
 const { values: flags } = parseArgs({
@@ -187,15 +188,6 @@ async function iperf(cleanup: Cleanup, from: string, toNs: string, toIp: string,
   return r.bitsPerSecond / 1e9
 }
 
-/** Waits until `cond` holds, polling every 100 ms, or throws naming `what`. */
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const t = performance.now()
-  while (!(await cond())) {
-    if (performance.now() - t > timeoutMs) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
 /** Alternating rounds (NORMAL, chain, NORMAL, chain, ...) over the same veths; medians, since one shared VM is noisy. */
 async function throughput(cleanup: Cleanup, ovs: OvsSandbox, app: ApplianceProcess, api: Api, rounds: number): Promise<{ normal: number[]; chain: number[] }> {
   const nsA = await createNetns(cleanup, 'tn')
@@ -223,7 +215,7 @@ async function throughput(cleanup: Cleanup, ovs: OvsSandbox, app: ApplianceProce
     await until('ta/tb and their chain off br-sfc', async () => {
       const [ports, flows] = await Promise.all([ovs.vsctl('list-ports', 'br-sfc'), api.flows('br-sfc')])
       return !/\b(ta|tb)\b/.test(ports) && !flows.some((f) => f.split(/[ ,]/).includes(cookie))
-    })
+    }, 60_000, 100)
   }
   return out
 }
@@ -296,12 +288,13 @@ interface Sums {
   applies: number
 }
 
-async function metricsText(app: ApplianceProcess): Promise<string> {
-  return fetch(`${app.url}/metrics`).then((r) => r.text())
+/** Prometheus text from the appliance: every metric, or only those `names`. */
+function metricsText(api: Api, ...names: string[]): Promise<string> {
+  return api.call<string>('GET', `/metrics${names.map((n, i) => `${i === 0 ? '?' : '&'}name=${n}`).join('')}`)
 }
 
-async function sums(app: ApplianceProcess): Promise<Sums> {
-  const text = await metricsText(app)
+async function sums(api: Api): Promise<Sums> {
+  const text = await metricsText(api)
   const v = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text)?.[1] ?? 0)
   return {
     passS: v('dpu_appliance_reconcile_duration_seconds_sum\\{loop="chains"\\}'),
@@ -318,10 +311,10 @@ async function sums(app: ApplianceProcess): Promise<Sums> {
  * loops are quiet, so neither side of the comparison runs while the other one's leftovers use the CPU.
  * Quiet = no pass finished over two consecutive 120 ms windows (a change's chains pass takes ms here).
  */
-async function waitIdle(app: ApplianceProcess): Promise<void> {
+async function waitIdle(api: Api): Promise<void> {
   // One metric only: the whole text (every chain's samples) would itself keep the appliance busy for ~10 ms.
   const passes = async () => {
-    const text = await fetch(`${app.url}/metrics?name=dpu_appliance_reconcile_passes_total`).then((r) => r.text())
+    const text = await metricsText(api, 'dpu_appliance_reconcile_passes_total')
     return [...text.matchAll(/^dpu_appliance_reconcile_passes_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0)
   }
   const sleep = () => new Promise((r) => setTimeout(r, 120))
@@ -346,7 +339,7 @@ async function createChains(ovs: OvsSandbox, app: ApplianceProcess, api: Api, sh
   const tPosted = performance.now()
   const tReady = await watch.done
   const tPorts = await portsWatch.done
-  const metrics = await metricsText(app)
+  const metrics = await metricsText(api)
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${app.pid}/status`, 'utf8'))![1]) / 1024
   const installedFlows = (await ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-sfc')).split('\n').filter((l) => l.includes('cookie=')).length
   const ports = (await ovs.vsctl('list-ports', 'br-sfc')).split('\n').filter(Boolean).length
@@ -375,7 +368,7 @@ async function chainFlows(api: Api, name: string): Promise<string[]> {
  *   sequential  each change is sent as soon as the previous one is confirmed, as a script or an operator's
  *               batch of edits does: ours back to back, then DPF's the same way.
  */
-async function changeChains(ovs: OvsSandbox, app: ApplianceProcess, api: Api, shape: Shape): Promise<void> {
+async function changeChains(ovs: OvsSandbox, api: Api, shape: Shape): Promise<void> {
   await ovs.vsctl('--may-exist', 'add-br', 'br-dpf', '--', 'set', 'bridge', 'br-dpf', 'datapath_type=netdev', 'fail_mode=secure')
   await ovs.ofctl('del-flows', 'br-dpf')
   const allFlows = await api.flows('br-sfc')
@@ -384,7 +377,7 @@ async function changeChains(ovs: OvsSandbox, app: ApplianceProcess, api: Api, sh
   const original = await chainFlows(api, shape.chainName(0))
   log(`        a two-port chain's flows: ${original.join(' | ')}`)
 
-  await waitIdle(app)
+  await waitIdle(api)
   const echo = [...(await ovs.ofctl('-O', 'OpenFlow14', 'ping', 'br-sfc', '10')).matchAll(/time=([\d.]+) ?ms/g)].map((m) => Number(m[1]))
   log(`        vswitchd OpenFlow echo round trip on br-sfc (${echo.length} pings): p50 ${ms(percentile(echo, 50))} p99 ${ms(percentile(echo, 99))}`)
   // And how long one HTTP exchange with the appliance takes at all, with the same client: GET /healthz.
@@ -430,40 +423,40 @@ async function changeChains(ovs: OvsSandbox, app: ApplianceProcess, api: Api, sh
   const files: string[] = []
 
   // Isolated: every change, ours and DPF's, starts on a quiet appliance (loops idle for >= 240 ms).
-  let before = await sums(app)
+  let before = await sums(api)
   const ours: number[] = []
   const dpf: number[] = []
   for (let j = 0; j < CHANGES; j += 2) {
     const k = Math.floor(j / 2) % N
     const back = flowsBefore.get(formatCookie(chainCookie('default', shape.chainName(k)))) ?? []
-    await waitIdle(app)
+    await waitIdle(api)
     await timeOurs(j, shape.changed(k, true), ours)
     const spare = await chainFlows(api, shape.chainName(k))
     if (spare.length !== 2 || back.length !== 2) throw new Error(`chain ${shape.chainName(k)}: expected 2 flows before and after, found ${back.length} / ${spare.length}`)
     writeFileSync(flowFile(`c${k}-spare`), spare.join('\n') + '\n')
     writeFileSync(flowFile(`c${k}-back`), back.join('\n') + '\n')
     files.push(flowFile(`c${k}-spare`), flowFile(`c${k}-back`))
-    await waitIdle(app)
+    await waitIdle(api)
     await timeDpf(flowFile(`c${k}-spare`), dpf)
     if (j + 1 < CHANGES) {
-      await waitIdle(app)
+      await waitIdle(api)
       await timeOurs(j + 1, shape.changed(k, false), ours)
     }
-    await waitIdle(app)
+    await waitIdle(api)
     await timeDpf(flowFile(`c${k}-back`), dpf)
   }
-  report('isolated (each on a quiet system)', ours, dpf, before, await sums(app))
+  report('isolated (each on a quiet system)', ours, dpf, before, await sums(api))
 
   // Sequential: the same changes back to back, each sent when the previous one is confirmed; then DPF's the same way.
-  await waitIdle(app)
-  before = await sums(app)
+  await waitIdle(api)
+  before = await sums(api)
   const oursSeq: number[] = []
   for (let j = 0; j < CHANGES; j++) {
     const k = Math.floor(j / 2) % N
     await timeOurs(j, shape.changed(k, j % 2 === 0), oursSeq)
   }
-  const after = await sums(app)
-  await waitIdle(app)
+  const after = await sums(api)
+  await waitIdle(api)
   const dpfSeq: number[] = []
   for (const file of files.slice(0, CHANGES)) await timeDpf(file, dpfSeq)
   report('sequential (back to back)', oursSeq, dpfSeq, before, after)
@@ -510,7 +503,7 @@ async function removeChains(ovs: OvsSandbox, api: Api, shape: Shape, base: { flo
   await until(`${shape.name} chains gone from br-sfc`, async () => {
     now = await sfcCounts(ovs, api)
     return now.flows === base.flows && now.ports === base.ports
-  }).catch((err: Error) => {
+  }, 60_000, 100).catch((err: Error) => {
     throw new Error(`${err.message}: br-sfc holds ${now.flows} flows and ${now.ports} ports, ${base.flows} and ${base.ports} before`)
   })
 }
@@ -549,11 +542,11 @@ async function main(): Promise<void> {
     }
 
     // 2-4. Per shape: create, change, restore; then remove it so the next shape has br-sfc to itself.
-    await until('the appliance to create br-sfc', async () => (await ovs.vsctl('list-br')).split('\n').includes('br-sfc'))
+    await until('the appliance to create br-sfc', async () => (await ovs.vsctl('list-br')).split('\n').includes('br-sfc'), 60_000, 100)
     const base = await sfcCounts(ovs, api)
     for (const [i, shape] of shapes.entries()) {
       await createChains(ovs, app, api, shape)
-      if (CHANGES > 0) await changeChains(ovs, app, api, shape)
+      if (CHANGES > 0) await changeChains(ovs, api, shape)
       await restore(ovs, app, shape)
       if (i < shapes.length - 1) await removeChains(ovs, api, shape, base)
     }
