@@ -148,6 +148,8 @@ export class ChainsReconciler {
     const reconnected = new Set(reasons.filter((r) => r.startsWith('openflow-connected:')).map((r) => r.slice('openflow-connected:'.length)))
 
     const installed = new Map<string, boolean>()
+    // Logged after the answers to waiting writers: a log line is a write to another process (journald, a pipe).
+    const batches: Record<string, unknown>[] = []
     const bridges = new Set([...this.deps.chainBridges, ...this.#compiler.bridges(), ...delta.bridges.keys()])
     await Promise.all(
       [...bridges].map(async (bridge) => {
@@ -168,7 +170,7 @@ export class ChainsReconciler {
           installed.set(bridge, r !== 'timeout')
           if (r !== 'timeout') {
             if (full) this.#synced.add(bridge)
-            if (r.added || r.modified || r.removed) log.info({ bridge, ...r }, 'flows installed')
+            if (r.added || r.modified || r.removed) batches.push({ bridge, ...r })
           }
         } catch (err) {
           installed.set(bridge, false)
@@ -197,6 +199,7 @@ export class ChainsReconciler {
     const compiledAt = new Map([...due].map((key) => [key, this.#chains.get(key)?.metadata.generation]))
     // Let the answers to waiting writers go out first; status is for readers and follows in the same pass.
     await new Promise((resolve) => setImmediate(resolve))
+    for (const batch of batches) log.info(batch, 'flows installed')
     for (const [key, generation] of compiledAt) {
       const chain = this.#chains.get(key)
       const report = this.#compiler.report(key)

@@ -136,6 +136,7 @@ describe('incremental reconcile, periodic verify and garbage collection', () => 
     const since = performance.now()
     await rig.restartApp({ extraArgs: ['--verify-interval', '0'] })
     await until('foreign flow removed', async () => !(await rig.flows()).some((f) => f.cookie === '0x4321'))
+    await until('the batch is logged', async () => logLines(0, 'flows installed').length > 0)
     const batches = logLines(0, 'flows installed') as unknown as InstalledLine[]
     expect(batches).toHaveLength(1)
     expect(batches[0]).toMatchObject({ added: 0, modified: 0, removed: 1 })

@@ -91,8 +91,16 @@ describe('three-port switch (real packets)', () => {
     const after = await rig.flows()
     const byStable = new Map(after.map((f) => [f.stable, f]))
     for (const f of others) expect(byStable.get(f.stable)?.durationS, f.stable).toBeGreaterThanOrEqual(f.durationS)
-    const installed = rig.app.logs.slice(logsBefore).filter((l) => l.includes('"flows installed"')).map((l) => JSON.parse(l) as { added: number; modified: number; removed: number })
-    expect(installed.reduce((n, r) => n + r.added + r.modified + r.removed, 0)).toBe(4)
+    // The batch is logged after the pass has answered its waiters: wait for the line, then count exactly.
+    const changed = () =>
+      rig.app.logs
+        .slice(logsBefore)
+        .filter((l) => l.includes('"flows installed"'))
+        .map((l) => JSON.parse(l) as { added: number; modified: number; removed: number })
+        .reduce((n, r) => n + r.added + r.modified + r.removed, 0)
+    await until('the MAC change is logged', async () => changed() >= 4)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(changed()).toBe(4)
     await exec(ns.c, 'ip', ['addr', 'replace', `${IPS.c}/24`, 'dev', 'eth1'])
     await exec(ns.a, 'ip', ['neigh', 'flush', 'dev', 'eth1'])
     const r = await until('ping to the new MAC', async () => {
