@@ -14,6 +14,7 @@ import { applianceRunCommand, type RunningAppliance } from '../appliance/cli/run
 import { createLogger, createMetricsRegistry } from '../appliance/observe/index.js'
 import { createApp, loadOrCreateToken } from '../appliance/rest/index.js'
 import { openStore } from '../appliance/store/index.js'
+import { startFleetRollup } from '../appliance/desired/index.js'
 import { OvsNode } from '../appliance/node/ovs-node.js'
 import { NodeController } from '../appliance/reconcile/controller.js'
 import { createNodeMetrics, startSwitchObservers } from '../appliance/reconcile/switch-observers.js'
@@ -29,6 +30,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
   const token = loadOrCreateToken(tokenFile, config.tokenFile === undefined)
   const store = openStore(join(config.dataDir, 'state.db'), { nodeName: config.nodeName })
   const node = { name: config.nodeName, labels: config.nodeLabels }
+  const stopRollup = startFleetRollup(store, node)
   const ovs = config.ovsdb === OVSDB_NONE ? undefined : new OvsNode({ remote: config.ovsdb, rundir: config.ovsRundir, log: log.child({ component: 'ovs' }) })
   const registry = createMetricsRegistry()
   // The loop-pass metrics must exist before the controller; the metrics read the controller lazily.
@@ -115,6 +117,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
         log.info('shutting down')
         observers?.stop()
         controller?.stop()
+        stopRollup()
         const agentStopped = agent?.stop() ?? Promise.resolve()
         server.close(async () => {
           await agentStopped.catch(() => undefined)

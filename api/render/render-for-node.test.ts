@@ -75,16 +75,20 @@ describe('renderForNode: DPUServiceChain -> ServiceChain', () => {
 })
 
 describe('renderForNode: DPUServiceInterface -> ServiceInterface', () => {
-  it('renders each of the three DPF samples with its labels and sub-struct', () => {
+  it('renders each of the DPF samples (uplinks, HBN ports, OVN) with its labels and sub-struct', () => {
     const rendered = fixture('dpuserviceinterfaces.yaml').flatMap((o) => renderForNode(o, dpu1))
+    const hbn = (name: string, label: string, interfaceName: string) => [
+      'ServiceInterface',
+      name,
+      { 'svc.dpu.nvidia.com/interface': label, 'svc.dpu.nvidia.com/service': 'doca-hbn' },
+      { node: 'dpu-node-1', interfaceType: 'service', service: { serviceID: 'doca-hbn', network: 'mybrhbn', interfaceName } },
+    ]
     expect(rendered.map((o) => [o.kind, o.metadata.name, o.metadata.labels, o.spec])).toEqual([
       ['ServiceInterface', 'p0', { uplink: 'p0' }, { node: 'dpu-node-1', interfaceType: 'physical', physical: { interfaceName: 'p0' } }],
-      [
-        'ServiceInterface',
-        'p0-sf',
-        { 'svc.dpu.nvidia.com/interface': 'p0_sf', 'svc.dpu.nvidia.com/service': 'doca-hbn' },
-        { node: 'dpu-node-1', interfaceType: 'service', service: { serviceID: 'doca-hbn', network: 'mybrhbn', interfaceName: 'p0_if' } },
-      ],
+      ['ServiceInterface', 'p1', { uplink: 'p1' }, { node: 'dpu-node-1', interfaceType: 'physical', physical: { interfaceName: 'p1' } }],
+      hbn('app-sf', 'app_sf', 'pf2dpu2_if'),
+      hbn('p0-sf', 'p0_sf', 'p0_if'),
+      hbn('p1-sf', 'p1_sf', 'p1_if'),
       ['ServiceInterface', 'ovn', { port: 'ovn' }, { node: 'dpu-node-1', interfaceType: 'ovn' }],
     ])
     for (const o of rendered) expect(parseObject(o)).toEqual(o)

@@ -52,9 +52,9 @@ describe('DPF reference samples (test/fixtures/dpf)', () => {
     const [raw] = parseDocuments(readFileSync(join(FIXTURES, 'dpuservicechain-hbn-to-fabric.yaml'), 'utf8'))
     expect(parseObject(raw)).toEqual(raw)
   })
-  it('reads the three DPUServiceInterfaces of the multi-document sample in order', () => {
+  it('reads the DPUServiceInterfaces of the multi-document sample in order', () => {
     const raws = parseDocuments(readFileSync(join(FIXTURES, 'dpuserviceinterfaces.yaml'), 'utf8'))
-    expect(raws.map((r) => parseObject(r).metadata.name)).toEqual(['p0', 'p0-sf', 'ovn'])
+    expect(raws.map((r) => parseObject(r).metadata.name)).toEqual(['p0', 'p1', 'app-sf', 'p0-sf', 'p1-sf', 'ovn'])
   })
   it('normalises the DPUServiceNAD doc spelling mtu to serviceMTU', () => {
     const [raw] = parseDocuments(readFileSync(join(FIXTURES, 'dpuservicenad.yaml'), 'utf8'))

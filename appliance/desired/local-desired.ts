@@ -3,19 +3,17 @@
  * through the local API, the appliance renders it for its own node here, as the hub would, and stores the fleet
  * object and its node-level objects in ONE transaction. Each rendered object carries the renderer's
  * `RENDERED_FROM_ANNOTATION` naming its fleet object, so re-applying prunes what the new rendering no longer produces and
- * deleting the fleet object deletes its rendered objects.
+ * deleting the fleet object deletes its rendered objects. The fleet object's `Ready` rolls up its rendered
+ * objects' readiness (`fleet-rollup.ts`).
  */
 import { refKey, type ObjectRef, type StoredObject } from '../../api/meta.js'
 import type { ParsedObject } from '../../api/resources/kind.js'
 import { RENDERED_FROM_ANNOTATION, renderForNode } from '../../api/render/index.js'
-import { READY, setCondition, type ApplyResult, type DeleteResult, type Store } from '../store/index.js'
+import type { ApplyResult, DeleteResult, Store } from '../store/index.js'
+import { ownerAnnotation, writeRollup } from './fleet-rollup.js'
 
 /** Annotation the renderer puts on node-level objects: `<Kind>/<namespace>/<name>` of their fleet object. */
 export const RENDERED_FROM = RENDERED_FROM_ANNOTATION
-
-function ownerKey(ref: ObjectRef): string {
-  return `${ref.kind}/${ref.namespace}/${ref.name}`
-}
 
 /** Fleet kinds a standalone appliance renders for itself; other fleet kinds are stored as they are. */
 const RENDERED_KINDS: ReadonlySet<string> = new Set(['DPUServiceInterface', 'DPUServiceChain'])
@@ -62,24 +60,14 @@ export function applyLocalObjects(store: Store, objs: readonly ParsedObject[], n
     results.forEach((r, i) => {
       if (!RENDERED_KINDS.has(r.object.kind)) return
       const children = renderForNode(objs[i]!, node)
-      const owner = ownerKey(r.ref)
+      const owner = ownerAnnotation(r.ref)
       const annotated = children.map((c) => ({ ...c, metadata: { ...c.metadata, annotations: { ...c.metadata.annotations, [RENDERED_FROM]: owner } } }))
       if (annotated.length > 0) rendered.push(...store.objects.apply(annotated, { origin: 'local' }))
       owners ??= renderedBy(store)
       const keep = new Set(annotated.map((c) => refKey({ apiVersion: c.apiVersion, kind: c.kind, namespace: c.metadata.namespace ?? r.ref.namespace, name: c.metadata.name })))
       const stale = (owners.get(owner) ?? []).map(refOfStored).filter((ref) => !keep.has(refKey(ref)))
       if (stale.length > 0) pruned.push(...store.objects.delete(stale, { origin: 'local', missingOk: true }))
-      const status = setCondition(r.object.status, {
-        type: READY,
-        status: 'True',
-        reason: children.length > 0 ? 'Rendered' : 'NotSelected',
-        message:
-          children.length > 0
-            ? `rendered ${children.length} node object(s) for node ${node.name}`
-            : `the node selector does not select node ${node.name}; nothing rendered`,
-        observedGeneration: r.object.metadata.generation,
-      })
-      r.object = store.objects.setStatus(r.ref, { ...status, observedGeneration: r.object.metadata.generation })
+      r.object = writeRollup(store, r.ref, node) ?? r.object
     })
     return { results, rendered, pruned }
   })
@@ -90,7 +78,7 @@ export function deleteLocalObjects(store: Store, refs: readonly ObjectRef[], opt
   return store.batch(() => {
     const results = store.objects.delete(refs, { origin: 'local', missingOk: opts.missingOk ?? false })
     const owners = renderedBy(store)
-    const children = results.filter((r) => r.action === 'deleted').flatMap((r) => (owners.get(ownerKey(r.ref)) ?? []).map(refOfStored))
+    const children = results.filter((r) => r.action === 'deleted').flatMap((r) => (owners.get(ownerAnnotation(r.ref)) ?? []).map(refOfStored))
     const pruned = children.length > 0 ? store.objects.delete(children, { origin: 'local', missingOk: true }) : []
     return { results, pruned }
   })

@@ -2,7 +2,8 @@
  * The chains pass: ServiceChains + ServiceInterfaces + the ports OVSDB shows -> desired flows per bridge ->
  * each bridge's flow programmer (minimal diff, one atomic bundle, barrier) -> chain status.
  * Triggered by store changes of chains and interfaces, OVSDB changes of interfaces (ofport, attached MAC), and
- * every OpenFlow (re)connect (a restarted vswitchd has an empty table).
+ * every OpenFlow (re)connect (a restarted vswitchd has an empty table). HBN service ports are wired to their patch
+ * twins on br-hbn here too (`ChainCompiler.setWires`), from what OVSDB shows.
  *
  * Incremental: the reconciler follows the store's watch (no re-read of every object per pass), hands the changes
  * to the `ChainCompiler` (which redoes only the chains they can affect), patches each programmer's desired table
@@ -16,7 +17,7 @@ import type { Logger } from '../observe/index.js'
 import type { OvsNode } from '../node/ovs-node.js'
 import { ChainCompiler } from '../sfc/chain-compiler.js'
 import { formatCookie } from '../sfc/cookie.js'
-import type { ChainReport, ObservedPort } from '../sfc/model.js'
+import type { ChainReport, ObservedPort, PortWire } from '../sfc/model.js'
 import { describeProblem } from '../sfc/resolve.js'
 import type { Store } from '../store/index.js'
 import type { WatchEvent } from '../store/watch.js'
@@ -138,10 +139,14 @@ export class ChainsReconciler {
     // Store changes alone cannot move a port: the observed ports are re-read only when OVS said something.
     if (!this.#portsRead || reasons.some((r) => !r.startsWith('store:'))) {
       const ports = new Map<string, ObservedPort>()
+      const wires = new Map<string, PortWire>()
       for (const [key, o] of readObservedInterfaces(client.cache)) {
         if (o.bridge) ports.set(key, { bridge: o.bridge, ...(o.ofport !== undefined ? { ofport: o.ofport } : {}), ...(o.mac ? { mac: o.mac } : {}) })
+        const h = o.hbn
+        if (h?.ofport && h.ofport > 0 && h.patchOfport && h.patchOfport > 0) wires.set(key, { bridge: h.bridge, a: h.ofport, b: h.patchOfport })
       }
       this.#compiler.setPorts(ports)
+      this.#compiler.setWires(wires)
       this.#portsRead = true
     }
     const delta = this.#compiler.compile()

@@ -133,11 +133,24 @@ function writeInterfaceStatus(deps: PortsPassDeps, interfaces: StoredObject[], p
       continue
     }
     const main = plan.ports[0]
-    const o = observed.get(key)
     if (!main) continue
-    const extra = { bridge: main.bridge, port: main.name, ...(o?.ofport !== undefined ? { ofport: o.ofport } : {}), ...(o?.mac ? { mac: o.mac } : {}) }
+    const observedKey = observed.get(key)
+    // An HBN interface: its own port is on br-hbn; chains reach it through the br-sfc side of its patch pair.
+    const viaPatch = plan.ports.find((p) => p.macOf === main.name)
+    const patchSide = viaPatch && observedKey?.hbn ? observedKey : undefined
+    const o = viaPatch ? (observedKey?.hbn ?? (observedKey?.port === main.name ? observedKey : undefined)) : observedKey
+    const extra = {
+      bridge: main.bridge,
+      port: main.name,
+      ...(o?.ofport !== undefined ? { ofport: o.ofport } : {}),
+      ...(observedKey?.mac ? { mac: observedKey.mac } : {}),
+      ...(viaPatch ? { chainPort: { bridge: viaPatch.bridge, port: viaPatch.name, ...(patchSide?.ofport !== undefined ? { ofport: patchSide.ofport } : {}) } } : {}),
+    }
+    const patchNote = viaPatch ? `; chains reach it through ${viaPatch.name} on ${viaPatch.bridge}` : ''
     if (o?.error) writeReady(deps.store, si, { ready: false, reason: 'InterfaceError', message: `vswitchd: ${main.name}: ${o.error}`, extra })
-    else if (o?.ofport !== undefined && o.ofport > 0) writeReady(deps.store, si, { ready: true, reason: 'PortReady', message: `port ${main.name} on ${main.bridge}, ofport ${o.ofport}`, extra })
-    else writeReady(deps.store, si, { ready: false, reason: 'PortPending', message: `waiting for vswitchd to attach ${main.name} on ${main.bridge}`, extra })
+    else if (patchSide?.error) writeReady(deps.store, si, { ready: false, reason: 'InterfaceError', message: `vswitchd: ${viaPatch!.name}: ${patchSide.error}`, extra })
+    else if (o?.ofport !== undefined && o.ofport > 0 && (!viaPatch || (patchSide?.ofport ?? 0) > 0))
+      writeReady(deps.store, si, { ready: true, reason: 'PortReady', message: `port ${main.name} on ${main.bridge}, ofport ${o.ofport}${patchNote}`, extra })
+    else writeReady(deps.store, si, { ready: false, reason: 'PortPending', message: `waiting for vswitchd to attach ${main.name} on ${main.bridge}${patchNote}`, extra })
   }
 }

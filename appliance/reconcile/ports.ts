@@ -4,7 +4,9 @@
  *   physical   the named netdev on br-sfc, Port external_ids dpf-type=physical (uplinks: p0, p1)
  *   pf / vf    the host PF / VF representor by DPF name (pf0hpf, pf0vf3) on br-sfc
  *   service    a veth pair (development machines) whose inner end is the service's interface inside its netns
- *              (svc-<serviceID>), the outer end on the bridge of the referenced DPUServiceNAD (default br-sfc)
+ *              (svc-<serviceID>), the outer end on the bridge of the referenced DPUServiceNAD (default br-sfc);
+ *              on br-hbn (NAD mybrhbn) also DPF's HBN patch pair p<outer>brhbn <-> p<outer>brsfc, and chains
+ *              reach the interface through its br-sfc side (reference/dpf.md §3.2)
  *   ovn        the patch pair puplinkbrsfc (br-sfc) <-> puplinkbrovn (br-ovn), as DPF names it
  *   patch      a patch pair between two owned bridges
  *   vlan       no OVS port: a tag on its parent's port, compiled into the chain flows (push/pop VLAN)
@@ -16,8 +18,8 @@
 import type { StoredObject } from '../../api/meta.js'
 import type { TableCache, TransactionBuilder } from '../ovs/ovsdb/index.js'
 import { whereUuid } from '../ovs/ovsdb/index.js'
-import { ATTACHED_MAC_KEY, DPF_ID_KEY, DPF_TYPE_KEY, isOwned, OWNER_KEY, OWNER_VALUE } from '../node/ownership.js'
-import { ifNameProblem, OVN_PATCH, patchPortNames, pfRepresentorName, serviceVethName, vfRepresentorName } from '../runtime/ports/index.js'
+import { ATTACHED_MAC_KEY, DPF_ID_KEY, DPF_TYPE_KEY, HBN_NETDEV_KEY, HBN_REP_KEY, IFACE_ID_KEY, isOwned, OWNER_KEY, OWNER_VALUE, PEER_OF_KEY, ROLE_KEY } from '../node/ownership.js'
+import { hbnPatchNames, ifNameProblem, OVN_PATCH, patchPortNames, pfRepresentorName, serviceVethName, vfRepresentorName } from '../runtime/ports/index.js'
 
 export const SERVICE_NETNS_ANNOTATION = 'dpu.appliance/netns'
 /** DPF v25.1 shipped these NADs without DPUServiceNAD objects. */
@@ -50,6 +52,8 @@ export interface DesiredPort {
   mtu?: number
   /** Host-side link to create before the OVS port (service interfaces). */
   veth?: HostVeth
+  /** The service veth (port name) whose inner MAC this port advertises as `attached-mac` (HBN's br-sfc side). */
+  macOf?: string
 }
 
 export interface InterfacePlan {
@@ -147,13 +151,14 @@ export function computeDesiredPorts(
         const mtu = mtus.get(key) ?? nadSpec?.serviceMTU ?? DEFAULT_MTU
         const outerName = serviceVethName(key)
         plan.ports.push(base(outerName, bridge, { mtu, veth: { netns, innerName: svc.interfaceName, outerName, mtu } }))
+        if (bridge === settings.bridges.hbn) plan.ports.push(...hbnPatchPair(base, key, outerName, svc.interfaceName, settings.bridges))
         break
       }
       case 'ovn': {
         const sfc = base(OVN_PATCH.onSfc, settings.bridges.sfc, { type: 'patch', options: { peer: OVN_PATCH.onOvn } })
         const ovn = base(OVN_PATCH.onOvn, settings.bridges.ovn, { type: 'patch', options: { peer: OVN_PATCH.onSfc } })
         delete ovn.ifaceIds[DPF_ID_KEY] // DPF puts the dpf-id on the br-sfc side only; the owner links both
-        ovn.ifaceIds['dpf-peer-of'] = key
+        ovn.ifaceIds[PEER_OF_KEY] = key
         plan.ports.push(sfc, ovn)
         break
       }
@@ -170,7 +175,7 @@ export function computeDesiredPorts(
         const a = base(local, bridge, { type: 'patch', options: { peer } })
         const b = base(peer, p.peerBridge, { type: 'patch', options: { peer: local } })
         delete b.ifaceIds[DPF_ID_KEY]
-        b.ifaceIds['dpf-peer-of'] = key
+        b.ifaceIds[PEER_OF_KEY] = key
         plan.ports.push(a, b)
         break
       }
@@ -201,6 +206,30 @@ export function computeDesiredPorts(
   return plans
 }
 
+/**
+ * DPF's HBN patch pair for a service interface on br-hbn (its CNI creates it at pod ADD): `p<outer>brhbn` on br-hbn
+ * names the service's host interface and its name inside the pod (what HBN's nl2doca reads), `p<outer>brsfc` on
+ * br-sfc carries the interface's dpf-id, so a chain on br-sfc reaches the HBN interface through it. The br-sfc side
+ * advertises the service's MAC, so switches of 3+ ports forward known unicast to it.
+ */
+function hbnPatchPair(
+  base: (name: string, bridge: string, extra?: Partial<DesiredPort>) => DesiredPort,
+  key: string,
+  outerName: string,
+  innerName: string,
+  bridges: PortSettings['bridges'],
+): DesiredPort[] {
+  const names = hbnPatchNames(outerName)
+  const onHbn = base(names.onHbn, bridges.hbn, { type: 'patch', options: { peer: names.onSfc } })
+  delete onHbn.mtu
+  delete onHbn.ifaceIds[DPF_ID_KEY]
+  Object.assign(onHbn.ifaceIds, { [PEER_OF_KEY]: key, [HBN_REP_KEY]: outerName, [HBN_NETDEV_KEY]: innerName })
+  const onSfc = base(names.onSfc, bridges.sfc, { type: 'patch', options: { peer: names.onHbn }, macOf: outerName })
+  delete onSfc.mtu
+  onSfc.ifaceIds[IFACE_ID_KEY] = outerName
+  return [onHbn, onSfc]
+}
+
 function sameMap(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a)
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k])
@@ -225,7 +254,8 @@ export function planPorts(
   for (const want of [...wanted.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const bridge = cache.bridge(want.bridge)
     if (!bridge) continue // the bridges loop creates it; the change event brings us back
-    const ifaceIds = { ...want.ifaceIds, ...(macs.get(want.name) ? { [ATTACHED_MAC_KEY]: macs.get(want.name)! } : {}) }
+    const mac = macs.get(want.macOf ?? want.name)
+    const ifaceIds = { ...want.ifaceIds, ...(mac ? { [ATTACHED_MAC_KEY]: mac } : {}) }
     const port = cache.port(want.name)
     if (port && !isOwned(port)) continue // a foreign port of that name: never take it over
     const onBridge = port ? bridge.ports.includes(port._uuid) : false
@@ -274,7 +304,7 @@ export function planPorts(
     const stale = cache
       .portsOf(bridge)
       .filter((p) => isOwned(p) && !wanted.has(p.name))
-      .filter((p) => cache.interfacesOf(p).some((i) => i.external_ids[DPF_ID_KEY] !== undefined || i.external_ids['dpf-peer-of'] !== undefined))
+      .filter((p) => cache.interfacesOf(p).some((i) => i.external_ids[DPF_ID_KEY] !== undefined || i.external_ids[PEER_OF_KEY] !== undefined))
     if (stale.length > 0) {
       txn.mutate('Bridge', whereUuid(bridge._uuid), [['ports', 'delete', stale.map((p) => p._uuid)]])
       changes.push(`remove ${stale.map((p) => p.name).join(', ')} from ${bridge.name}`)
@@ -289,7 +319,7 @@ export function readPortHolders(cache: TableCache): Map<string, string> {
   for (const port of cache.ports()) {
     if (!isOwned(port)) continue
     for (const iface of cache.interfacesOf(port)) {
-      const id = iface.external_ids[DPF_ID_KEY] ?? iface.external_ids['dpf-peer-of']
+      const id = iface.external_ids[DPF_ID_KEY] ?? iface.external_ids[PEER_OF_KEY]
       if (id) out.set(port.name, id)
     }
   }
@@ -310,26 +340,56 @@ export interface ObservedInterface {
   ofport?: number
   mac?: string
   error?: string
+  /** The chain-facing port's name. */
+  port?: string
+  /** HBN interfaces: the service's own port on br-hbn and the ofport of its patch twin there, wired to each other. */
+  hbn?: { bridge: string; port: string; ofport?: number; patchOfport?: number; error?: string }
 }
 
-/** For each interface key with a port: its bridge, ofport, attached MAC and vswitchd error (from the cache). */
+/**
+ * For each interface key with a port: its chain-facing port (bridge, ofport, attached MAC, vswitchd error), from
+ * the cache. An HBN interface has two ports with its dpf-id, its service port on br-hbn and the br-sfc side of its
+ * patch pair; chains reach it through the br-sfc side (DPF's `findInterface` fallback), the br-hbn side is `hbn`.
+ */
 export function readObservedInterfaces(cache: TableCache): Map<string, ObservedInterface> {
-  const out = new Map<string, ObservedInterface>()
-  const bridgeOfPort = new Map<string, string>()
-  for (const b of cache.bridges()) for (const p of b.ports) bridgeOfPort.set(p, b.name)
+  const bridgeOfPort = new Map<string, { name: string; role: string | undefined }>()
+  for (const b of cache.bridges()) for (const p of b.ports) bridgeOfPort.set(p, { name: b.name, role: b.external_ids[ROLE_KEY] })
+  /** Per dpf-id, every owned port carrying it, with the role of its bridge. */
+  const candidates = new Map<string, Array<{ o: ObservedInterface; role: string | undefined }>>()
+  /** HBN patch ofport on br-hbn, by the name of the service port it serves. */
+  const patchOfports = new Map<string, number>()
   for (const port of cache.ports()) {
     for (const iface of cache.interfacesOf(port)) {
+      if (!isOwned(iface)) continue
+      const repName = iface.external_ids[HBN_REP_KEY]
+      if (repName !== undefined && typeof iface.ofport === 'number') patchOfports.set(repName, iface.ofport)
       const id = iface.external_ids[DPF_ID_KEY]
-      if (!id || !isOwned(iface)) continue
-      const o: ObservedInterface = {}
+      if (!id) continue
       const bridge = bridgeOfPort.get(port._uuid)
-      if (bridge) o.bridge = bridge
+      const o: ObservedInterface = { port: port.name }
+      if (bridge) o.bridge = bridge.name
       if (typeof iface.ofport === 'number') o.ofport = iface.ofport
       const mac = iface.external_ids[ATTACHED_MAC_KEY]
       if (mac) o.mac = mac
       if (iface.error) o.error = iface.error
-      out.set(id, o)
+      candidates.set(id, [...(candidates.get(id) ?? []), { o, role: bridge?.role }])
     }
+  }
+  const out = new Map<string, ObservedInterface>()
+  for (const [id, list] of candidates) {
+    const chainFacing = list.find((c) => c.role !== 'hbn') ?? list[0]!
+    const hbnSide = list.find((c) => c.role === 'hbn' && c !== chainFacing)
+    if (hbnSide?.o.bridge !== undefined && hbnSide.o.port !== undefined) {
+      const patchOfport = patchOfports.get(hbnSide.o.port)
+      chainFacing.o.hbn = {
+        bridge: hbnSide.o.bridge,
+        port: hbnSide.o.port,
+        ...(hbnSide.o.ofport !== undefined ? { ofport: hbnSide.o.ofport } : {}),
+        ...(patchOfport !== undefined ? { patchOfport } : {}),
+        ...(hbnSide.o.error ? { error: hbnSide.o.error } : {}),
+      }
+    }
+    out.set(id, chainFacing.o)
   }
   return out
 }

@@ -78,11 +78,15 @@ describe('apply and read', () => {
 
     const list = (await (await call('GET', `${SVC}/namespaces/${NS}/serviceinterfaces`)).json()) as { kind: string; items: { metadata: { uid: string; generation: number }; spec: { node: string } }[] }
     expect(list.kind).toBe('ServiceInterfaceList')
-    expect(list.items).toHaveLength(3)
+    expect(list.items).toHaveLength(6)
     expect(list.items.every((o) => o.spec.node === 'dpu-a' && o.metadata.generation === 1 && o.metadata.uid.length === 36)).toBe(true)
 
     const dsc = (await (await call('GET', `${SVC}/namespaces/${NS}/dpuservicechains/hbn-to-fabric`)).json()) as { status: { conditions: { type: string; status: string; reason: string }[] } }
-    expect(dsc.status.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'True', reason: 'Rendered' })])
+    // The fleet object rolls up its rendered ServiceChain, which no reconciler has acted on yet.
+    expect(dsc.status.conditions).toEqual([
+      expect.objectContaining({ type: 'Ready', status: 'False', reason: 'Pending' }),
+      expect.objectContaining({ type: 'Rendered', status: 'True', reason: 'Rendered' }),
+    ])
     const status = (await (await call('GET', `${SVC}/namespaces/${NS}/servicechains/hbn-to-fabric/status`)).json()) as { status: { conditions: { reason: string }[] }; spec?: unknown }
     expect(status.status.conditions[0]!.reason).toBe('Pending')
     expect(status.spec).toBeUndefined()

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ChainCompiler, type CompileDelta } from './chain-compiler.js'
 import { compileChains } from './compile.js'
+import { chainCookie } from './cookie.js'
 import type { ChainInput, ChainInterface, DesiredFlow, ObservedPort } from './model.js'
 
 /** Deterministic PRNG (mulberry32), so a failing sequence replays. */
@@ -149,5 +150,31 @@ describe('ChainCompiler', () => {
     ports.set('ns/i3a', { bridge: 'br-sfc', ofport: 70 })
     compiler.setPorts(new Map(ports))
     expect([...compiler.compile().changed]).toEqual(['ns/c3'])
+  })
+
+  it('wires an HBN port to its patch twin with two flows of its own cookie, redone only when the wire changes', () => {
+    const compiler = new ChainCompiler()
+    compiler.setWires(new Map([['ns/p0-sf', { bridge: 'br-hbn', a: 3, b: 4 }]]))
+    const first = compiler.compile()
+    expect(first.changed.size).toBe(0) // wires are not chains: no status to write
+    const upsert = first.bridges.get('br-hbn')!.upsert
+    expect(upsert.map((f) => [f.priority, f.match, f.instructions])).toEqual([
+      [100, { in_port: 3 }, [{ type: 'apply_actions', actions: [{ type: 'output', port: 4, maxLen: 0 }] }]],
+      [100, { in_port: 4 }, [{ type: 'apply_actions', actions: [{ type: 'output', port: 3, maxLen: 0 }] }]],
+    ])
+    // FNV-1a 64 of "ns/p0-sf/hbn-wire": never a chain's cookie, since chain names have no '/'.
+    expect(new Set(upsert.map((f) => f.cookie))).toEqual(new Set([chainCookie('ns', 'p0-sf/hbn-wire')]))
+    expect(compiler.bridges()).toEqual(new Set(['br-hbn']))
+    expect(compiler.flows('br-hbn')).toHaveLength(2)
+
+    compiler.setWires(new Map([['ns/p0-sf', { bridge: 'br-hbn', a: 3, b: 4 }]]))
+    expect(compiler.compile().bridges.size).toBe(0)
+    compiler.setWires(new Map([['ns/p0-sf', { bridge: 'br-hbn', a: 3, b: 9 }]]))
+    const moved = compiler.compile().bridges.get('br-hbn')!
+    expect([moved.remove.length, moved.upsert.length]).toEqual([2, 2])
+    compiler.setWires(new Map())
+    expect(compiler.compile().bridges.get('br-hbn')!.remove).toHaveLength(2)
+    expect(compiler.bridges().size).toBe(0)
+    expect(compiler.flows('br-hbn')).toEqual([])
   })
 })

@@ -12,9 +12,14 @@
  *                                         chain outside it touches those interfaces), and a chain whose claims
  *                                         changed is redone
  * Output equals `compileChains` on the same inputs (tested on random change sequences).
+ *
+ * Besides chains it holds port wires (`setWires`): two-port patches on one bridge that no chain declares (HBN's
+ * service port <-> its patch twin on br-hbn). Their flows share the bridge's desired table, with a cookie of their
+ * own per interface, and take no part in resolution or claims.
  */
-import type { ChainInput, ChainInterface, ChainReport, DesiredFlow, ObservedPort, PortProblem } from './model.js'
-import { byClaimOrder, claimInterfaces, emitChain, resolveChain, sortFlows, type ResolvedChain, type ResolvedSwitch, type ResolveContext } from './compile.js'
+import { chainCookie } from './cookie.js'
+import type { ChainInput, ChainInterface, ChainReport, DesiredFlow, ObservedPort, PortProblem, PortWire } from './model.js'
+import { byClaimOrder, claimInterfaces, emitChain, resolveChain, sortFlows, switchFlows, type ResolvedChain, type ResolvedSwitch, type ResolveContext } from './compile.js'
 
 export interface BridgeDelta {
   /** Flows to drop (only their identity counts); applied before `upsert`. */
@@ -77,6 +82,10 @@ export class ChainCompiler {
   readonly #dirty = new Set<string>()
   /** Bridge -> how many chains have flows on it, so `bridges()` needs no walk over every chain. */
   readonly #bridgeUsers = new Map<string, number>()
+  /** Port wires by interface key, as last given, and the flows each one has now. */
+  #wires: ReadonlyMap<string, PortWire> = new Map()
+  readonly #wireFlows = new Map<string, { bridge: string; flows: DesiredFlow[] }>()
+  readonly #dirtyWires = new Set<string>()
 
   get chainCount(): number {
     return this.#chains.size
@@ -116,6 +125,13 @@ export class ChainCompiler {
     for (const key of ports.keys()) if (changed(key)) for (const c of this.#readers.get(key) ?? []) this.#dirty.add(c)
     for (const key of before.keys()) if (!ports.has(key)) for (const c of this.#readers.get(key) ?? []) this.#dirty.add(c)
     this.#ports = ports
+  }
+
+  /** Every port wire (a whole snapshot, by interface key); only changed ones are redone. */
+  setWires(wires: ReadonlyMap<string, PortWire>): void {
+    const same = (a: PortWire | undefined, b: PortWire | undefined) => a?.bridge === b?.bridge && a?.a === b?.a && a?.b === b?.b
+    for (const key of new Set([...this.#wires.keys(), ...wires.keys()])) if (!same(this.#wires.get(key), wires.get(key))) this.#dirtyWires.add(key)
+    this.#wires = wires
   }
 
   #context(): ResolveContext {
@@ -173,9 +189,7 @@ export class ChainCompiler {
       if (!out) return
       for (const [bridge, flows] of out.flows) {
         bridgeDelta(bridge).remove.push(...flows)
-        const users = this.#bridgeUsers.get(bridge)! - 1
-        if (users > 0) this.#bridgeUsers.set(bridge, users)
-        else this.#bridgeUsers.delete(bridge)
+        this.#release(bridge)
       }
       this.#outputs.delete(key)
       delta.changed.add(key)
@@ -202,7 +216,28 @@ export class ChainCompiler {
       delta.changed.add(key)
     }
     this.#dirty.clear()
+    for (const key of this.#dirtyWires) {
+      const old = this.#wireFlows.get(key)
+      if (old) {
+        bridgeDelta(old.bridge).remove.push(...old.flows)
+        this.#release(old.bridge)
+        this.#wireFlows.delete(key)
+      }
+      const wire = this.#wires.get(key)
+      if (!wire) continue
+      const flows = wireFlows(key, wire)
+      this.#wireFlows.set(key, { bridge: wire.bridge, flows })
+      bridgeDelta(wire.bridge).upsert.push(...flows)
+      this.#bridgeUsers.set(wire.bridge, (this.#bridgeUsers.get(wire.bridge) ?? 0) + 1)
+    }
+    this.#dirtyWires.clear()
     return delta
+  }
+
+  #release(bridge: string): void {
+    const users = this.#bridgeUsers.get(bridge)! - 1
+    if (users > 0) this.#bridgeUsers.set(bridge, users)
+    else this.#bridgeUsers.delete(bridge)
   }
 
   /**
@@ -240,10 +275,11 @@ export class ChainCompiler {
   flows(bridge: string): DesiredFlow[] {
     const all: DesiredFlow[] = []
     for (const o of this.#outputs.values()) all.push(...(o.flows.get(bridge) ?? []))
+    for (const w of this.#wireFlows.values()) if (w.bridge === bridge) all.push(...w.flows)
     return sortFlows(all)
   }
 
-  /** Bridges any chain has flows on. */
+  /** Bridges any chain or wire has flows on. */
   bridges(): Set<string> {
     return new Set(this.#bridgeUsers.keys())
   }
@@ -275,4 +311,14 @@ function claimsText(rc: ResolvedChain, claims: ReadonlyMap<unknown, PortProblem[
     if (p) text += `${s.index}:${JSON.stringify(p)};`
   }
   return text
+}
+
+/**
+ * A wire's two flows: a two-port switch, with the cookie of `<namespace>/<name>/hbn-wire` (a chain name has no '/',
+ * so it never equals a chain's cookie).
+ */
+function wireFlows(key: string, wire: PortWire): DesiredFlow[] {
+  const slash = key.indexOf('/')
+  const cookie = chainCookie(key.slice(0, slash), `${key.slice(slash + 1)}/hbn-wire`)
+  return switchFlows([{ key: `${key}#a`, ofport: wire.a, bridge: wire.bridge }, { key: `${key}#b`, ofport: wire.b, bridge: wire.bridge }], cookie)
 }

@@ -63,7 +63,8 @@ function forward(from: Endpoint, targets: readonly Endpoint[]): Instruction[] {
   return [{ type: 'apply_actions', actions }]
 }
 
-function switchFlows(endpoints: readonly Endpoint[], cookie: bigint): DesiredFlow[] {
+/** The flows of one switch over resolved endpoints (a 2-port switch is a patch: one flow each way). */
+export function switchFlows(endpoints: readonly Endpoint[], cookie: bigint): DesiredFlow[] {
   const flows: DesiredFlow[] = []
   // A MAC seen behind two ports (a duplicate, or a move OVSDB has not finished reporting) gets no unicast flow:
   // its frames are flooded as unknown unicast and reach both, and no two flows share one match.

@@ -22,6 +22,16 @@ export interface ObservedPort {
   mac?: string
 }
 
+/**
+ * A wire between two ports of one bridge that is not a chain: an HBN service's own port on br-hbn and its patch
+ * twin there (DPF's HBN port model), so a chain reaching the patch's br-sfc side reaches the service.
+ */
+export interface PortWire {
+  bridge: string
+  a: number
+  b: number
+}
+
 export interface ChainSwitchInput {
   ports: ReadonlyArray<{ serviceInterface: { matchLabels: Readonly<Record<string, string>> } }>
   serviceMTU?: number

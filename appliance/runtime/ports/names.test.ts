@@ -64,9 +64,10 @@ describe('DPF names', () => {
     expect(OVN_PATCH).toEqual({ bridge: 'br-ovn', onOvn: 'puplinkbrovn', sfcBridge: 'br-sfc', onSfc: 'puplinkbrsfc' })
   })
 
-  it('names the HBN patch pair after the host interface and refuses names that do not fit', () => {
+  it('names the HBN patch pair after the host interface, longer than IFNAMSIZ since patch ports have no netdev', () => {
     expect(hbnPatchNames('pf0vf1')).toEqual({ onHbn: 'ppf0vf1brhbn', onSfc: 'ppf0vf1brsfc' })
-    expect(() => hbnPatchNames('longiface12')).toThrow(InvalidNameError)
+    expect(hbnPatchNames('sv0123456789')).toEqual({ onHbn: 'psv0123456789brhbn', onSfc: 'psv0123456789brsfc' })
+    expect(() => hbnPatchNames('a-host-iface-name-too-long')).toThrow(InvalidNameError)
   })
 })
 

@@ -70,10 +70,14 @@ export const OVN_PATCH = { bridge: 'br-ovn', onOvn: 'puplinkbrovn', sfcBridge: '
 
 /**
  * The patch pair DPF's CNI creates when a service interface lands on br-hbn: `p<hostIface>brhbn` on br-hbn and
- * `p<hostIface>brsfc` on br-sfc; the chain resolver falls back to the br-sfc side by this name.
+ * `p<hostIface>brsfc` on br-sfc (reference/dpf.md §3.2); chains reach the HBN interface through the br-sfc side.
+ * Patch ports live only inside vswitchd (no kernel netdev), so the 15-byte IFNAMSIZ limit does not apply and
+ * `psv0123456789brhbn` is a valid name; `hostIface` itself must be a valid interface name.
+ * @example hbnPatchNames('pf0vf1') // { onHbn: 'ppf0vf1brhbn', onSfc: 'ppf0vf1brsfc' }
  */
 export function hbnPatchNames(hostIface: string): { onHbn: string; onSfc: string } {
-  return { onHbn: validateIfName(`p${hostIface}brhbn`), onSfc: validateIfName(`p${hostIface}brsfc`) }
+  validateIfName(hostIface)
+  return { onHbn: `p${hostIface}brhbn`, onSfc: `p${hostIface}brsfc` }
 }
 
 /**
