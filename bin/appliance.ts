@@ -80,12 +80,12 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
     token: () => token,
     node,
     readiness: [
-      ...(ovs ? [() => ovs.readiness()] : []),
+      ...(ovs ? [() => ovs.readiness(), () => ovs.openflowReadiness()] : []),
       // The hub being away never makes the appliance unready (fail-static): the check reports, it does not gate.
       ...(agent ? [() => ({ name: 'hub', ok: true, message: hubSummary(agent.state()) })] : []),
     ],
     status: () => ({
-      ovs: ovs ? { connected: ovs.connected, remote: config.ovsdb } : { connected: false, remote: 'none' },
+      ovs: ovs ? { connected: ovs.connected, remote: config.ovsdb, openflow: ovs.openflowState() } : { connected: false, remote: 'none' },
       hub: agent ? agent.state() : { connection: 'disabled' },
     }),
     ...(observers ? { switchView: observers.view, waitInstalled: observers.waitInstalled } : {}),

@@ -14,7 +14,7 @@ interface StatusView {
   node: string
   resourceVersion: string
   objects: Record<string, number>
-  ovs?: { connected: boolean; remote: string }
+  ovs?: { connected: boolean; remote: string; openflow?: Array<{ bridge: string; connected: boolean; error?: string }> }
   hub?: { connection: string; hub?: string; dpu?: string; syncedRevision?: number; lastHubContact?: string | null; lastError?: { message?: string } | null }
 }
 
@@ -36,6 +36,9 @@ export const statusCommand: CliCommand = {
         `Resource version: ${s.resourceVersion}`,
         `Objects:          ${Object.entries(s.objects).map(([k, n]) => `${k}=${n}`).join(', ') || 'none'}`,
         `Open vSwitch:     ${s.ovs ? `${s.ovs.connected ? 'connected' : 'not connected'} (${s.ovs.remote})` : 'unknown'}`,
+        ...(s.ovs?.openflow?.length
+          ? [`OpenFlow:         ${s.ovs.openflow.map((b) => `${b.bridge} ${b.connected ? 'connected' : `NOT connected${b.error ? ` (${b.error})` : ''}`}`).join(', ')}`]
+          : []),
       ]
       const hub = s.hub
       if (!hub || hub.connection === 'disabled') lines.push('Hub:              none (standalone)')

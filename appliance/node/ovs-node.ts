@@ -4,8 +4,10 @@
  * flow programmer that keeps the bridge's flows equal to the desired table.
  *
  * Holds: the client (undefined until the first connect succeeds; connecting is retried in the background with
- * backoff, so an appliance started before OVS comes up serves its API and catches up), and the programmers by
- * bridge name (created on first use, closed with the node).
+ * backoff, so an appliance started before OVS comes up serves its API and catches up), one OpenFlow connection
+ * per owned bridge (opened once the bridge exists: its state is ovs-vswitchd's liveness for readiness, status and
+ * the chains' conditions) and the programmers by bridge name (created on first use on that connection). All of
+ * them are closed with the node.
  */
 import { join } from 'node:path'
 import type { Logger } from '../observe/index.js'
@@ -28,6 +30,8 @@ export interface OvsNodeEvents {
   resync: () => void
   /** The OpenFlow connection of `bridge` (re)connected: its flows must be (re)installed. */
   'openflow-connected': (bridge: string, generation: number) => void
+  /** The OpenFlow connection of `bridge` was lost (ovs-vswitchd gone, bridge deleted, protocols changed). */
+  'openflow-disconnected': (bridge: string, reason: Error) => void
   /** A flow batch on `bridge` was confirmed by its barrier (metrics). */
   'flows-applied': (bridge: string, report: ApplyReport) => void
   /** Flows on `bridge` were restored after an OpenFlow reconnect: `ms` from connection to barrier reply. */
@@ -36,11 +40,13 @@ export interface OvsNodeEvents {
 
 export class OvsNode {
   private client: OvsdbClient | undefined
-  private readonly programmers = new Map<string, { conn: OpenFlowConnection; programmer: FlowProgrammer }>()
+  private readonly connections = new Map<string, OpenFlowConnection>()
+  private readonly programmers = new Map<string, FlowProgrammer>()
   private readonly listeners: { [E in keyof OvsNodeEvents]: Set<OvsNodeEvents[E]> } = {
     change: new Set(),
     resync: new Set(),
     'openflow-connected': new Set(),
+    'openflow-disconnected': new Set(),
     'flows-applied': new Set(),
     'flows-restored': new Set(),
   }
@@ -99,11 +105,26 @@ export class OvsNode {
     }
   }
 
-  /** The flow programmer of `bridge` (which owns every flow on it), created and connected on first use. */
+  /**
+   * The OpenFlow connection to `bridge`, opened on first use and kept up (reconnecting) until `close()`. The
+   * appliance opens one per owned bridge once it exists, so a dead ovs-vswitchd shows at once, not at the next write.
+   */
+  connection(bridge: string): OpenFlowConnection {
+    const existing = this.connections.get(bridge)
+    if (existing) return existing
+    const conn = new OpenFlowConnection({ socketPath: join(this.options.rundir, `${bridge}.mgmt`) })
+    conn.on('protocol-error', (err) => this.options.log.warn({ bridge, err: err.message }, 'OpenFlow protocol error; reconnecting'))
+    conn.on('disconnected', ({ reason }) => this.emit('openflow-disconnected', bridge, reason))
+    conn.start()
+    this.connections.set(bridge, conn)
+    return conn
+  }
+
+  /** The flow programmer of `bridge` (which owns every flow on it), created on first use on its connection. */
   programmer(bridge: string): FlowProgrammer {
     const existing = this.programmers.get(bridge)
-    if (existing) return existing.programmer
-    const conn = new OpenFlowConnection({ socketPath: join(this.options.rundir, `${bridge}.mgmt`) })
+    if (existing) return existing
+    const conn = this.connection(bridge)
     // adoptInstalled: an appliance restarted over an unchanged switch reads the flows and sends zero flow mods.
     const programmer = new FlowProgrammer({ conn, ownership: 'bridge', adoptInstalled: true })
     programmer.on('needs-desired', (ev) => this.emit('openflow-connected', bridge, ev.generation))
@@ -113,15 +134,13 @@ export class OvsNode {
       this.emit('flows-restored', bridge, r)
     })
     programmer.on('applied', (r) => this.emit('flows-applied', bridge, r))
-    conn.on('protocol-error', (err) => this.options.log.warn({ bridge, err: err.message }, 'OpenFlow protocol error; reconnecting'))
-    conn.start()
-    this.programmers.set(bridge, { conn, programmer })
+    this.programmers.set(bridge, programmer)
     return programmer
   }
 
-  /** The OpenFlow connection of `bridge`, if it has a programmer (stats reads share it). */
+  /** The OpenFlow connection of `bridge`, if one is open (stats reads share it). */
   openflow(bridge: string): OpenFlowConnection | undefined {
-    return this.programmers.get(bridge)?.conn
+    return this.connections.get(bridge)
   }
 
   hasProgrammer(bridge: string): boolean {
@@ -132,20 +151,33 @@ export class OvsNode {
     return [...this.programmers.keys()].sort()
   }
 
-  /** For `/readyz`. */
+  /** Every bridge with an open OpenFlow connection, and whether it is up (and why not). */
+  openflowState(): Array<{ bridge: string; connected: boolean; error?: string }> {
+    return [...this.connections]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([bridge, conn]) => ({ bridge, connected: conn.connected, ...(conn.failure ? { error: conn.failure.message } : {}) }))
+  }
+
+  /** For `/readyz`: the OVSDB connection. */
   readiness(): { name: string; ok: boolean; message?: string } {
     if (this.connected) return { name: 'ovsdb', ok: true }
     return { name: 'ovsdb', ok: false, message: `not connected to ${this.options.remote}${this.lastError ? `: ${this.lastError}` : ''}` }
   }
 
+  /** For `/readyz`: the OpenFlow connection of every owned bridge (ovs-vswitchd itself). */
+  openflowReadiness(): { name: string; ok: boolean; message?: string } {
+    const down = this.openflowState().filter((s) => !s.connected)
+    if (down.length === 0) return { name: 'openflow', ok: true }
+    return { name: 'openflow', ok: false, message: `no OpenFlow connection to ${down.map((d) => `${d.bridge}${d.error ? ` (${d.error})` : ''}`).join(', ')}` }
+  }
+
   async close(): Promise<void> {
     this.closed = true
     if (this.connectTimer) clearTimeout(this.connectTimer)
-    for (const { conn, programmer } of this.programmers.values()) {
-      programmer.close()
-      await conn.close()
-    }
+    for (const programmer of this.programmers.values()) programmer.close()
+    for (const conn of this.connections.values()) await conn.close()
     this.programmers.clear()
+    this.connections.clear()
     this.client?.close()
   }
 }

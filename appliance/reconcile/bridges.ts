@@ -65,6 +65,23 @@ export function flavorOtherConfig(rawConfigScript: string | undefined): Record<s
   return out
 }
 
+/**
+ * `Bridge.protocols` names the OpenFlow versions vswitchd accepts on the bridge; the appliance speaks 1.4 or 1.5
+ * (`SUPPORTED_VERSIONS`). A set without either locks it out for good, so such a value is put back to the default
+ * (empty: every version OVS supports). A set that still includes one of ours is someone's choice and is kept.
+ */
+const SPOKEN_PROTOCOLS = ['OpenFlow14', 'OpenFlow15'] as const
+
+export function protocolsLockUsOut(protocols: readonly string[]): boolean {
+  return protocols.length > 0 && !SPOKEN_PROTOCOLS.some((p) => protocols.includes(p))
+}
+
+/**
+ * Bridge columns whose change makes ovs-vswitchd drop the bridge's flows (reconfiguring fail_mode, the datapath,
+ * the controllers or the OpenFlow versions rebuilds the bridge's ofproto state): after one, the flows are re-read.
+ */
+export const FLOW_CLEARING_COLUMNS = ['fail_mode', 'datapath_type', 'controller', 'protocols'] as const
+
 function failModeOf(row: { fail_mode?: unknown }): string | null {
   return typeof row.fail_mode === 'string' && row.fail_mode !== '' ? row.fail_mode : null
 }
@@ -98,12 +115,14 @@ export function planSwitch(desired: DesiredSwitch, cache: TableCache, txn: Trans
       changes.push(`create bridge ${want.name} (${want.datapathType}${want.failMode ? `, fail_mode=${want.failMode}` : ''})`)
       continue
     }
-    const update: Record<string, string | null> = {}
+    const update: Record<string, string | null | string[]> = {}
     if (have.datapath_type !== want.datapathType) update.datapath_type = want.datapathType
     if (failModeOf(have) !== want.failMode) update.fail_mode = want.failMode
+    if (protocolsLockUsOut(have.protocols)) update.protocols = []
     if (Object.keys(update).length > 0) {
       txn.update('Bridge', whereUuid(have._uuid), update)
-      changes.push(`bridge ${want.name}: ${Object.entries(update).map(([k, v]) => `${k}=${v ?? '[]'}`).join(', ')}`)
+      const show = (v: string | null | string[]) => (v === null ? '[]' : Array.isArray(v) ? `[${v.join(',')}]` : v)
+      changes.push(`bridge ${want.name}: ${Object.entries(update).map(([k, v]) => `${k}=${show(v)}`).join(', ')}`)
     }
     const ids = have.external_ids
     if (ids[OWNER_KEY] !== OWNER_VALUE || ids[ROLE_KEY] !== want.role) {

@@ -153,6 +153,8 @@ export class ChainsReconciler {
     const reconnected = new Set(reasons.filter((r) => r.startsWith('openflow-connected:')).map((r) => r.slice('openflow-connected:'.length)))
 
     const installed = new Map<string, boolean>()
+    /** Bridges without an OpenFlow connection, and why. */
+    const disconnected = new Map<string, string>()
     // Logged after the answers to waiting writers: a log line is a write to another process (journald, a pipe).
     const batches: Record<string, unknown>[] = []
     const bridges = new Set([...this.deps.chainBridges, ...this.#compiler.bridges(), ...delta.bridges.keys()])
@@ -162,9 +164,18 @@ export class ChainsReconciler {
         if (reconnected.has(bridge) || this.#installed.get(bridge) === false) this.#synced.delete(bridge)
         const patch = delta.bridges.get(bridge)
         const full = !this.#synced.has(bridge)
+        const conn = ovs.openflow(bridge)
+        if (conn && !conn.connected) {
+          // vswitchd is gone or unreachable: nothing is known to be installed. The programmer keeps our latest
+          // desired set and installs it on the reconnect (whose event brings us back to confirm it).
+          this.#synced.delete(bridge)
+          if (full || patch) ovs.programmer(bridge).setDesired(this.#compiler.flows(bridge)).catch(() => undefined)
+          disconnected.set(bridge, conn.failure?.message ?? 'not connected')
+          return installed.set(bridge, false)
+        }
         if (!full && !patch) return installed.set(bridge, true)
         const flows = full ? this.#compiler.flows(bridge) : []
-        // An empty desired set on a bridge we never programmed needs no connection at all.
+        // An empty desired set on a bridge we never programmed needs no flow mods at all.
         if (full && flows.length === 0 && !ovs.hasProgrammer(bridge)) return installed.set(bridge, true)
         const programmer = ovs.programmer(bridge)
         const apply = full ? programmer.setDesired(flows) : programmer.patchDesired(patch!)
@@ -209,14 +220,15 @@ export class ChainsReconciler {
       const chain = this.#chains.get(key)
       const report = this.#compiler.report(key)
       // A spec that changed meanwhile has its own pass coming: do not stamp its generation on this report.
-      if (chain && report && chain.metadata.generation === generation) writeChainStatus(this.deps.store, chain, report, installed)
+      if (chain && report && chain.metadata.generation === generation) writeChainStatus(this.deps.store, chain, report, installed, disconnected)
     }
     return result
   }
 }
 
-function writeChainStatus(store: Store, chain: StoredObject, r: ChainReport, installed: Map<string, boolean>): void {
+function writeChainStatus(store: Store, chain: StoredObject, r: ChainReport, installed: Map<string, boolean>, disconnected: ReadonlyMap<string, string>): void {
   const problems = r.switches.flatMap((s) => s.problems.map((p) => `switch ${s.index}: ${describeProblem(p)}`))
+  const down = [...new Set(r.switches.flatMap((s) => (s.bridge !== undefined && disconnected.has(s.bridge) ? [s.bridge] : [])))]
   const pendingBridges = [...new Set(r.switches.filter((s) => s.programmed && s.bridge && !installed.get(s.bridge)).map((s) => s.bridge!))]
   const switches = r.switches.map((s) => ({
     index: s.index,
@@ -238,6 +250,9 @@ function writeChainStatus(store: Store, chain: StoredObject, r: ChainReport, ins
   ]
   if (problems.length > 0) {
     writeReady(store, chain, { ready: false, reason: 'PortsUnresolved', message: problems.join('; '), extra, conditions })
+  } else if (down.length > 0) {
+    const why = down.map((b) => `${b} (${disconnected.get(b)})`).join(', ')
+    writeReady(store, chain, { ready: false, reason: 'SwitchDisconnected', message: `no OpenFlow connection to ${why}: flows are restored when ovs-vswitchd is back`, extra, conditions })
   } else if (pendingBridges.length > 0) {
     writeReady(store, chain, { ready: false, reason: 'FlowsPending', message: `flows not yet confirmed on ${pendingBridges.join(', ')}`, extra, conditions })
   } else {

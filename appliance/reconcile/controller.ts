@@ -6,6 +6,7 @@
  *   store ServiceInterface, DPUServiceNAD, chain ──► ports, chains
  *   OVSDB Open_vSwitch/Bridge/Port/Interface     ──► bridges, ports, chains (ofport, attached MAC)
  *   OpenFlow (re)connect of a bridge             ──► chains (a restarted vswitchd has an empty table)
+ *   OpenFlow disconnect of a bridge              ──► chains (their Ready follows the switch)
  *   OVSDB (re)connect or full resync             ──► every loop
  */
 import type { StoredObject } from '../../api/meta.js'
@@ -13,7 +14,8 @@ import type { Logger } from '../observe/index.js'
 import type { RowChange } from '../ovs/ovsdb/index.js'
 import type { OvsNode } from '../node/ovs-node.js'
 import type { Store } from '../store/index.js'
-import { computeDesiredSwitch, flavorOtherConfig, planSwitch, readObservedBridges, type ObservedBridge, type SwitchSettings } from './bridges.js'
+import { isOwned } from '../node/ownership.js'
+import { computeDesiredSwitch, FLOW_CLEARING_COLUMNS, flavorOtherConfig, planSwitch, readObservedBridges, type ObservedBridge, type SwitchSettings } from './bridges.js'
 import { ChainsReconciler, type ChainsPassResult } from './chains-loop.js'
 import { ChainsProgress } from './chains-progress.js'
 import { DEFAULT_VERIFY_INTERVAL_MS, FlowVerifier } from './flow-verifier.js'
@@ -82,6 +84,11 @@ export class NodeController {
   private readonly unsubscribe: Array<() => void> = []
   /** Per loop and object, the last input seen in a store event (see `LoopRegistration.inputOf`). */
   private readonly seenInputs = new Map<string, string>()
+  /**
+   * Owned bridges on which a flow-clearing column changed (`FLOW_CLEARING_COLUMNS`): vswitchd may have dropped their
+   * flows, so the bridges pass re-reads them once vswitchd has applied the change (and our repair of it).
+   */
+  private readonly rereadDue = new Set<string>()
 
   constructor(private readonly options: NodeControllerOptions) {
     this.bridges = new ReconcileLoop({
@@ -133,9 +140,12 @@ export class NodeController {
         for (const r of this.loops) r.loop.trigger('ovsdb-resync')
       }),
       ovs.on('change', (changes) => {
+        for (const name of flowClearingChanges(changes)) this.rereadDue.add(name)
         for (const r of this.loops) if (r.onOvsChange?.(changes)) r.loop.trigger('ovsdb-change')
       }),
       ovs.on('openflow-connected', (bridge) => this.chains.trigger(`openflow-connected:${bridge}`)),
+      // The switch may have lost its flows (vswitchd died): its chains are not Ready until the reconnect restores them.
+      ovs.on('openflow-disconnected', (bridge) => this.chains.trigger(`openflow-disconnected:${bridge}`)),
       // A pass that gave up waiting reported FlowsPending; the late barrier reply is what makes the chains Ready.
       ovs.on('flows-applied', (bridge) => {
         if (this.lastChains?.installed.get(bridge) === false) this.chains.trigger(`flows-applied:${bridge}`)
@@ -203,15 +213,41 @@ export class NodeController {
     const desired = computeDesiredSwitch(this.options.settings, flavorOtherConfig(script))
     const txn = client.txn()
     const changes = planSwitch(desired, client.cache, txn)
-    if (changes.length > 0) {
-      txn.comment(`dpu-appliance: ${changes.join('; ')}`)
+    const reread = [...this.rereadDue]
+    this.rereadDue.clear()
+    if (changes.length > 0 || reread.length > 0) {
+      // With no change of ours, the transaction is only the next_cfg handshake: once vswitchd reports it in
+      // cur_cfg, it has applied every earlier change, including the one that may have dropped the flows.
+      if (changes.length > 0) txn.comment(`dpu-appliance: ${changes.join('; ')}`)
       txn.incrementNextCfg()
       const result = await client.transact(txn)
-      this.options.log.info({ changes }, 'bridges reconciled')
+      if (changes.length > 0) this.options.log.info({ changes }, 'bridges reconciled')
       // vswitchd has created the bridges (and their .mgmt sockets) once it reports the new cur_cfg.
       if (result.nextCfg !== undefined) await client.waitForCurCfg(result.nextCfg, { timeoutMs: 10_000 }).catch(() => undefined)
     }
+    for (const bridge of reread) this.rereadFlows(bridge)
+    // One OpenFlow connection per owned bridge that exists: ovs-vswitchd's liveness for readiness and chain status.
+    for (const b of desired.bridges) if (client.cache.bridge(b.name)) this.options.ovs.connection(b.name)
     if (flavor) this.reportFlavor(flavor, desired.otherConfig)
+  }
+
+  /**
+   * Puts back what vswitchd dropped on `bridge`: the programmer reads the switch and sends only the difference (the
+   * whole table after a flush). A bridge without a programmer has no flows of ours to lose. Not awaited: with the
+   * OpenFlow connection down (protocols changed), the reconnect completes it.
+   */
+  private rereadFlows(bridge: string): void {
+    const { ovs, log } = this.options
+    if (!ovs.hasProgrammer(bridge)) return
+    ovs
+      .programmer(bridge)
+      .reread()
+      .then(
+        (r) => {
+          if (r.added || r.modified || r.removed) log.info({ bridge, added: r.added, modified: r.modified, removed: r.removed }, 'flows restored after a bridge reconfiguration')
+        },
+        (err: unknown) => log.warn({ bridge, err: (err as Error).message }, 'flow re-read after a bridge reconfiguration failed; the next verify retries'),
+      )
   }
 
   private reportFlavor(flavor: StoredObject, keys: Record<string, string>): void {
@@ -238,4 +274,17 @@ export class NodeController {
     if (r.error) this.options.log.warn({ loop: r.name, reasons: r.reasons, err: (r.error as Error).message }, 'reconcile failed')
     else this.options.log.debug({ loop: r.name, reasons: r.reasons, ms: Math.round(r.durationMs) }, 'reconciled')
   }
+}
+
+/** Owned bridges whose flow-clearing columns changed in `changes` (vswitchd may have dropped their flows). */
+function flowClearingChanges(changes: readonly RowChange[]): string[] {
+  const out: string[] = []
+  for (const c of changes) {
+    if (c.table !== 'Bridge' || c.kind !== 'modify' || !c.old || !c.new) continue
+    const before = c.old as Record<string, unknown>
+    const after = c.new as Record<string, unknown>
+    if (!isOwned(after)) continue
+    if (FLOW_CLEARING_COLUMNS.some((col) => JSON.stringify(before[col]) !== JSON.stringify(after[col]))) out.push(String(after.name))
+  }
+  return out
 }

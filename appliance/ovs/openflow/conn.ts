@@ -177,6 +177,10 @@ export class OpenFlowConnection extends EventEmitter<OpenFlowConnectionEvents> {
   get generation(): number {
     return this._generation
   }
+  /** Why the last connection attempt or connection failed (cleared on connect): for readiness and status. */
+  get failure(): Error | undefined {
+    return this._state === 'connected' ? undefined : this.lastError
+  }
 
   /** Connect now and keep reconnecting until `close()`. */
   start(): this {
