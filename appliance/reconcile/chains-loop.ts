@@ -165,9 +165,10 @@ export class ChainsReconciler {
         const patch = delta.bridges.get(bridge)
         const full = !this.#synced.has(bridge)
         const conn = ovs.openflow(bridge)
-        if (conn && !conn.connected) {
-          // vswitchd is gone or unreachable: nothing is known to be installed. The programmer keeps our latest
-          // desired set and installs it on the reconnect (whose event brings us back to confirm it).
+        if (conn && !conn.connected && conn.generation > 0) {
+          // The connection was lost (vswitchd gone, protocols changed): nothing is known to be installed. The
+          // programmer keeps our latest desired set and installs it on the reconnect (whose event brings us back
+          // to confirm it). A connection still making its first handshake is waited for like any batch.
           this.#synced.delete(bridge)
           if (full || patch) ovs.programmer(bridge).setDesired(this.#compiler.flows(bridge)).catch(() => undefined)
           disconnected.set(bridge, conn.failure?.message ?? 'not connected')

@@ -29,7 +29,13 @@ describe("DPF's hbn-to-fabric and ovn-to-hbn chains on the HBN port model (real 
     expect(r.code, `dpuctl ${args.join(' ')}: ${r.stderr}`).toBe(0)
     return r.stdout
   }
-  const get = async (kind: string, name: string): Promise<ObjectView> => JSON.parse(await dpuctl(['get', kind, name, '-n', NS, '-o', 'json'])) as ObjectView
+  // Polls read the REST API directly: a dpuctl process per poll costs a second or more on a loaded machine.
+  const PLURALS: Record<string, string> = { dsc: 'dpuservicechains', sc: 'servicechains', si: 'serviceinterfaces' }
+  const get = async (kind: string, name: string): Promise<ObjectView> => {
+    const res = await fetch(`${app.url}/apis/svc.dpu.nvidia.com/v1alpha1/namespaces/${NS}/${PLURALS[kind]}/${name}`, { headers: { authorization: `Bearer ${app.token}` } })
+    expect(res.status, `GET ${kind} ${name}`).toBe(200)
+    return (await res.json()) as ObjectView
+  }
   const ready = (o: ObjectView) => o.status.conditions?.find((c) => c.type === 'Ready')
 
   beforeAll(async () => {
@@ -63,14 +69,14 @@ describe("DPF's hbn-to-fabric and ovn-to-hbn chains on the HBN port model (real 
     expect(dsc.status.numberReady).toBe(0)
   })
 
-  it('wires HBN ports through patch pairs, programs the chains and passes pings to the HBN stand-in', async () => {
+  it('wires HBN ports through patch pairs, programs the chains and passes pings to the HBN stand-in', { timeout: 180_000 }, async () => {
     await dpuctl(['apply', '-f', join(FIXTURES, 'dpuserviceinterfaces.yaml'), '-f', join(FIXTURES, 'dpuservicechain-ovn-to-hbn.yaml')])
     await until('HBN interfaces in the HBN namespace', async () => (await exec(hbnNetns, 'ip', ['link', 'show', 'p1_if']).catch(() => undefined)) !== undefined)
     await exec(hbnNetns, 'ip', ['addr', 'add', '10.78.0.2/24', 'dev', 'p0_if'])
     await exec(hbnNetns, 'ip', ['addr', 'add', '10.79.0.2/24', 'dev', 'p1_if'])
 
     for (const name of ['hbn-to-fabric', 'ovn-to-hbn']) {
-      await until(`${name} Ready`, async () => ready(await get('dsc', name))?.status === 'True', 30_000)
+      await until(`${name} Ready`, async () => ready(await get('dsc', name))?.status === 'True', 60_000)
       expect(ready(await get('sc', name))).toMatchObject({ status: 'True', reason: 'FlowsInstalled' })
     }
     const dsc = await get('dsc', 'hbn-to-fabric')
@@ -100,7 +106,7 @@ describe("DPF's hbn-to-fabric and ovn-to-hbn chains on the HBN port model (real 
     expect(new Set(trace.steps.map((s) => s.bridge))).toEqual(new Set(['br-sfc', 'br-hbn']))
   })
 
-  it('drops the patch pair and the wire with the HBN interface, and the chain says which port is gone', async () => {
+  it('drops the patch pair and the wire with the HBN interface, and the chain says which port is gone', { timeout: 120_000 }, async () => {
     const rep = (await get('si', 'p1-sf')).status.port as string
     await dpuctl(['delete', 'dsi', 'p1-sf', '-n', NS])
     await until('patch pair removed', async () => !(await ovs.vsctl('list-ports', 'br-sfc')).includes(`p${rep}brsfc`))
