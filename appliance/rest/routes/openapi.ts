@@ -1,11 +1,14 @@
 /**
- * `/openapi.json` (OpenAPI 3.1, generated from the zod schemas by `api/openapi.ts` plus the appliance's own
- * routes, built once on first request) and `/docs`,
- * a self-contained page that renders it (no CDN: appliances are often offline).
+ * `/openapi.json`: the OpenAPI 3.1 document generated from the routes the app serves (`buildApplianceOpenApi`),
+ * built on the first request, when every route is registered, and kept: routes do not change after `createApp`.
+ * `/docs`: a self-contained page that renders it (no CDN: appliances are often offline).
  */
 import { Hono } from 'hono'
-import { buildApplianceOpenApi } from '../openapi.js'
+import type { RouterRoute } from 'hono/types'
+import { jsonContent } from '../../../api/openapi.js'
 import type { AppEnv } from '../env.js'
+import { buildApplianceOpenApi } from '../openapi.js'
+import { route } from '../route.js'
 
 const DOCS_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>dpu-appliance API</title>
@@ -40,13 +43,50 @@ fetch('/openapi.json').then(r=>r.json()).then(doc=>{
 }).catch(e=>{document.getElementById('ops').textContent='cannot load /openapi.json: '+e});
 </script></body></html>`
 
-export function openApiRoutes(): Hono<AppEnv> {
+export interface OpenApiRoutesOptions {
+  /** The routes of the whole app, read once they are all registered. */
+  routes: () => readonly RouterRoute[]
+  /** `info.version` of the document: the appliance's version. */
+  version?: string
+}
+
+export function openApiRoutes(opts: OpenApiRoutesOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   let doc: string | undefined
-  app.get('/openapi.json', (c) => {
-    doc ??= JSON.stringify(buildApplianceOpenApi())
-    return c.body(doc, 200, { 'content-type': 'application/json' })
-  })
-  app.get('/docs', (c) => c.html(DOCS_PAGE))
+  route(
+    app,
+    {
+      method: 'get',
+      path: '/openapi.json',
+      operation: {
+        operationId: 'getOpenApi',
+        tags: ['docs'],
+        summary: 'This document: OpenAPI 3.1, generated from the routes the appliance serves',
+        responses: {
+          '200': {
+            description: 'OpenAPI 3.1 document',
+            content: jsonContent({
+              type: 'object',
+              required: ['openapi', 'info', 'paths'],
+              properties: { openapi: { type: 'string', const: '3.1.0' }, info: { type: 'object' }, paths: { type: 'object' } },
+            }),
+          },
+        },
+      },
+    },
+    (c) => {
+      doc ??= JSON.stringify(buildApplianceOpenApi(opts.routes(), opts.version ? { version: opts.version } : {}))
+      return c.body(doc, 200, { 'content-type': 'application/json' })
+    },
+  )
+  route(
+    app,
+    {
+      method: 'get',
+      path: '/docs',
+      operation: { operationId: 'getDocs', tags: ['docs'], summary: 'A page that renders this document', responses: { '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } },
+    },
+    (c) => c.html(DOCS_PAGE),
+  )
   return app
 }
