@@ -155,6 +155,12 @@ describe('apply and read', () => {
       expect.arrayContaining(['/apis', '/apis/appliance/v1/apply', '/apis/appliance/v1/events', `${SVC}/namespaces/{namespace}/servicechains/{name}/status`]),
     )
     expect(await (await fetch(`${url}/docs`)).text()).toContain('/openapi.json')
+    // Kubernetes version.Info, open like the probes.
+    const version = (await (await fetch(`${url}/version`)).json()) as Record<string, string>
+    expect(Object.keys(version).sort()).toEqual(['buildDate', 'compiler', 'gitCommit', 'gitTreeState', 'gitVersion', 'goVersion', 'major', 'minor', 'platform'])
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }
+    expect(version).toMatchObject({ gitVersion: `v${pkg.version}`, major: pkg.version.split('.')[0], minor: pkg.version.split('.')[1], goVersion: process.version, compiler: 'node' })
+    expect(version.platform).toMatch(/^linux\/(amd64|arm64)$/)
   })
 })
 

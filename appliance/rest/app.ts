@@ -1,6 +1,6 @@
 /**
  * The appliance's HTTP app. Order matters: request id (so every answer, even a 401, carries one), metrics,
- * body limit, then auth on `/apis` only; probes, metrics and the API description are open.
+ * body limit, then auth on `/apis` only; probes, version, metrics and the API description are open.
  * Every route is registered with `route()`, so `/openapi.json` is generated from this app's own routes.
  */
 import { Hono } from 'hono'
@@ -20,9 +20,11 @@ import { healthRoutes } from './routes/health.js'
 import { objectRoutes, unservedKindError } from './routes/objects.js'
 import { openApiRoutes } from './routes/openapi.js'
 import { switchRoutes } from './routes/switch.js'
+import { readVersionInfo, versionRoutes } from './routes/version.js'
 
 export function createApp(deps: RestDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
+  const version = deps.version ?? readVersionInfo()
   app.use('*', requestId({ log: deps.log }))
   app.use('*', httpMetrics({ metrics: createHttpMetrics(deps.registry) }))
   app.use('*', bodyLimit({ maxBytes: deps.bodyLimitBytes }))
@@ -32,7 +34,8 @@ export function createApp(deps: RestDeps): Hono<AppEnv> {
   app.use('/apis/*', auth)
 
   app.route('/', healthRoutes(deps))
-  app.route('/', openApiRoutes({ routes: () => app.routes }))
+  app.route('/', versionRoutes(version))
+  app.route('/', openApiRoutes({ routes: () => app.routes, version: version.gitVersion.replace(/^v/, '') }))
   app.route('/apis', batchRoutes(deps))
   app.route('/apis', switchRoutes(deps))
   app.route('/apis', objectRoutes(deps))

@@ -73,6 +73,7 @@ describe('route coverage', () => {
       'GET /apis/appliance/v1/flows',
       'GET /apis/appliance/v1/chain-counters',
       'POST /apis/appliance/v1/trace',
+      'GET /version',
     ])
       expect(documented, route).toContain(route)
     for (const k of KINDS) {
