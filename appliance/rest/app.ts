@@ -16,6 +16,7 @@ import { requestId } from './middleware/request-id/index.js'
 import { handleError } from './problem.js'
 import { describeRoutes, securedBy } from './route.js'
 import { batchRoutes } from './routes/batch.js'
+import { docsRoutes } from './routes/docs.js'
 import { healthRoutes } from './routes/health.js'
 import { objectRoutes, unservedKindError } from './routes/objects.js'
 import { openApiRoutes } from './routes/openapi.js'
@@ -36,6 +37,7 @@ export function createApp(deps: RestDeps): Hono<AppEnv> {
   app.route('/', healthRoutes(deps))
   app.route('/', versionRoutes(version))
   app.route('/', openApiRoutes({ routes: () => app.routes, version: version.gitVersion.replace(/^v/, '') }))
+  app.route('/', docsRoutes())
   app.route('/apis', batchRoutes(deps))
   app.route('/apis', switchRoutes(deps))
   app.route('/apis', objectRoutes(deps))

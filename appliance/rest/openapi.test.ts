@@ -74,6 +74,7 @@ describe('route coverage', () => {
       'GET /apis/appliance/v1/chain-counters',
       'POST /apis/appliance/v1/trace',
       'GET /version',
+      'GET /docs/{asset}',
     ])
       expect(documented, route).toContain(route)
     for (const k of KINDS) {
