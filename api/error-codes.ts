@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   'rest.unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'rest.method-not-allowed': { status: 405, title: 'Method not allowed' },
   'rest.unreachable': { status: 503, title: 'Appliance not reachable' },
+  // a route was registered without its OpenAPI operation, or two routes claim one operation: a bug, not a request error
+  'rest.api-description': { status: 500, title: 'API description does not match the routes' },
 
   // store: SQLite desired/observed state
   'store.not-found': { status: 404, title: 'Object not found' },

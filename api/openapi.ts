@@ -1,8 +1,12 @@
 /**
- * The OpenAPI 3.1 description of the appliance's REST API, generated from the registry's zod schemas so the
- * document cannot drift from what the server validates. Request bodies use each schema's input form (what a
- * client may send: `mtu` alias, optional namespace); responses wrap the same spec with stored metadata and status.
- * Paths follow Kubernetes: `/apis/{group}/{version}/namespaces/{namespace}/{plural}[/{name}[/status]]`.
+ * The OpenAPI 3.1 vocabulary of the appliance's REST API and everything in it that is generated from the
+ * registry's zod schemas: per-kind component schemas, problem+json responses, shared parameters and the bearer
+ * scheme. Request bodies use each schema's input form (what a client may send: `mtu` alias, optional namespace);
+ * responses wrap the same spec with stored metadata and status.
+ *
+ * The operations are not written here: each is described where its route is registered (`appliance/rest`) and
+ * handed to `buildOpenApi`, so this module knows what an object looks like and the REST layer knows which routes
+ * serve it. Pure and zod-only: no HTTP framework.
  */
 import { z } from 'zod'
 import { ERROR_CODES } from './error-codes.js'
@@ -10,18 +14,73 @@ import { ObjectMetaSchema, ObjectStatusSchema } from './meta.js'
 import type { KindInfo } from './resources/kind.js'
 import { KINDS } from './resources/registry.js'
 
-type Json = Record<string, unknown>
+/** A JSON object of the document that this module does not model further (schemas, media types). */
+export type JsonObject = Record<string, unknown>
 
-const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` })
-const json = (schema: Json): Json => ({ 'application/json': { schema } })
+/** OpenAPI 3.1 §4.8.23: in 3.1 a reference may carry only `summary` and `description` beside `$ref`. */
+export interface OpenApiReference {
+  $ref: string
+  summary?: string
+  description?: string
+}
 
-function jsonSchema(schema: z.ZodType): Json {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json
+/** OpenAPI 3.1 §4.8.12, the subset we use. */
+export interface OpenApiParameter {
+  name: string
+  in: 'path' | 'query' | 'header'
+  required?: boolean
+  description?: string
+  style?: 'form' | 'simple'
+  explode?: boolean
+  schema: JsonObject
+}
+
+export type OpenApiSecurityRequirement = Record<string, string[]>
+
+/** OpenAPI 3.1 §4.8.10, the subset we use, plus `x-` extensions. */
+export interface OpenApiOperation {
+  operationId: string
+  summary: string
+  description?: string
+  tags: readonly string[]
+  parameters?: ReadonlyArray<OpenApiParameter | OpenApiReference>
+  requestBody?: JsonObject
+  /** Keys are status codes as strings ('200', '4XX') or 'default'. */
+  responses: Record<string, JsonObject | OpenApiReference>
+  /** `[]` marks an operation open; absent inherits the document's bearer requirement. */
+  security?: OpenApiSecurityRequirement[]
+  [extension: `x-${string}`]: unknown
+}
+
+export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const
+export type HttpMethod = (typeof HTTP_METHODS)[number]
+export type OpenApiPathItem = Partial<Record<HttpMethod, OpenApiOperation>>
+
+export interface OpenApiTag {
+  name: string
+  description?: string
+}
+
+/** The bearer scheme every `/apis` route requires (`<data-dir>/token`). */
+export const BEARER_SCHEME = 'bearerAuth'
+
+export const schemaRef = (name: string): OpenApiReference => ({ $ref: `#/components/schemas/${name}` })
+export const parameterRef = (name: SharedParameter): OpenApiReference => ({ $ref: `#/components/parameters/${name}` })
+export const jsonContent = (schema: JsonObject | OpenApiReference): JsonObject => ({ 'application/json': { schema } })
+
+/** The component names of one kind's schemas: as stored, as applied, and its list. */
+export function kindSchemaNames(k: KindInfo): { object: string; apply: string; list: string } {
+  return { object: k.kind, apply: `${k.kind}Apply`, list: `${k.kind}List` }
+}
+
+function jsonSchema(schema: z.ZodType): JsonObject {
+  // The dialect is declared once for the document (`jsonSchemaDialect`), not per schema.
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonObject
   return rest
 }
 
-/** RFC 9457 problem details, plus our `code` and field-level `errors`. */
-function problemSchema(): Json {
+/** RFC 9457 problem details, plus our `code`, field-level `errors` and the `object` a batch failed on. */
+function problemSchema(): JsonObject {
   return {
     type: 'object',
     required: ['type', 'title', 'status', 'code'],
@@ -32,146 +91,161 @@ function problemSchema(): Json {
       detail: { type: 'string' },
       instance: { type: 'string', description: 'The request id' },
       code: { type: 'string', enum: Object.keys(ERROR_CODES) },
-      errors: { type: 'array', items: ref('FieldIssue') },
+      errors: { type: 'array', items: schemaRef('FieldIssue') },
+      object: {
+        type: 'object',
+        description: 'The object of a batch the problem concerns',
+        properties: {
+          index: { type: 'integer' },
+          apiVersion: { type: 'string' },
+          kind: { type: 'string' },
+          namespace: { type: 'string' },
+          name: { type: 'string' },
+        },
+      },
     },
   }
 }
 
-function kindSchemas(k: KindInfo): Record<string, Json> {
+const ListMetaSchema: JsonObject = {
+  type: 'object',
+  required: ['resourceVersion'],
+  properties: { resourceVersion: { type: 'string', description: 'The store revision the list was read at; watch from it' } },
+}
+
+function kindSchemas(k: KindInfo): Record<string, JsonObject> {
+  const names = kindSchemaNames(k)
   const apply = jsonSchema(k.schema)
-  const spec = (apply.properties as Record<string, Json>).spec ?? {}
+  const spec = (apply.properties as Record<string, JsonObject>).spec ?? {}
   return {
-    [`${k.kind}Apply`]: { ...apply, description: `${k.kind} as a client sends it (apply).` },
-    [k.kind]: {
+    [names.apply]: { ...apply, description: `${k.kind} as a client sends it (apply).` },
+    [names.object]: {
       type: 'object',
       description: `${k.kind} as stored (${k.level} level).`,
       required: ['apiVersion', 'kind', 'metadata', 'spec', 'status'],
       properties: {
         apiVersion: { type: 'string', const: k.apiVersion },
         kind: { type: 'string', const: k.kind },
-        metadata: ref('ObjectMeta'),
+        metadata: schemaRef('ObjectMeta'),
         spec,
-        status: ref('ObjectStatus'),
+        status: schemaRef('ObjectStatus'),
       },
     },
-    [`${k.kind}List`]: {
+    // `present.ts` answers lists as Kubernetes' untyped `v1` List envelope, with the store's resourceVersion.
+    [names.list]: {
       type: 'object',
-      required: ['apiVersion', 'kind', 'items'],
+      required: ['apiVersion', 'kind', 'metadata', 'items'],
       properties: {
-        apiVersion: { type: 'string', const: k.apiVersion },
-        kind: { type: 'string', const: `${k.kind}List` },
-        items: { type: 'array', items: ref(k.kind) },
+        apiVersion: { type: 'string', const: 'v1' },
+        kind: { type: 'string', const: names.list },
+        metadata: ListMetaSchema,
+        items: { type: 'array', items: schemaRef(names.object) },
       },
     },
   }
 }
 
-const problemResponse = (status: string): Json => ({ $ref: `#/components/responses/${status}` })
-const errorsFor = (...statuses: string[]): Json => Object.fromEntries(statuses.map((s) => [s, problemResponse(s)]))
-
-function kindPaths(k: KindInfo): Record<string, Json> {
-  const base = `/apis/${k.group}/${k.version}`
-  const collection = `${base}/namespaces/{namespace}/${k.plural}`
-  const item = `${collection}/{name}`
-  const tags = [k.kind]
-  const gvk = { 'x-kubernetes-group-version-kind': { group: k.group, version: k.version, kind: k.kind }, 'x-dpu-level': k.level }
-  const ok = (schema: string): Json => ({ description: 'OK', content: json(ref(schema)) })
-  const applyBody = { required: true, content: json(ref(`${k.kind}Apply`)) }
-  const applied = { '200': ok(k.kind), '201': { description: 'Created', content: json(ref(k.kind)) } }
-  const params = (...names: string[]): Json[] => names.map((n) => ({ $ref: `#/components/parameters/${n}` }))
-  return {
-    [collection]: {
-      parameters: params('namespace'),
-      get: { operationId: `list${k.kind}`, tags, ...gvk, parameters: params('labelSelector'), responses: { '200': ok(`${k.kind}List`), ...errorsFor('400', '401', 'default') } },
-      post: { operationId: `apply${k.kind}`, tags, ...gvk, requestBody: applyBody, responses: { ...applied, ...errorsFor('400', '401', '409', '415', 'default') } },
-    },
-    [item]: {
-      parameters: params('namespace', 'name'),
-      get: { operationId: `read${k.kind}`, tags, ...gvk, responses: { '200': ok(k.kind), ...errorsFor('401', '404', 'default') } },
-      put: { operationId: `replace${k.kind}`, tags, ...gvk, requestBody: applyBody, responses: { ...applied, ...errorsFor('400', '401', '409', '415', 'default') } },
-      delete: { operationId: `delete${k.kind}`, tags, ...gvk, responses: { '200': ok(k.kind), ...errorsFor('401', '404', '409', 'default') } },
-    },
-    [`${item}/status`]: {
-      parameters: params('namespace', 'name'),
-      get: { operationId: `read${k.kind}Status`, tags, ...gvk, responses: { '200': ok(k.kind), ...errorsFor('401', '404', 'default') } },
-    },
-    [`${base}/${k.plural}`]: {
-      get: { operationId: `list${k.kind}ForAllNamespaces`, tags, ...gvk, parameters: params('labelSelector'), responses: { '200': ok(`${k.kind}List`), ...errorsFor('400', '401', 'default') } },
-    },
-  }
-}
-
-function probePaths(): Record<string, Json> {
-  const text = (description: string): Json => ({ description, content: { 'text/plain': { schema: { type: 'string' } } } })
-  return {
-    '/healthz': { get: { operationId: 'healthz', tags: ['probes'], security: [], responses: { '200': text('The process is alive') } } },
-    '/readyz': {
-      get: { operationId: 'readyz', tags: ['probes'], security: [], responses: { '200': text('Ready to serve'), '503': problemResponse('503') } },
-    },
-    '/metrics': {
-      // Unauthenticated like the probes, so a Prometheus scraper needs no appliance token.
-      get: { operationId: 'metrics', tags: ['probes'], security: [], responses: { '200': text('Prometheus text exposition format 0.0.4') } },
-    },
-  }
-}
-
-const STATUS_TEXT: Record<string, string> = {
+const PROBLEM_RESPONSES = {
   '400': 'Invalid request or document',
   '401': 'Missing or invalid bearer token',
   '404': 'Not found',
   '409': 'Conflict (generation, or the object is owned by the hub)',
+  '410': 'The resourceVersion to watch from is older than the store keeps',
+  '413': 'Request body too large',
   '415': 'Unsupported media type',
-  '503': 'Not ready',
+  '422': 'The request is well-formed but cannot be carried out on this node',
+  '503': 'A part the route needs (store, Open vSwitch) is not available',
   default: 'Error',
+} as const
+export type ProblemStatus = keyof typeof PROBLEM_RESPONSES
+
+/** Responses that are RFC 9457 problem documents, by status, as references to the shared responses. */
+export function problemResponses(...statuses: ProblemStatus[]): Record<string, OpenApiReference> {
+  return Object.fromEntries(statuses.map((s) => [s, { $ref: `#/components/responses/${s}` }]))
 }
 
-/**
- * The OpenAPI 3.1 document of the REST API: per-kind component schemas and paths, probes, bearer auth and
- * problem+json errors. Pure and deterministic (same registry, same document).
- */
-export function buildOpenApi(options: { title?: string; version?: string } = {}): Record<string, unknown> {
-  const schemas: Record<string, Json> = {
+const SHARED_PARAMETERS = {
+  namespace: { name: 'namespace', in: 'path', required: true, description: 'Object namespace', schema: { type: 'string' } },
+  name: { name: 'name', in: 'path', required: true, description: 'Object name', schema: { type: 'string' } },
+  labelSelector: {
+    name: 'labelSelector',
+    in: 'query',
+    required: false,
+    description: 'Kubernetes label selector, e.g. `app=x,tier!=db`',
+    schema: { type: 'string' },
+  },
+  watch: {
+    name: 'watch',
+    in: 'query',
+    required: false,
+    description: 'Stream changes as server-sent events (`text/event-stream`) instead of answering a list',
+    schema: { type: 'string', enum: ['true', '1', 'false', '0'] },
+  },
+  resourceVersion: {
+    name: 'resourceVersion',
+    in: 'query',
+    required: false,
+    description: 'With `watch`: resume after this revision (as `Last-Event-ID` does); 410 when it is older than the store keeps',
+    schema: { type: 'string', pattern: '^\\d+$' },
+  },
+} as const satisfies Record<string, OpenApiParameter>
+export type SharedParameter = keyof typeof SHARED_PARAMETERS
+
+/** Whether `name` is a shared path or query parameter, so a route's path parameters can refer to it. */
+export function isSharedParameter(name: string): name is SharedParameter {
+  return Object.hasOwn(SHARED_PARAMETERS, name)
+}
+
+/** The component schemas: per-kind (stored, apply, list), object metadata and status, problems. */
+export function buildComponentSchemas(): Record<string, JsonObject> {
+  const schemas: Record<string, JsonObject> = {
     ObjectMeta: jsonSchema(ObjectMetaSchema),
     ObjectStatus: jsonSchema(ObjectStatusSchema),
     FieldIssue: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
     Problem: problemSchema(),
   }
-  const paths: Record<string, Json> = {}
-  for (const k of KINDS) {
-    Object.assign(schemas, kindSchemas(k))
-    Object.assign(paths, kindPaths(k))
-  }
-  Object.assign(paths, probePaths())
+  for (const k of KINDS) Object.assign(schemas, kindSchemas(k))
+  return schemas
+}
+
+export interface OpenApiDocumentParts {
+  /** Path templates (`{name}`) to their operations, as the REST layer serves them. */
+  paths: Record<string, OpenApiPathItem>
+  /** Every tag the operations use, in display order. */
+  tags: readonly OpenApiTag[]
+  title?: string
+  version?: string
+}
+
+/**
+ * The OpenAPI 3.1 document: the operations given, with the components they refer to (per-kind schemas, problem
+ * responses, shared parameters, bearer auth; bearer is the default requirement). Pure and deterministic.
+ */
+export function buildOpenApi(parts: OpenApiDocumentParts): JsonObject {
   const responses = Object.fromEntries(
-    Object.entries(STATUS_TEXT).map(([s, description]) => [s, { description, content: { 'application/problem+json': { schema: ref('Problem') } } }]),
+    Object.entries(PROBLEM_RESPONSES).map(([s, description]) => [s, { description, content: { 'application/problem+json': { schema: schemaRef('Problem') } } }]),
   )
   return {
     openapi: '3.1.0',
     info: {
-      title: options.title ?? 'dpu-appliance',
-      version: options.version ?? '0.1.0',
-      description: 'Local REST API of a dpu-appliance: DPF-compatible objects, probes and metrics.',
+      title: parts.title ?? 'dpu-appliance',
+      version: parts.version ?? '0.1.0',
+      description:
+        'Local REST API of a dpu-appliance: DPF-compatible objects, switch state, probes and metrics. Every `/apis` route needs ' +
+        '`Authorization: Bearer <token>` (the appliance\'s `<data-dir>/token`); errors are RFC 9457 `application/problem+json`.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
-    security: [{ bearerAuth: [] }],
-    tags: [...KINDS.map((k) => ({ name: k.kind, description: `${k.apiVersion} ${k.kind} (${k.level})` })), { name: 'probes' }],
-    paths,
+    // OpenAPI's own dialect (2020-12 plus its vocabulary): our zod-made schemas are plain 2020-12, which it
+    // includes, and explorers (Swagger UI) support no other value.
+    jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
+    security: [{ [BEARER_SCHEME]: [] }],
+    tags: parts.tags,
+    paths: parts.paths,
     components: {
-      schemas,
+      schemas: buildComponentSchemas(),
       responses,
-      parameters: {
-        namespace: { name: 'namespace', in: 'path', required: true, schema: { type: 'string' } },
-        name: { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
-        labelSelector: {
-          name: 'labelSelector',
-          in: 'query',
-          required: false,
-          description: 'Kubernetes label selector, e.g. `app=x,tier!=db`',
-          schema: { type: 'string' },
-        },
-      },
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } },
+      parameters: SHARED_PARAMETERS,
+      securitySchemes: { [BEARER_SCHEME]: { type: 'http', scheme: 'bearer', description: "The appliance's token (`<data-dir>/token`)" } },
     },
   }
 }

@@ -142,7 +142,8 @@ describe('apply and read', () => {
     expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ ok: true, checks: [{ name: 'store', ok: true }] })
     const metrics = await (await fetch(`${url}/metrics`)).text()
     expect(metrics).toMatch(/dpu_appliance_objects\{api_version="svc.dpu.nvidia.com\/v1alpha1",kind="ServiceInterface"\} \d+/)
-    expect(metrics).toMatch(/dpu_appliance_http_requests_total\{method="GET",route="\/apis\/:group\/:version\/namespaces\/:namespace\/:plural",status="200"\}/)
+    // Each kind has routes of its own, so latency is labelled per kind (bounded: seven routes per kind).
+    expect(metrics).toMatch(/dpu_appliance_http_requests_total\{method="GET",route="\/apis\/svc.dpu.nvidia.com\/v1alpha1\/namespaces\/:namespace\/serviceinterfaces",status="200"\}/)
     expect(metrics).toMatch(/dpu_appliance_store_bytes \d+/)
     // ?name= answers just the metrics named; an unknown name is a 400 naming it.
     const one = await (await fetch(`${url}/metrics?name=dpu_appliance_store_bytes&name=dpu_appliance_watch_streams`)).text()
@@ -157,7 +158,13 @@ describe('apply and read', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/apis', '/apis/appliance/v1/apply', '/apis/appliance/v1/events', `${SVC}/namespaces/{namespace}/servicechains/{name}/status`]),
     )
-    expect(await (await fetch(`${url}/docs`)).text()).toContain('/openapi.json')
+    expect(await (await fetch(`${url}/docs`)).text()).toContain('data-spec-url="openapi.json"')
+    // Kubernetes version.Info, open like the probes.
+    const version = (await (await fetch(`${url}/version`)).json()) as Record<string, string>
+    expect(Object.keys(version).sort()).toEqual(['buildDate', 'compiler', 'gitCommit', 'gitTreeState', 'gitVersion', 'goVersion', 'major', 'minor', 'platform'])
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }
+    expect(version).toMatchObject({ gitVersion: `v${pkg.version}`, major: pkg.version.split('.')[0], minor: pkg.version.split('.')[1], goVersion: process.version, compiler: 'node' })
+    expect(version.platform).toMatch(/^linux\/(amd64|arm64)$/)
   })
 })
 

@@ -1,8 +1,10 @@
 /**
  * The appliance's HTTP app. Order matters: request id (so every answer, even a 401, carries one), metrics,
- * body limit, then auth on `/apis` only; probes, metrics and the API description are open.
+ * body limit, then auth on `/apis` only; probes, version, metrics and the API description are open.
+ * Every route is registered with `route()`, so `/openapi.json` is generated from this app's own routes.
  */
 import { Hono } from 'hono'
+import { BEARER_SCHEME } from '../../api/openapi.js'
 import { createHttpMetrics } from '../observe/index.js'
 import type { RestDeps } from './deps.js'
 import type { AppEnv } from './env.js'
@@ -12,30 +14,39 @@ import { bodyLimit } from './middleware/body-limit/index.js'
 import { httpMetrics } from './middleware/metrics/index.js'
 import { requestId } from './middleware/request-id/index.js'
 import { handleError } from './problem.js'
+import { describeRoutes, securedBy } from './route.js'
 import { batchRoutes } from './routes/batch.js'
+import { docsRoutes } from './routes/docs.js'
 import { healthRoutes } from './routes/health.js'
-import { objectRoutes } from './routes/objects.js'
+import { objectRoutes, unservedKindError } from './routes/objects.js'
 import { openApiRoutes } from './routes/openapi.js'
 import { switchRoutes } from './routes/switch.js'
+import { readVersionInfo, versionRoutes } from './routes/version.js'
 
 export function createApp(deps: RestDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
+  const version = deps.version ?? readVersionInfo()
   app.use('*', requestId({ log: deps.log }))
   app.use('*', httpMetrics({ metrics: createHttpMetrics(deps.registry) }))
   app.use('*', bodyLimit({ maxBytes: deps.bodyLimitBytes }))
-  const auth = bearerAuth({ token: deps.token })
+  // Marked, so every route under it is documented as needing the bearer token (and every other one as open).
+  const auth = securedBy(bearerAuth({ token: deps.token }), { [BEARER_SCHEME]: [] })
   app.use('/apis', auth)
   app.use('/apis/*', auth)
 
   app.route('/', healthRoutes(deps))
-  app.route('/', openApiRoutes())
+  app.route('/', versionRoutes(version))
+  app.route('/', openApiRoutes({ routes: () => app.routes, version: version.gitVersion.replace(/^v/, '') }))
+  app.route('/', docsRoutes())
   app.route('/apis', batchRoutes(deps))
   app.route('/apis', switchRoutes(deps))
   app.route('/apis', objectRoutes(deps))
 
   app.notFound((c) => {
-    throw new RouteNotFoundError(c.req.method, c.req.path)
+    throw unservedKindError(c.req.path) ?? new RouteNotFoundError(c.req.method, c.req.path)
   })
   app.onError(handleError)
+  // A route registered without its description fails here, at start, rather than at the first /openapi.json.
+  describeRoutes(app.routes)
   return app
 }

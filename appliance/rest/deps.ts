@@ -1,6 +1,7 @@
 import type { Logger, Registry } from '../observe/index.js'
 import type { NodeIdentity } from '../desired/index.js'
 import type { Store } from '../store/index.js'
+import type { VersionInfo } from './routes/version.js'
 
 /** A readiness check for `/readyz`: the store now; OVS and the hub connection later. */
 export type ReadinessCheck = () => { name: string; ok: boolean; message?: string }
@@ -27,6 +28,8 @@ export interface RestDeps {
    * after `timeoutMs`; backs `POST /apis/appliance/v1/apply?wait=installed`. Absent without OVS.
    */
   waitInstalled?: (resourceVersion: number, timeoutMs: number) => Promise<boolean>
+  /** What `/version` answers (default: this package's version, the running Node.js and platform). */
+  version?: VersionInfo
 }
 
 /** What the appliance shows of its switch; plain data, filled by the node controller. */

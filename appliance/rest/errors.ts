@@ -38,3 +38,10 @@ export class ValidationProblemError extends ApplianceError {
     super('api.validation', message, { issues })
   }
 }
+
+/** The routes and their descriptions disagree (a route without an operation, a duplicate): a programming error. */
+export class ApiDescriptionError extends ApplianceError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('rest.api-description', message, { context })
+  }
+}

@@ -124,7 +124,7 @@ try {
 
   // one scrape: prom-client resets the event-loop delay histogram on every collect
   const metricsText = await (await fetch(`${appliance.url}/metrics`)).text()
-  const serverP99 = serverSideP99(metricsText, '/apis/:group/:version/namespaces/:namespace/:plural/:name')
+  const serverP99 = serverSideP99(metricsText, '/apis/svc.dpu.nvidia.com/v1alpha1/namespaces/:namespace/serviceinterfaces/:name')
   const lag = eventLoopLag(metricsText)
 
   let seq = 0

@@ -3,10 +3,25 @@
  * passes; the store's is built in), `/metrics` (Prometheus text).
  */
 import { Hono } from 'hono'
+import { jsonContent, problemResponses, type JsonObject } from '../../../api/openapi.js'
 import { Gauge } from '../../observe/index.js'
 import type { ReadinessCheck, RestDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { ValidationProblemError } from '../errors.js'
+import { route } from '../route.js'
+
+const ReadinessSchema: JsonObject = {
+  type: 'object',
+  required: ['ok', 'checks'],
+  properties: {
+    ok: { type: 'boolean' },
+    checks: {
+      type: 'array',
+      items: { type: 'object', required: ['name', 'ok'], properties: { name: { type: 'string' }, ok: { type: 'boolean' }, message: { type: 'string' } } },
+    },
+  },
+}
+const text = (description: string): JsonObject => ({ description, content: { 'text/plain': { schema: { type: 'string' } } } })
 
 export function storeReadiness(deps: Pick<RestDeps, 'store'>): ReadinessCheck {
   return () => {
@@ -58,29 +73,71 @@ export function healthRoutes(deps: RestDeps): Hono<AppEnv> {
     },
   })
 
-  app.get('/healthz', (c) => c.text('ok'))
-  app.get('/readyz', (c) => {
-    const results = checks.map((check) => {
-      try {
-        return check()
-      } catch (err) {
-        return { name: 'unknown', ok: false, message: err instanceof Error ? err.message : String(err) }
-      }
-    })
-    const ok = results.every((r) => r.ok)
-    return c.json({ ok, checks: results }, ok ? 200 : 503)
-  })
+  route(app, { method: 'get', path: '/healthz', operation: { operationId: 'healthz', tags: ['probes'], summary: 'The process answers', responses: { '200': text('ok') } } }, (c) =>
+    c.text('ok'),
+  )
+  route(
+    app,
+    {
+      method: 'get',
+      path: '/readyz',
+      operation: {
+        operationId: 'readyz',
+        tags: ['probes'],
+        summary: 'Every readiness check passes (the store, and what the appliance was started with)',
+        responses: {
+          '200': { description: 'Ready', content: jsonContent(ReadinessSchema) },
+          '503': { description: 'Not ready: the failing checks say why', content: jsonContent(ReadinessSchema) },
+        },
+      },
+    },
+    (c) => {
+      const results = checks.map((check) => {
+        try {
+          return check()
+        } catch (err) {
+          return { name: 'unknown', ok: false, message: err instanceof Error ? err.message : String(err) }
+        }
+      })
+      const ok = results.every((r) => r.ok)
+      return c.json({ ok, checks: results }, ok ? 200 : 503)
+    },
+  )
   // `?name=<metric>` (repeatable) answers only those metrics: a cheap scrape for a probe that watches one counter,
   // where the full text (every chain's samples) costs ~10 ms of the appliance's CPU at 1,000 chains.
-  app.get('/metrics', async (c) => {
-    const names = c.req.queries('name')
-    if (!names || names.length === 0) return c.body(await deps.registry.metrics(), 200, { 'content-type': deps.registry.contentType })
-    const unknown = names.filter((n) => deps.registry.getSingleMetric(n) === undefined)
-    if (unknown.length > 0) {
-      throw new ValidationProblemError(`no metric named ${unknown.join(', ')}`, unknown.map(() => ({ path: 'name', message: 'not a metric of this appliance' })))
-    }
-    const texts = await Promise.all([...new Set(names)].map((n) => deps.registry.getSingleMetricAsString(n)))
-    return c.body(texts.join('\n') + '\n', 200, { 'content-type': deps.registry.contentType })
-  })
+  route(
+    app,
+    {
+      method: 'get',
+      path: '/metrics',
+      operation: {
+        operationId: 'metrics',
+        tags: ['probes'],
+        summary: 'Prometheus metrics (text exposition format 0.0.4); open, so a scraper needs no token',
+        parameters: [
+          {
+            name: 'name',
+            in: 'query',
+            required: false,
+            description: 'Answer only these metrics (repeatable)',
+            style: 'form',
+            explode: true,
+            schema: { type: 'array', items: { type: 'string' } },
+          },
+        ],
+        responses: { '200': text('Prometheus text exposition format 0.0.4'), ...problemResponses('400') },
+      },
+    },
+    async (c) => {
+      const names = c.req.queries('name')
+      if (!names || names.length === 0) return c.body(await deps.registry.metrics(), 200, { 'content-type': deps.registry.contentType })
+      const unknown = names.filter((n) => deps.registry.getSingleMetric(n) === undefined)
+      if (unknown.length > 0) {
+        throw new ValidationProblemError(`no metric named ${unknown.join(', ')}`, unknown.map(() => ({ path: 'name', message: 'not a metric of this appliance' })))
+      }
+      const texts = await Promise.all([...new Set(names)].map((n) => deps.registry.getSingleMetricAsString(n)))
+      return c.body(texts.join('\n') + '\n', 200, { 'content-type': deps.registry.contentType })
+    },
+  )
   return app
 }
