@@ -13,7 +13,7 @@ import { splitListen } from '../appliance/cli/config.js'
 import { applianceRunCommand, type RunningAppliance } from '../appliance/cli/run.js'
 import { createLogger, createMetricsRegistry } from '../appliance/observe/index.js'
 import { createApp, loadOrCreateToken } from '../appliance/rest/index.js'
-import { openStore } from '../appliance/store/index.js'
+import { acquireDataDirLock, openStore } from '../appliance/store/index.js'
 import { OvsNode } from '../appliance/node/ovs-node.js'
 import { NodeController } from '../appliance/reconcile/controller.js'
 import { createNodeMetrics, startSwitchObservers } from '../appliance/reconcile/switch-observers.js'
@@ -25,9 +25,18 @@ import { startAgent } from '../federation/agent/agent.js'
 export async function startAppliance(config: ApplianceConfig): Promise<RunningAppliance> {
   const log = createLogger({ level: config.logLevel, base: { component: 'appliance', node: config.nodeName } })
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  // Before anything else touches the data dir: a refused second start must leave the first one undisturbed.
+  const lock = acquireDataDirLock(config.dataDir, 'appliance run')
+  let store: ReturnType<typeof openStore>
+  let token: string
   const tokenFile = config.tokenFile ?? join(config.dataDir, 'token')
-  const token = loadOrCreateToken(tokenFile, config.tokenFile === undefined)
-  const store = openStore(join(config.dataDir, 'state.db'), { nodeName: config.nodeName })
+  try {
+    token = loadOrCreateToken(tokenFile, config.tokenFile === undefined)
+    store = openStore(join(config.dataDir, 'state.db'), { nodeName: config.nodeName })
+  } catch (err) {
+    lock.release()
+    throw err
+  }
   const node = { name: config.nodeName, labels: config.nodeLabels }
   const ovs = config.ovsdb === OVSDB_NONE ? undefined : new OvsNode({ remote: config.ovsdb, rundir: config.ovsRundir, log: log.child({ component: 'ovs' }) })
   const registry = createMetricsRegistry()
@@ -100,6 +109,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
     })
   } catch (err) {
     store.close()
+    lock.release()
     throw err
   }
   const address = server.address() as AddressInfo
@@ -120,6 +130,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
           await agentStopped.catch(() => undefined)
           void ovs?.close()
           store.close()
+          lock.release()
           log.info('stopped')
           resolve()
         })

@@ -202,6 +202,38 @@ spec: {node: from-file, interfaceType: pf, pf: {pfID: 1}}
     }
   })
 
+  it('refuses a second appliance on the same data dir, naming the holder; a SIGKILLed holder does not block the next start', async () => {
+    const dataDir = join(work, 'locked-data')
+    const first = await startApplianceProcess({ dataDir, nodeName: 'dpu-first' })
+    try {
+      const si = `apiVersion: svc.dpu.nvidia.com/v1alpha1
+kind: ServiceInterface
+metadata: {name: kept, namespace: ${NS}}
+spec: {interfaceType: pf, pf: {pfID: 0}}
+`
+      expect((await runDpuctl(['apply', '-f', '-'], { env: first.clientEnv, input: si })).code).toBe(0)
+      const second = await startApplianceProcess({ dataDir, nodeName: 'dpu-second' }).then(
+        () => 'started',
+        (err: Error) => err.message,
+      )
+      expect(second).toMatch(/appliance exited \(1\) before listening/)
+      expect(second).toContain(`dpuctl appliance run: data dir ${dataDir} is in use by dpuctl appliance run (pid ${first.pid}, since `)
+      // The first one is undisturbed: same token, still serving its objects.
+      expect(readFileSync(first.tokenFile, 'utf8').trim()).toBe(first.token)
+      expect((await runDpuctl(['get', 'si', 'kept', '-n', NS], { env: first.clientEnv })).code).toBe(0)
+
+      expect(await first.stop('SIGKILL')).toBe('SIGKILL')
+      const third = await startApplianceProcess({ dataDir, nodeName: 'dpu-first' })
+      try {
+        expect((await runDpuctl(['get', 'si', 'kept', '-n', NS], { env: third.clientEnv })).code).toBe(0)
+      } finally {
+        await third.dispose()
+      }
+    } finally {
+      await first.dispose()
+    }
+  })
+
   it('rejects a bad flag value with exit 2 and a bad config file with exit 1', async () => {
     expect((await runDpuctl(['appliance', 'run', '--bogus'])).code).toBe(2)
     const config = join(work, 'bad.yaml')

@@ -8,3 +8,4 @@ export { parseLabelSelector, matchesLabels, type LabelSelector, type LabelRequir
 export { setCondition, READY } from './conditions.js'
 export { canonicalJson, computeSpecHash } from './spec-hash.js'
 export * from './errors.js'
+export { acquireDataDirLock, readLockHolder, HOLDER_FILE, LOCK_FILE, type DataDirLock, type LockHolder } from './data-dir-lock.js'
