@@ -9,7 +9,7 @@ import { serve } from '@hono/node-server'
 import type { CliCommand } from '../api/cli.js'
 import { applianceClientCommands } from '../appliance/cli/index.js'
 import type { ApplianceConfig } from '../appliance/cli/config.js'
-import { splitListen } from '../appliance/cli/config.js'
+import { describeNodeNameSource, splitListen } from '../appliance/cli/config.js'
 import { applianceRunCommand, type RunningAppliance } from '../appliance/cli/run.js'
 import { createLogger, createMetricsRegistry } from '../appliance/observe/index.js'
 import { createApp, loadOrCreateToken } from '../appliance/rest/index.js'
@@ -24,6 +24,8 @@ import { startAgent } from '../federation/agent/agent.js'
 
 export async function startAppliance(config: ApplianceConfig): Promise<RunningAppliance> {
   const log = createLogger({ level: config.logLevel, base: { component: 'appliance', node: config.nodeName } })
+  // Fleet objects select nodes by name and labels: an unexpected default (the host name) must be visible at once.
+  log.info({ nodeNameFrom: config.nodeNameFrom ?? 'caller' }, `node name ${config.nodeName} (${describeNodeNameSource(config.nodeNameFrom)})`)
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   // Before anything else touches the data dir: a refused second start must leave the first one undisturbed.
   const lock = acquireDataDirLock(config.dataDir, 'appliance run')
@@ -114,7 +116,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
   }
   const address = server.address() as AddressInfo
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
-  log.info({ url, tokenFile, dataDir: config.dataDir, nodeLabels: node.labels }, `listening on ${url}, token file ${tokenFile}`)
+  log.info({ url, tokenFile, dataDir: config.dataDir, nodeLabels: node.labels }, `listening on ${url} as node ${config.nodeName}, token file ${tokenFile}`)
 
   let closing: Promise<void> | undefined
   return {

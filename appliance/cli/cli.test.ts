@@ -61,7 +61,8 @@ describe('dpuctl against a running appliance', { timeout: 180_000 }, () => {
     expect(appliance.token).toMatch(/^[A-Za-z0-9_-]{43}$/)
     const rec = JSON.parse(appliance.logs.find((l) => l.includes('listening on'))!) as { level: string; msg: string }
     expect(rec.level).toBe('info')
-    expect(rec.msg).toBe(`listening on ${appliance.url}, token file ${appliance.tokenFile}`)
+    expect(rec.msg).toBe(`listening on ${appliance.url} as node dpu-test, token file ${appliance.tokenFile}`)
+    expect(appliance.logs.some((l) => (JSON.parse(l) as { msg?: string }).msg === 'node name dpu-test (from --node-name)')).toBe(true)
   })
 
   it('applies the DPF samples and gets them back with generation, uid and conditions, plus rendered node objects', async () => {

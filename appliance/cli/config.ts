@@ -33,6 +33,8 @@ export const ApplianceConfigSchema = z.strictObject({
   tokenFile: z.string().min(1).optional(),
   nodeName: z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'node name must be a DNS-1123 subdomain (lower case)'),
   nodeLabels: LabelsSchema,
+  /** Where `nodeName` came from, so the start log can say how to change it (absent: given by the caller). */
+  nodeNameFrom: z.enum(['flag', 'config-file', 'host-name']).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** `unix:PATH`, `tcp:HOST:PORT`, or `none`. */
   ovsdb: z.string().regex(/^(unix:.+|tcp:[^:]+:\d{1,5}|none)$/, 'ovsdb must be unix:PATH, tcp:HOST:PORT or none'),
@@ -132,6 +134,7 @@ export function resolveApplianceConfig(flags: FlagValues, cwd: string): Applianc
     listen: String(pick('listen') ?? DEFAULT_LISTEN),
     ...(pick('token-file') !== undefined ? { tokenFile: resolve(cwd, String(pick('token-file'))) } : {}),
     nodeName: String(pick('node-name') ?? hostname().toLowerCase()),
+    nodeNameFrom: flags['node-name'] !== undefined ? 'flag' : file['node-name'] !== undefined ? 'config-file' : 'host-name',
     nodeLabels: labelsFrom(labelValues, 'node-label'),
     logLevel: String(pick('log-level') ?? 'info'),
     ovsdb: String(pick('ovsdb') ?? DEFAULT_OVSDB),
@@ -154,10 +157,29 @@ export function resolveApplianceConfig(flags: FlagValues, cwd: string): Applianc
   }
   const r = ApplianceConfigSchema.safeParse(candidate)
   if (!r.success) {
-    const issues = r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
+    const issues = r.error.issues.map((i) => {
+      const path = i.path.join('.')
+      // The default comes from outside the command line: say so, or "nodeName: must be DNS-1123" puzzles.
+      const hint = path === 'nodeName' && candidate.nodeNameFrom === 'host-name' ? ` (the default is the host name "${candidate.nodeName}"; set --node-name)` : ''
+      return { path, message: `${i.message}${hint}` }
+    })
     throw new ConfigError(`invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues)
   }
   return r.data
+}
+
+/** How the start log explains the node name: `(from the host name; --node-name to change)`. */
+export function describeNodeNameSource(from: ApplianceConfig['nodeNameFrom']): string {
+  switch (from) {
+    case 'flag':
+      return 'from --node-name'
+    case 'config-file':
+      return 'from node-name in the config file; --node-name overrides it'
+    case 'host-name':
+      return 'from the host name; --node-name to change'
+    default:
+      return 'given by the caller'
+  }
 }
 
 /** `host:port` -> parts (brackets removed from IPv6). */
