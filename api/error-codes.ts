@@ -30,6 +30,9 @@ export const ERROR_CODES = {
   // another process holds the data directory's lock (a second appliance, or cleanup while one runs)
   'store.locked': { status: 409, title: 'Data directory is in use by another process' },
 
+  // desired: local desired-state rules (fleet objects and the node objects rendered from them)
+  'desired.rendered-object': { status: 409, title: 'Object is rendered from a fleet object' },
+
   // ovsdb: RFC 7047 client
   'ovsdb.unavailable': { status: 503, title: 'Open vSwitch database not reachable' },
   'ovsdb.protocol': { status: 502, title: 'Open vSwitch database protocol error' },

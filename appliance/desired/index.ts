@@ -1,1 +1,2 @@
 export { applyLocalObjects, deleteLocalObjects, RENDERED_FROM, type NodeIdentity, type LocalApplyOutcome, type LocalDeleteOutcome } from './local-desired.js'
+export { RenderedObjectError } from './errors.js'
