@@ -29,8 +29,9 @@ afterEach(async () => {
 /** Another process that takes the lock and holds it until killed; resolves once it holds it. */
 async function holdInChild(dataDir: string): Promise<ChildProcess> {
   const code = `import { acquireDataDirLock } from ${JSON.stringify(MODULE)}
-acquireDataDirLock(${JSON.stringify(dataDir)}, 'appliance run'); process.stdout.write('held\\n'); setInterval(() => {}, 1 << 30)`
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] })
+// The handle is dropped on purpose: the lock must outlive garbage collection of it.
+acquireDataDirLock(${JSON.stringify(dataDir)}, 'appliance run'); globalThis.gc?.(); process.stdout.write('held\\n'); setInterval(() => {}, 1 << 30)`
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] })
   guardPid(child.pid)
   child.once('exit', () => releasePid(child.pid))
   children.push(child)

@@ -70,6 +70,13 @@ export function readLockHolder(dataDir: string): LockHolder | undefined {
   return { pid: h.pid, startTicks: ticks, command: typeof h.command === 'string' ? h.command : 'unknown', since: typeof h.since === 'string' ? h.since : 'unknown' }
 }
 
+/**
+ * Every lock this process holds. better-sqlite3 closes a connection when its Database is garbage-collected, which
+ * would silently drop the lock of a caller that kept no reference to the handle; this set keeps each one alive
+ * until `release()`.
+ */
+const held = new Set<Database>()
+
 function isBusy(err: unknown): boolean {
   const code = (err as { code?: unknown }).code
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED'
@@ -107,6 +114,7 @@ export function acquireDataDirLock(dataDir: string, command: string): DataDirLoc
     throw new StoreIoError(`cannot write ${holderPath}: ${(err as Error).message}`, err)
   }
   const lockDb = db
+  held.add(lockDb)
   let released = false
   return {
     dataDir,
@@ -114,6 +122,7 @@ export function acquireDataDirLock(dataDir: string, command: string): DataDirLoc
       if (released) return
       released = true
       rmSync(holderPath, { force: true })
+      held.delete(lockDb)
       lockDb.close()
     },
   }
