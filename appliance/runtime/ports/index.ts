@@ -44,6 +44,7 @@ export {
 export {
   ensureServiceVeth,
   removeServiceVeth,
+  type HostCreation,
   type ServiceVeth,
   type ServiceVethAction,
   type ServiceVethSpec,
