@@ -11,6 +11,8 @@ import { applianceClientCommands } from '../appliance/cli/index.js'
 import type { ApplianceConfig } from '../appliance/cli/config.js'
 import { describeNodeNameSource, splitListen } from '../appliance/cli/config.js'
 import { applianceRunCommand, type RunningAppliance } from '../appliance/cli/run.js'
+import { applianceCleanupCommand } from '../appliance/cli/cleanup.js'
+import { runCleanup } from '../appliance/cleanup/index.js'
 import { createLogger, createMetricsRegistry } from '../appliance/observe/index.js'
 import { createApp, loadOrCreateToken } from '../appliance/rest/index.js'
 import { acquireDataDirLock, openStore } from '../appliance/store/index.js'
@@ -148,5 +150,5 @@ function hubSummary(s: { connection: string; hub: string; syncedRevision: number
   return `${s.connection} to ${s.hub}, syncedRevision ${s.syncedRevision}, lastHubContact ${s.lastHubContact ?? 'never'}`
 }
 
-/** Every appliance command, with `appliance run` bound to this composition root. */
-export const applianceCommands: readonly CliCommand[] = [applianceRunCommand(startAppliance), ...applianceClientCommands]
+/** Every appliance command, with `appliance run` bound to this composition root and `appliance cleanup` to its part. */
+export const applianceCommands: readonly CliCommand[] = [applianceRunCommand(startAppliance), applianceCleanupCommand(runCleanup), ...applianceClientCommands]

@@ -20,6 +20,7 @@ export {
   hbnPatchNames,
   IFNAME_MAX_BYTES,
   ifNameProblem,
+  isServiceVethName,
   OVN_PATCH,
   patchPortNames,
   pfRepresentorName,
