@@ -29,6 +29,11 @@ export const ERROR_CODES = {
   'store.io': { status: 503, title: 'Store not available' },
   'store.corrupt': { status: 500, title: 'Store is corrupt' },
   'store.expired': { status: 410, title: 'Resource version is too old to watch from' },
+  // another process holds the data directory's lock (a second appliance, or cleanup while one runs)
+  'store.locked': { status: 409, title: 'Data directory is in use by another process' },
+
+  // desired: local desired-state rules (fleet objects and the node objects rendered from them)
+  'desired.rendered-object': { status: 409, title: 'Object is rendered from a fleet object' },
 
   // ovsdb: RFC 7047 client
   'ovsdb.unavailable': { status: 503, title: 'Open vSwitch database not reachable' },

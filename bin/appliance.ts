@@ -9,11 +9,13 @@ import { serve } from '@hono/node-server'
 import type { CliCommand } from '../api/cli.js'
 import { applianceClientCommands } from '../appliance/cli/index.js'
 import type { ApplianceConfig } from '../appliance/cli/config.js'
-import { splitListen } from '../appliance/cli/config.js'
+import { describeNodeNameSource, splitListen } from '../appliance/cli/config.js'
 import { applianceRunCommand, type RunningAppliance } from '../appliance/cli/run.js'
+import { applianceCleanupCommand } from '../appliance/cli/cleanup.js'
+import { runCleanup } from '../appliance/cleanup/index.js'
 import { createLogger, createMetricsRegistry } from '../appliance/observe/index.js'
 import { createApp, loadOrCreateToken } from '../appliance/rest/index.js'
-import { openStore } from '../appliance/store/index.js'
+import { acquireDataDirLock, openStore } from '../appliance/store/index.js'
 import { startFleetRollup } from '../appliance/desired/index.js'
 import { OvsNode } from '../appliance/node/ovs-node.js'
 import { NodeController } from '../appliance/reconcile/controller.js'
@@ -25,10 +27,21 @@ import { startAgent } from '../federation/agent/agent.js'
 
 export async function startAppliance(config: ApplianceConfig): Promise<RunningAppliance> {
   const log = createLogger({ level: config.logLevel, base: { component: 'appliance', node: config.nodeName } })
+  // Fleet objects select nodes by name and labels: an unexpected default (the host name) must be visible at once.
+  log.info({ nodeNameFrom: config.nodeNameFrom ?? 'caller' }, `node name ${config.nodeName} (${describeNodeNameSource(config.nodeNameFrom)})`)
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  // Before anything else touches the data dir: a refused second start must leave the first one undisturbed.
+  const lock = acquireDataDirLock(config.dataDir, 'appliance run')
+  let store: ReturnType<typeof openStore>
+  let token: string
   const tokenFile = config.tokenFile ?? join(config.dataDir, 'token')
-  const token = loadOrCreateToken(tokenFile, config.tokenFile === undefined)
-  const store = openStore(join(config.dataDir, 'state.db'), { nodeName: config.nodeName })
+  try {
+    token = loadOrCreateToken(tokenFile, config.tokenFile === undefined)
+    store = openStore(join(config.dataDir, 'state.db'), { nodeName: config.nodeName })
+  } catch (err) {
+    lock.release()
+    throw err
+  }
   const node = { name: config.nodeName, labels: config.nodeLabels }
   const stopRollup = startFleetRollup(store, node)
   const ovs = config.ovsdb === OVSDB_NONE ? undefined : new OvsNode({ remote: config.ovsdb, rundir: config.ovsRundir, log: log.child({ component: 'ovs' }) })
@@ -102,11 +115,12 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
     })
   } catch (err) {
     store.close()
+    lock.release()
     throw err
   }
   const address = server.address() as AddressInfo
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
-  log.info({ url, tokenFile, dataDir: config.dataDir, nodeLabels: node.labels }, `listening on ${url}, token file ${tokenFile}`)
+  log.info({ url, tokenFile, dataDir: config.dataDir, nodeLabels: node.labels }, `listening on ${url} as node ${config.nodeName}, token file ${tokenFile}`)
 
   let closing: Promise<void> | undefined
   return {
@@ -123,6 +137,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
           await agentStopped.catch(() => undefined)
           void ovs?.close()
           store.close()
+          lock.release()
           log.info('stopped')
           resolve()
         })
@@ -138,5 +153,5 @@ function hubSummary(s: { connection: string; hub: string; syncedRevision: number
   return `${s.connection} to ${s.hub}, syncedRevision ${s.syncedRevision}, lastHubContact ${s.lastHubContact ?? 'never'}`
 }
 
-/** Every appliance command, with `appliance run` bound to this composition root. */
-export const applianceCommands: readonly CliCommand[] = [applianceRunCommand(startAppliance), ...applianceClientCommands]
+/** Every appliance command, with `appliance run` bound to this composition root and `appliance cleanup` to its part. */
+export const applianceCommands: readonly CliCommand[] = [applianceRunCommand(startAppliance), applianceCleanupCommand(runCleanup), ...applianceClientCommands]

@@ -61,7 +61,8 @@ describe('dpuctl against a running appliance', { timeout: 180_000 }, () => {
     expect(appliance.token).toMatch(/^[A-Za-z0-9_-]{43}$/)
     const rec = JSON.parse(appliance.logs.find((l) => l.includes('listening on'))!) as { level: string; msg: string }
     expect(rec.level).toBe('info')
-    expect(rec.msg).toBe(`listening on ${appliance.url}, token file ${appliance.tokenFile}`)
+    expect(rec.msg).toBe(`listening on ${appliance.url} as node dpu-test, token file ${appliance.tokenFile}`)
+    expect(appliance.logs.some((l) => (JSON.parse(l) as { msg?: string }).msg === 'node name dpu-test (from --node-name)')).toBe(true)
   })
 
   it('applies the DPF samples and gets them back with generation, uid and conditions, plus rendered node objects', async () => {
@@ -151,6 +152,41 @@ spec: {interfaceType: physical, pf: {pfID: 0}}
     expect(down.stderr).toMatch(/cannot reach the appliance/)
   })
 
+  it('refuses direct deletes and edits of a rendered object with a 409 naming its fleet object', async () => {
+    const owned = `ServiceChain ${NS}/hbn-to-fabric is rendered from DPUServiceChain ${NS}/hbn-to-fabric; delete or edit that instead`
+    const del = await dpuctl(['delete', 'sc', 'hbn-to-fabric', '-n', NS])
+    expect(del.code).toBe(1)
+    expect(del.stderr).toContain('409')
+    expect(del.stderr).toContain(owned)
+    const exported = await dpuctl(['get', 'sc', 'hbn-to-fabric', '-n', NS, '-o', 'yaml'])
+    expect(exported.code).toBe(0)
+    const edit = await dpuctl(['apply', '-f', '-'], exported.stdout.replace(/node: dpu-test/, 'node: dpu-test\n  # edited'))
+    expect(edit.code).toBe(1)
+    expect(edit.stderr).toContain(owned)
+
+    // The same rule on every REST route that writes: PUT, POST to the collection, the batch apply and delete.
+    const sc = JSON.parse((await dpuctl(['get', 'sc', 'hbn-to-fabric', '-n', NS, '-o', 'json'])).stdout) as { apiVersion: string; kind: string; metadata: { name: string; namespace: string }; spec: unknown }
+    const body = JSON.stringify({ apiVersion: sc.apiVersion, kind: sc.kind, metadata: { name: sc.metadata.name, namespace: NS }, spec: sc.spec })
+    const collection = `${appliance.url}/apis/svc.dpu.nvidia.com/v1alpha1/namespaces/${NS}/servicechains`
+    const headers = { authorization: `Bearer ${appliance.token}`, 'content-type': 'application/json' }
+    for (const [method, url] of [
+      ['PUT', `${collection}/hbn-to-fabric`],
+      ['POST', collection],
+      ['POST', `${appliance.url}/apis/appliance/v1/apply`],
+      ['POST', `${appliance.url}/apis/appliance/v1/delete`],
+      ['DELETE', `${collection}/hbn-to-fabric`],
+    ] as const) {
+      const res = await fetch(url, { method, headers, ...(method === 'DELETE' ? {} : { body }) })
+      expect(res.status, `${method} ${url}`).toBe(409)
+      expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/)
+      expect(await res.json()).toMatchObject({ code: 'desired.rendered-object', detail: owned })
+    }
+    // Nothing changed: the rendered object is still there at generation 1, and the fleet object still says so.
+    const after = JSON.parse((await dpuctl(['get', 'sc', 'hbn-to-fabric', '-n', NS, '-o', 'json'])).stdout) as { metadata: { generation: number } }
+    expect(after.metadata.generation).toBe(1)
+    expect((await dpuctl(['get', 'dsc', 'hbn-to-fabric', '-n', NS, '-o', 'wide'])).stdout).toMatch(/True\s+Rendered/)
+  })
+
   it('deletes by name and by file, with rendered objects, and lists events', async () => {
     const byName = await dpuctl(['delete', 'dsc', 'hbn-to-fabric', '-n', NS])
     expect(byName.stdout).toBe('dpuservicechain.svc.dpu.nvidia.com "hbn-to-fabric" deleted\n')
@@ -200,6 +236,38 @@ spec: {node: from-file, interfaceType: pf, pf: {pfID: 1}}
       expect(await b.stop('SIGINT')).toBe(0)
     } finally {
       await b.dispose()
+    }
+  })
+
+  it('refuses a second appliance on the same data dir, naming the holder; a SIGKILLed holder does not block the next start', async () => {
+    const dataDir = join(work, 'locked-data')
+    const first = await startApplianceProcess({ dataDir, nodeName: 'dpu-first' })
+    try {
+      const si = `apiVersion: svc.dpu.nvidia.com/v1alpha1
+kind: ServiceInterface
+metadata: {name: kept, namespace: ${NS}}
+spec: {interfaceType: pf, pf: {pfID: 0}}
+`
+      expect((await runDpuctl(['apply', '-f', '-'], { env: first.clientEnv, input: si })).code).toBe(0)
+      const second = await startApplianceProcess({ dataDir, nodeName: 'dpu-second' }).then(
+        () => 'started',
+        (err: Error) => err.message,
+      )
+      expect(second).toMatch(/appliance exited \(1\) before listening/)
+      expect(second).toContain(`dpuctl appliance run: data dir ${dataDir} is in use by dpuctl appliance run (pid ${first.pid}, since `)
+      // The first one is undisturbed: same token, still serving its objects.
+      expect(readFileSync(first.tokenFile, 'utf8').trim()).toBe(first.token)
+      expect((await runDpuctl(['get', 'si', 'kept', '-n', NS], { env: first.clientEnv })).code).toBe(0)
+
+      expect(await first.stop('SIGKILL')).toBe('SIGKILL')
+      const third = await startApplianceProcess({ dataDir, nodeName: 'dpu-first' })
+      try {
+        expect((await runDpuctl(['get', 'si', 'kept', '-n', NS], { env: third.clientEnv })).code).toBe(0)
+      } finally {
+        await third.dispose()
+      }
+    } finally {
+      await first.dispose()
     }
   })
 

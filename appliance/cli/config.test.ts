@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tokensEqual } from '../rest/middleware/auth/index.js'
 import { loadOrCreateToken } from '../rest/token-file.js'
-import { resolveApplianceConfig, splitListen } from './config.js'
+import { describeNodeNameSource, resolveApplianceConfig, splitListen } from './config.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'config-test-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -22,6 +22,7 @@ describe('resolveApplianceConfig', () => {
       dataDir: join(dir, 'state'),
       listen: '127.0.0.1:1234',
       nodeName: 'file-node',
+      nodeNameFrom: 'config-file',
       nodeLabels: { zone: 'a', rack: 'r1' },
       logLevel: 'info',
       ovsdb: 'tcp:127.0.0.1:6640',
@@ -50,6 +51,14 @@ describe('resolveApplianceConfig', () => {
     const file = join(dir, 'b.yaml')
     writeFileSync(file, 'datadir: x\n')
     expect(() => resolveApplianceConfig({ config: file }, dir)).toThrow(/unknown key "datadir"/)
+  })
+
+  it('defaults the node name to the lower-cased host name and says where each name came from', () => {
+    const fromHost = resolveApplianceConfig({}, dir)
+    expect(fromHost.nodeName).toBe(hostname().toLowerCase())
+    expect(fromHost.nodeNameFrom).toBe('host-name')
+    expect(describeNodeNameSource(fromHost.nodeNameFrom)).toBe('from the host name; --node-name to change')
+    expect(resolveApplianceConfig({ 'node-name': 'dpu-a' }, dir).nodeNameFrom).toBe('flag')
   })
 
   it('splits IPv4 and IPv6 listen addresses', () => {

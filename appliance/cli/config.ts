@@ -33,6 +33,8 @@ export const ApplianceConfigSchema = z.strictObject({
   tokenFile: z.string().min(1).optional(),
   nodeName: z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'node name must be a DNS-1123 subdomain (lower case)'),
   nodeLabels: LabelsSchema,
+  /** Where `nodeName` came from, so the start log can say how to change it (absent: given by the caller). */
+  nodeNameFrom: z.enum(['flag', 'config-file', 'host-name']).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** `unix:PATH`, `tcp:HOST:PORT`, or `none`. */
   ovsdb: z.string().regex(/^(unix:.+|tcp:[^:]+:\d{1,5}|none)$/, 'ovsdb must be unix:PATH, tcp:HOST:PORT or none'),
@@ -132,6 +134,7 @@ export function resolveApplianceConfig(flags: FlagValues, cwd: string): Applianc
     listen: String(pick('listen') ?? DEFAULT_LISTEN),
     ...(pick('token-file') !== undefined ? { tokenFile: resolve(cwd, String(pick('token-file'))) } : {}),
     nodeName: String(pick('node-name') ?? hostname().toLowerCase()),
+    nodeNameFrom: flags['node-name'] !== undefined ? 'flag' : file['node-name'] !== undefined ? 'config-file' : 'host-name',
     nodeLabels: labelsFrom(labelValues, 'node-label'),
     logLevel: String(pick('log-level') ?? 'info'),
     ovsdb: String(pick('ovsdb') ?? DEFAULT_OVSDB),
@@ -152,12 +155,53 @@ export function resolveApplianceConfig(flags: FlagValues, cwd: string): Applianc
     insecure: pick('insecure') === true || pick('insecure') === 'true',
     ...optionalString('serviceNetnsPrefix', pick('service-netns-prefix')),
   }
-  const r = ApplianceConfigSchema.safeParse(candidate)
-  if (!r.success) {
-    const issues = r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
-    throw new ConfigError(`invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues)
+  return parseConfig(ApplianceConfigSchema, candidate)
+}
+
+/** What `dpuctl appliance cleanup` needs of an appliance's configuration (same flags and file keys as `run`). */
+export const CleanupConfigSchema = ApplianceConfigSchema.pick({ dataDir: true, ovsdb: true, ovsNetns: true, serviceNetnsPrefix: true })
+export type CleanupConfig = z.infer<typeof CleanupConfigSchema>
+
+/**
+ * Like `resolveApplianceConfig`, for cleanup: only the keys that say where the appliance's state and switch are,
+ * so a config file written for `run` works unchanged and an unusual host name cannot stop a cleanup.
+ */
+export function resolveCleanupConfig(flags: FlagValues, cwd: string): CleanupConfig {
+  const file = typeof flags.config === 'string' ? readConfigFile(resolve(cwd, flags.config)) : {}
+  const pick = (key: (typeof FILE_KEYS)[number]): unknown => flags[key] ?? file[key]
+  const candidate = {
+    dataDir: resolve(cwd, String(pick('data-dir') ?? DEFAULT_DATA_DIR)),
+    ovsdb: String(pick('ovsdb') ?? DEFAULT_OVSDB),
+    ...optionalString('ovsNetns', pick('ovs-netns')),
+    ...optionalString('serviceNetnsPrefix', pick('service-netns-prefix')),
   }
-  return r.data
+  return parseConfig(CleanupConfigSchema, candidate)
+}
+
+function parseConfig<S extends z.ZodType>(schema: S, candidate: Record<string, unknown>): z.infer<S> {
+  const r = schema.safeParse(candidate)
+  if (r.success) return r.data
+  const issues = r.error.issues.map((i) => {
+    const path = i.path.join('.')
+    // The default comes from outside the command line: say so, or "nodeName: must be DNS-1123" puzzles.
+    const hint = path === 'nodeName' && candidate.nodeNameFrom === 'host-name' ? ` (the default is the host name "${String(candidate.nodeName)}"; set --node-name)` : ''
+    return { path, message: `${i.message}${hint}` }
+  })
+  throw new ConfigError(`invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues)
+}
+
+/** How the start log explains the node name: `(from the host name; --node-name to change)`. */
+export function describeNodeNameSource(from: ApplianceConfig['nodeNameFrom']): string {
+  switch (from) {
+    case 'flag':
+      return 'from --node-name'
+    case 'config-file':
+      return 'from node-name in the config file; --node-name overrides it'
+    case 'host-name':
+      return 'from the host name; --node-name to change'
+    default:
+      return 'given by the caller'
+  }
 }
 
 /** `host:port` -> parts (brackets removed from IPv6). */

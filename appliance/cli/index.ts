@@ -13,7 +13,8 @@ import { waitCommand } from './wait.js'
 export const applianceClientCommands: readonly CliCommand[] = [applyCommand, getCommand, describeCommand, deleteCommand, eventsCommand, statusCommand, flowsCommand, traceCommand, waitCommand]
 
 export { applianceRunCommand, type RunningAppliance, type StartAppliance } from './run.js'
-export { resolveApplianceConfig, type ApplianceConfig } from './config.js'
+export { applianceCleanupCommand, type CleanupAppliance } from './cleanup.js'
+export { resolveApplianceConfig, type ApplianceConfig, type CleanupConfig } from './config.js'
 export { ApplianceClient } from './client.js'
 export { flowsCommand } from './flows.js'
 export { traceCommand, renderTrace, type ChainTrace } from './trace.js'

@@ -44,7 +44,8 @@ Starts the appliance: SQLite state in DIR, the local REST API on HOST:PORT. Logs
   --insecure           plaintext to the hub (development only; logs a warning)
   --service-netns-prefix P  default service netns is P + svc-<serviceID> (several appliances on one host)
 The config file may also set bridges: {sfc, hbn, ovn}, other-config: {key: value} and mtu.
-SIGTERM or SIGINT stops it.`
+SIGTERM or SIGINT stops it. One appliance per data dir: a second start on DIR is refused while one runs.
+After it stopped, dpuctl appliance cleanup removes its bridges, service veths and namespaces.`
 
 export function applianceRunCommand(start: StartAppliance): CliCommand {
   return {

@@ -84,4 +84,46 @@ describe('deleteLocalObjects', () => {
     expect(store.objects.get(siRef('up0'))).toBeUndefined()
     expect(store.objects.get(siRef('up1'))).toBeDefined()
   })
+
+  it('deletes a rendered object together with its fleet object in one request', () => {
+    applyLocalObjects(store, [dsi('up0', 'r1')], NODE)
+    const out = deleteLocalObjects(store, [siRef('up0'), dsiRef('up0')])
+    expect(out.results.map((r) => r.action)).toEqual(['deleted', 'deleted'])
+    expect(store.objects.list()).toEqual([])
+  })
+})
+
+describe('rendered objects belong to their fleet object', () => {
+  const si = (name: string, iface: string): ParsedObject =>
+    parseObject({ apiVersion: 'svc.dpu.nvidia.com/v1alpha1', kind: 'ServiceInterface', metadata: { name, namespace: 'ns', labels: { uplink: iface } }, spec: { interfaceType: 'physical', physical: { interfaceName: iface } } })
+  const owned = 'ServiceInterface ns/up0 is rendered from DPUServiceInterface ns/up0; delete or edit that instead'
+
+  it('refuses a direct delete or apply with desired.rendered-object, changing nothing', () => {
+    applyLocalObjects(store, [dsi('up0', 'r1')], NODE)
+    const before = JSON.stringify(store.dump())
+    expect(() => deleteLocalObjects(store, [siRef('up0')])).toThrow(expect.objectContaining({ code: 'desired.rendered-object', message: owned }))
+    expect(() => applyLocalObjects(store, [si('up0', 'p9')], NODE)).toThrow(owned)
+    // Also when the object would come out unchanged, and when it hides in a batch with other objects.
+    const same = store.objects.get(siRef('up0'))!
+    expect(() => applyLocalObjects(store, [parseObject({ ...same, metadata: { name: 'up0', namespace: 'ns', labels: same.metadata.labels, annotations: same.metadata.annotations } })], NODE)).toThrow(owned)
+    expect(() => deleteLocalObjects(store, [dsiRef('other'), siRef('up0')], { missingOk: true })).toThrow(owned)
+    expect(JSON.stringify(store.dump())).toBe(before)
+  })
+
+  it('refuses a request that both renders an object and writes it directly', () => {
+    expect(() => applyLocalObjects(store, [dsi('up0', 'r1'), si('up0', 'p9')], NODE)).toThrow(
+      'ServiceInterface ns/up0 is rendered from DPUServiceInterface ns/up0 in the same request; apply one or the other',
+    )
+    expect(store.objects.list()).toEqual([])
+  })
+
+  it('still lets the renderer update and prune it, and leaves an orphan (fleet object gone) editable', () => {
+    applyLocalObjects(store, [dsi('up0', 'r1')], NODE)
+    applyLocalObjects(store, [dsi('up0', 'r1', 'p1')], NODE)
+    expect(store.objects.get(siRef('up0'))!.spec).toMatchObject({ physical: { interfaceName: 'p1' } })
+    // An orphan: what an older build, or a hand edit of the database, may have left behind.
+    store.objects.delete([dsiRef('up0')], { origin: 'local' })
+    expect(store.objects.get(siRef('up0'))).toBeDefined()
+    expect(deleteLocalObjects(store, [siRef('up0')]).results[0]!.action).toBe('deleted')
+  })
 })

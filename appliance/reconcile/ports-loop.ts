@@ -5,6 +5,8 @@
  * the inner end, which takes the pair with it) is re-created with a new MAC and its port re-opened with the
  * same ofport, so only the flows naming the MAC change. Triggered by store changes of interfaces, NADs and
  * chains (serviceMTU) and by OVSDB changes of ports and interfaces (a vanished netdev shows as link_state down).
+ * Namespaces and veths are recorded in the store before they are created (`appliance cleanup` removes what is
+ * recorded); a veth this pass removes is forgotten again.
  */
 import type { StoredObject } from '../../api/meta.js'
 import type { Logger } from '../observe/index.js'
@@ -49,7 +51,12 @@ export async function runPortsPass(deps: PortsPassDeps): Promise<void> {
     for (const port of plan.ports) {
       if (!port.veth || plan.problem) continue
       try {
-        const veth = await ensureServiceVeth({ ...port.veth, ...(deps.ovsNetns ? { outerNetns: deps.ovsNetns } : {}) })
+        const veth = await ensureServiceVeth({
+          ...port.veth,
+          ...(deps.ovsNetns ? { outerNetns: deps.ovsNetns } : {}),
+          // What `appliance cleanup` may remove: only what the appliance itself created, recorded before it exists.
+          beforeCreate: (created) => deps.store.hostResources.record(created),
+        })
         macs.set(port.name, veth.innerMac)
         if (veth.actions.length > 0) deps.log.info({ interface: plan.key, port: port.name, actions: veth.actions }, 'service veth changed')
         const existing = client.cache.port(port.name)
@@ -83,6 +90,7 @@ export async function runPortsPass(deps: PortsPassDeps): Promise<void> {
   const stale = reopen.size > 0 && deps.hold ? await deps.hold.during(apply) : await apply()
   for (const outer of stale) {
     await removeServiceVeth(outer, deps.ovsNetns ? { outerNetns: deps.ovsNetns } : {})
+    deps.store.hostResources.forget({ kind: 'veth', name: outer, ...(deps.ovsNetns ? { netns: deps.ovsNetns } : {}) })
   }
   writeInterfaceStatus(deps, objs.interfaces, plans)
 }

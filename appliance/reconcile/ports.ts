@@ -19,7 +19,7 @@ import type { StoredObject } from '../../api/meta.js'
 import type { TableCache, TransactionBuilder } from '../ovs/ovsdb/index.js'
 import { whereUuid } from '../ovs/ovsdb/index.js'
 import { ATTACHED_MAC_KEY, DPF_ID_KEY, DPF_TYPE_KEY, HBN_NETDEV_KEY, HBN_REP_KEY, IFACE_ID_KEY, isOwned, OWNER_KEY, OWNER_VALUE, PEER_OF_KEY, ROLE_KEY } from '../node/ownership.js'
-import { hbnPatchNames, ifNameProblem, OVN_PATCH, patchPortNames, pfRepresentorName, serviceVethName, vfRepresentorName } from '../runtime/ports/index.js'
+import { hbnPatchNames, ifNameProblem, isServiceVethName, OVN_PATCH, patchPortNames, pfRepresentorName, serviceVethName, vfRepresentorName } from '../runtime/ports/index.js'
 
 export const SERVICE_NETNS_ANNOTATION = 'dpu.appliance/netns'
 /** DPF v25.1 shipped these NADs without DPUServiceNAD objects. */
@@ -331,7 +331,7 @@ export function staleServiceVeths(plans: readonly InterfacePlan[], cache: TableC
   const wanted = new Set(plans.flatMap((p) => (p.problem ? [] : p.ports.map((x) => x.name))))
   return cache
     .ports()
-    .filter((p) => isOwned(p) && !wanted.has(p.name) && /^sv[0-9a-f]{10}$/.test(p.name))
+    .filter((p) => isOwned(p) && !wanted.has(p.name) && isServiceVethName(p.name))
     .map((p) => p.name)
 }
 

@@ -59,3 +59,16 @@ export class StoreCorruptError extends ApplianceError {
     super('store.corrupt', message, { context })
   }
 }
+
+/** Another process holds the data directory's lock (`data-dir-lock.ts`); `holder` is known when it is still alive. */
+export class DataDirLockedError extends ApplianceError {
+  constructor(dataDir: string, holder: { pid: number; command: string; since: string } | undefined) {
+    super(
+      'store.locked',
+      `data dir ${dataDir} is in use by ` +
+        (holder ? `dpuctl ${holder.command} (pid ${holder.pid}, since ${holder.since})` : 'another process (its pid is not known)') +
+        '; stop it first, or give this one another --data-dir',
+      { context: { dataDir, ...(holder ? { pid: holder.pid, command: holder.command } : {}) } },
+    )
+  }
+}

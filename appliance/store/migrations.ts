@@ -64,6 +64,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'host_resources: namespaces and veths the appliance created (for appliance cleanup)',
+    sql: `
+      CREATE TABLE host_resources (
+        kind       TEXT NOT NULL CHECK (kind IN ('netns', 'veth')),
+        name       TEXT NOT NULL,
+        netns      TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (kind, netns, name)
+      ) WITHOUT ROWID;
+    `,
+  },
 ]
 
 /** Brings the schema to the newest version; refuses a file written by a newer build. */

@@ -197,4 +197,20 @@ describe('events, revisions, meta, durability of reopen', () => {
     expect(stats.totalObjects).toBe(1)
     expect(stats.fileBytes).toBeGreaterThan(0)
   })
+
+  it('records the host namespaces and veths the appliance creates, once each, across a reopen', () => {
+    store.hostResources.record({ kind: 'netns', name: 'svc-a' })
+    store.hostResources.record({ kind: 'veth', name: 'sv0123456789', netns: 'ovs-ns' })
+    store.hostResources.record({ kind: 'netns', name: 'svc-a' })
+    store.close()
+    store = openStore(join(dir, 'state.db'))
+    expect(store.hostResources.list().map(({ createdAt: _, ...r }) => r)).toEqual([
+      { kind: 'netns', name: 'svc-a' },
+      { kind: 'veth', name: 'sv0123456789', netns: 'ovs-ns' },
+    ])
+    // A veth of that name in our own namespace is another record.
+    expect(store.hostResources.forget({ kind: 'veth', name: 'sv0123456789' })).toBe(false)
+    expect(store.hostResources.forget({ kind: 'veth', name: 'sv0123456789', netns: 'ovs-ns' })).toBe(true)
+    expect(store.dump().hostResources.map((r) => r.name)).toEqual(['svc-a'])
+  })
 })

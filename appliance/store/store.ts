@@ -10,6 +10,7 @@ import type { ObjectRef } from '../../api/meta.js'
 import type { ParsedObject } from '../../api/resources/kind.js'
 import { StoreCorruptError, StoreIoError } from './errors.js'
 import { EventLog, type ObjectEvent } from './events.js'
+import { HostResourceTable, type RecordedHostResource } from './host-resources.js'
 import { MetaTable } from './meta.js'
 import { migrate } from './migrations.js'
 import { ObjectTable, type ApplyResult, type DeleteResult } from './objects.js'
@@ -45,6 +46,7 @@ export interface StoreDump {
   events: ObjectEvent[]
   revisions: Revisions
   meta: Record<string, string>
+  hostResources: RecordedHostResource[]
 }
 
 export interface Store {
@@ -53,6 +55,8 @@ export interface Store {
   readonly events: EventLog
   readonly revisions: RevisionTable
   readonly meta: MetaTable
+  /** Namespaces and veths the appliance created on the host (what `appliance cleanup` removes). */
+  readonly hostResources: HostResourceTable
   /** The newest committed resourceVersion. */
   resourceVersion(): number
   /** Runs `fn` as one transaction; nested store writes join it; watchers hear after the commit. */
@@ -99,6 +103,7 @@ export function openStore(path: string, opts: StoreOptions = {}): Store {
   const objects = new ObjectTable(db, writer, events, opts.nodeName)
   const revisions = new RevisionTable(db)
   const meta = new MetaTable(db)
+  const hostResources = new HostResourceTable(db)
   const watchHub = hub
 
   return {
@@ -107,6 +112,7 @@ export function openStore(path: string, opts: StoreOptions = {}): Store {
     events,
     revisions,
     meta,
+    hostResources,
     resourceVersion: () => writer.resourceVersion,
     batch: (fn) => writer.run(fn),
     watch: (listener, o) => watchHub.subscribe(listener, o),
@@ -132,7 +138,7 @@ export function openStore(path: string, opts: StoreOptions = {}): Store {
       return { objects: counts, totalObjects: counts.reduce((n, c) => n + c.count, 0), fileBytes, resourceVersion: writer.resourceVersion }
     },
     dump() {
-      return { resourceVersion: writer.resourceVersion, objects: objects.dump(), events: events.all(), revisions: revisions.read(), meta: meta.all() }
+      return { resourceVersion: writer.resourceVersion, objects: objects.dump(), events: events.all(), revisions: revisions.read(), meta: meta.all(), hostResources: hostResources.list() }
     },
     integrityCheck: () => String(db.pragma('integrity_check', { simple: true })),
     ping() {

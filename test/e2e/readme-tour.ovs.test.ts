@@ -8,14 +8,14 @@
  * veths are where vswitchd sees them, and its 127.0.0.1:7443 is private), in a private mount namespace (which
  * `ip netns exec` makes) where the sandbox's run directory is bind-mounted on /run/openvswitch (the appliance's
  * default OVS paths, as the tour prints them) and /tmp is a fresh tmpfs (the tour's /tmp/dpu is ours alone).
- * `dpuctl` on PATH is this checkout's sources (the launcher with DPUCTL_FROM_SOURCE=1), as `npm link` installs it.
+ * `dpuctl` on PATH is a symlink to this checkout's launcher, as the set-up links it, running the sources
+ * (DPUCTL_FROM_SOURCE=1); the tour runs from /tmp, not from the checkout.
  * After a command that starts something in the background, the harness waits until `dpuctl status` answers: the
  * pause a person typing the tour takes anyway.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { REPO_ROOT } from '../support/appliance-process.js'
 import { guardPid, releasePid } from '../support/exit-guard.js'
@@ -33,7 +33,7 @@ interface Step {
 }
 
 /** The bash script: harness prologue, then each tour command framed by markers, then a safety net. */
-function buildScript(rundir: string, shimDir: string): string {
+function buildScript(rundir: string): string {
   const blocks = shellBlocksOf(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'), SECTION)
   const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`
   const out = [
@@ -42,8 +42,11 @@ function buildScript(rundir: string, shimDir: string): string {
     'mkdir -p /run/openvswitch',
     `mount --bind ${q(rundir)} /run/openvswitch`,
     'mount -t tmpfs tmpfs /tmp',
-    `cd ${q(REPO_ROOT)}`,
-    `export PATH=${q(shimDir)}:$PATH`,
+    // dpuctl on PATH as the set-up links it (a symlink to the launcher), running this checkout's sources.
+    'mkdir /tmp/bin',
+    `ln -s ${q(join(REPO_ROOT, 'bin', 'dpuctl.mjs'))} /tmp/bin/dpuctl`,
+    'export PATH=/tmp/bin:$PATH DPUCTL_FROM_SOURCE=1',
+    'cd /tmp',
   ]
   let n = 0
   blocks.forEach((b, bi) => {
@@ -94,11 +97,7 @@ describe("the README's tour, run as printed (real appliance, private Open vSwitc
     cleanup.defer('ovs sandbox', () => ovs.stop())
     // Whatever the tour's appliance created outside the sandbox namespace (its service namespace) goes too.
     cleanup.netns('svc-doca-hbn')
-    const shimDir = mkdtempSync(join(tmpdir(), 'tour-bin-'))
-    cleanup.defer('dpuctl shim', async () => rmSync(shimDir, { recursive: true, force: true }))
-    writeFileSync(join(shimDir, 'dpuctl'), `#!/bin/sh\nDPUCTL_FROM_SOURCE=1 exec node ${join(REPO_ROOT, 'bin', 'dpuctl.mjs')} "$@"\n`)
-    chmodSync(join(shimDir, 'dpuctl'), 0o755)
-    const script = buildScript(ovs.rundir, shimDir)
+    const script = buildScript(ovs.rundir)
     transcript = await new Promise<string>((resolve, reject) => {
       const child = spawn('ip', ['netns', 'exec', ovs.netns!, 'bash', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] })
       guardPid(child.pid)

@@ -20,6 +20,7 @@ export {
   hbnPatchNames,
   IFNAME_MAX_BYTES,
   ifNameProblem,
+  isServiceVethName,
   OVN_PATCH,
   patchPortNames,
   pfRepresentorName,
@@ -44,6 +45,7 @@ export {
 export {
   ensureServiceVeth,
   removeServiceVeth,
+  type HostCreation,
   type ServiceVeth,
   type ServiceVethAction,
   type ServiceVethSpec,

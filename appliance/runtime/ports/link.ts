@@ -140,11 +140,15 @@ export async function listNetns(options: { run?: CommandRunner } = {}): Promise<
   return parseJson<Array<{ name: string }>>(argv, stdout).map((n) => n.name)
 }
 
-/** Creates namespace `name` unless it exists; true if it was created. Brings its loopback up. */
-export async function ensureNetns(name: string, options: { run?: CommandRunner } = {}): Promise<boolean> {
+/**
+ * Creates namespace `name` unless it exists; true if it was created. Brings its loopback up. `beforeCreate` runs
+ * right before the namespace is created (callers record what they create, write-ahead).
+ */
+export async function ensureNetns(name: string, options: { run?: CommandRunner; beforeCreate?: (name: string) => void } = {}): Promise<boolean> {
   const run = options.run ?? runCommand
   validateNetnsName(name)
   if ((await listNetns({ run })).includes(name)) return false
+  options.beforeCreate?.(name)
   try {
     await run(['ip', 'netns', 'add', name])
   } catch (err) {

@@ -3,6 +3,7 @@ import { InvalidNameError } from './errors.js'
 import {
   hbnPatchNames,
   ifNameProblem,
+  isServiceVethName,
   OVN_PATCH,
   patchPortNames,
   pfRepresentorName,
@@ -101,5 +102,10 @@ describe('serviceVethName', () => {
     expect(serviceVethName('default/fw-in')).toHaveLength(12)
     expect(serviceVethName('default/fw-out')).not.toBe(serviceVethName('default/fw-in'))
     expect(ifNameProblem(serviceVethName('ns/pod/net1'))).toBeUndefined()
+  })
+
+  it('is recognised by isServiceVethName, and other names are not', () => {
+    expect(isServiceVethName(serviceVethName('default/fw-in'))).toBe(true)
+    for (const other of ['sv0123', 'sv0123456789a', 'svABCDEF0123', 'p0', 'br-sfc']) expect(isServiceVethName(other)).toBe(false)
   })
 })

@@ -106,3 +106,8 @@ function patchPortName(bridge: string, peerBridge: string): string {
 export function serviceVethName(dpfId: string): string {
   return `sv${createHash('sha256').update(dpfId).digest('hex').slice(0, 10)}`
 }
+
+/** Whether `name` has the shape `serviceVethName` produces (`sv` + 10 hex). */
+export function isServiceVethName(name: string): boolean {
+  return /^sv[0-9a-f]{10}$/.test(name)
+}

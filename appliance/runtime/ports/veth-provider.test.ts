@@ -37,6 +37,16 @@ describe('ensureServiceVeth', () => {
     expect(await offloads('net1', s.netns)).toMatch(/tx-checksumming: off/)
   })
 
+  it('announces the namespace and the pair it creates, and nothing when both exist', async () => {
+    const s = spec()
+    const created: unknown[] = []
+    await ensureServiceVeth({ ...s, beforeCreate: (c) => created.push(c) })
+    expect(created).toEqual([{ kind: 'netns', name: s.netns }, { kind: 'veth', name: s.outerName }])
+    const again: unknown[] = []
+    await ensureServiceVeth({ ...s, beforeCreate: (c) => again.push(c) })
+    expect(again).toEqual([])
+  })
+
   it('does not collide with an inner name that exists in our namespace (eth0)', async () => {
     const s = spec({ innerName: 'eth0' })
     await ensureServiceVeth(s)

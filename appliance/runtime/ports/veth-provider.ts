@@ -44,7 +44,21 @@ export interface ServiceVethSpec {
   outerNetns?: string
   /** Turn off veth offloads on both ends (default true: needed for TCP through an OVS netdev datapath). */
   disableOffloads?: boolean
+  /**
+   * Called right before the provider creates the namespace or the veth pair (outer end named, in `outerNetns`),
+   * so the caller can record what it owns before it exists: a crash between the record and the command leaves a
+   * record of nothing, never a leftover nobody knows about.
+   */
+  beforeCreate?: (created: HostCreation) => void
   run?: CommandRunner
+}
+
+/** Something the provider is about to create on the host. */
+export interface HostCreation {
+  kind: 'netns' | 'veth'
+  name: string
+  /** veth: the namespace of its outer end (absent: ours). */
+  netns?: string
 }
 
 export type ServiceVethAction = 'created' | 'recreated' | 'mtu' | 'mac' | 'up'
@@ -94,7 +108,7 @@ export async function ensureServiceVeth(spec: ServiceVethSpec): Promise<ServiceV
   const inNs = { netns: spec.netns, run }
   const outNs = spec.outerNetns === undefined ? { run } : { netns: spec.outerNetns, run }
   const mac = spec.mac?.toLowerCase()
-  await ensureNetns(spec.netns, { run })
+  await ensureNetns(spec.netns, { run, ...(spec.beforeCreate ? { beforeCreate: (name: string) => spec.beforeCreate!({ kind: 'netns', name }) } : {}) })
 
   let outer = await readLink(spec.outerName, outNs)
   let inner = await readLink(spec.innerName, inNs)
@@ -106,6 +120,7 @@ export async function ensureServiceVeth(spec: ServiceVethSpec): Promise<ServiceV
     if (outer !== undefined) await deleteLink(spec.outerName, outNs)
     // The inner name belongs to us inside the service namespace; whatever holds it now is a leftover.
     if ((await readLink(spec.innerName, inNs)) !== undefined) await deleteLink(spec.innerName, inNs)
+    spec.beforeCreate?.({ kind: 'veth', name: spec.outerName, ...(spec.outerNetns !== undefined ? { netns: spec.outerNetns } : {}) })
     await createPair(spec, run)
     actions.push(existed ? 'recreated' : 'created')
     if (spec.disableOffloads !== false) {
