@@ -1,7 +1,7 @@
 /** Tables and object formats for dpuctl output, kubectl-like. */
 import { stringify as toYaml } from 'yaml'
 import type { StoredObject } from '../../api/meta.js'
-import { wideColumnsFor } from './kind-columns.js'
+import { showsUid, wideColumnsFor } from './kind-columns.js'
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name'
 
@@ -25,8 +25,17 @@ function ready(o: StoredObject): { status: string; reason: string } {
   return { status: c?.status ?? '', reason: c?.reason ?? '' }
 }
 
-export function objectRows(items: readonly StoredObject[], opts: { wide: boolean; allNamespaces: boolean }): string[][] {
+export interface ObjectRowsOptions {
+  wide: boolean
+  allNamespaces: boolean
+  /** Written before each name: `kind.group/` when one `get` lists several kinds, as kubectl does. */
+  namePrefix?: string
+}
+
+/** The `get` table of objects of one kind: header row first. Pure (AGE is relative to now). */
+export function objectRows(items: readonly StoredObject[], opts: ObjectRowsOptions): string[][] {
   const kindColumns = opts.wide ? wideColumnsFor(items) : undefined
+  const uid = opts.wide || showsUid(items)
   const header = [
     ...(opts.allNamespaces ? ['NAMESPACE'] : []),
     'NAME',
@@ -34,7 +43,9 @@ export function objectRows(items: readonly StoredObject[], opts: { wide: boolean
     'READY',
     'REASON',
     ...(kindColumns?.header ?? []),
-    ...(opts.wide ? ['ORIGIN', 'NODE', 'UID', 'RESOURCEVERSION'] : []),
+    ...(opts.wide ? ['ORIGIN', 'NODE'] : []),
+    ...(uid ? ['UID'] : []),
+    ...(opts.wide ? ['RESOURCEVERSION'] : []),
     'AGE',
   ]
   const rows = items.map((o) => {
@@ -42,12 +53,14 @@ export function objectRows(items: readonly StoredObject[], opts: { wide: boolean
     const node = (o.spec as { node?: unknown } | null)?.node
     return [
       ...(opts.allNamespaces ? [o.metadata.namespace] : []),
-      o.metadata.name,
+      `${opts.namePrefix ?? ''}${o.metadata.name}`,
       String(o.metadata.generation),
       r.status,
       r.reason,
       ...(kindColumns?.cells(o) ?? []),
-      ...(opts.wide ? [o.metadata.origin, typeof node === 'string' ? node : '', o.metadata.uid, o.metadata.resourceVersion] : []),
+      ...(opts.wide ? [o.metadata.origin, typeof node === 'string' ? node : ''] : []),
+      ...(uid ? [o.metadata.uid] : []),
+      ...(opts.wide ? [o.metadata.resourceVersion] : []),
       age(o.metadata.creationTimestamp),
     ]
   })
