@@ -3,8 +3,6 @@ import { stringify as toYaml } from 'yaml'
 import type { StoredObject } from '../../api/meta.js'
 import { showsUid, wideColumnsFor } from './kind-columns.js'
 
-export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name'
-
 export function formatTable(rows: readonly (readonly string[])[]): string {
   if (rows.length === 0) return ''
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
