@@ -3,10 +3,22 @@ import { stringify as toYaml } from 'yaml'
 import type { StoredObject } from '../../api/meta.js'
 import { showsUid, wideColumnsFor } from './kind-columns.js'
 
-export function formatTable(rows: readonly (readonly string[])[]): string {
-  if (rows.length === 0) return ''
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join('').trimEnd()).join('\n') + '\n'
+/** Each column as wide as its widest cell. */
+export function columnWidths(rows: readonly (readonly string[])[]): number[] {
+  const n = Math.max(0, ...rows.map((r) => r.length))
+  return Array.from({ length: n }, (_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
+}
+
+/** One table line: cells padded to `widths` with 3 spaces between columns, as kubectl's tabwriter prints. */
+export function formatRow(row: readonly string[], widths: readonly number[]): string {
+  return row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd((widths[c] ?? 0) + 3))).join('').trimEnd() + '\n'
+}
+
+/** A table whose first row is the header; `noHeaders` drops it (and its widths), as `--no-headers` does. */
+export function formatTable(rows: readonly (readonly string[])[], opts: { noHeaders?: boolean } = {}): string {
+  const shown = opts.noHeaders ? rows.slice(1) : rows
+  const widths = columnWidths(shown)
+  return shown.map((r) => formatRow(r, widths)).join('')
 }
 
 /** `5s`, `3m`, `2h`, `4d`, as kubectl prints ages. */
