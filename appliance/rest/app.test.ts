@@ -155,6 +155,18 @@ describe('apply and read', () => {
     )
     expect(await (await fetch(`${url}/docs`)).text()).toContain('/openapi.json')
   })
+
+  it('answers GET /version without a token, as Kubernetes version.Info, and lists it in /openapi.json', async () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }
+    const res = await fetch(`${url}/version`)
+    expect(res.status).toBe(200)
+    const info = (await res.json()) as Record<string, string>
+    expect(Object.keys(info).sort()).toEqual(['buildDate', 'compiler', 'gitCommit', 'gitTreeState', 'gitVersion', 'goVersion', 'major', 'minor', 'platform'])
+    expect(info).toMatchObject({ gitVersion: `v${pkg.version}`, major: pkg.version.split('.')[0], minor: pkg.version.split('.')[1], goVersion: process.version, compiler: 'node' })
+    expect(info.platform).toMatch(/^linux\/(amd64|arm64)$/)
+    const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, { get?: { security?: unknown[] } }> }
+    expect(doc.paths['/version']?.get?.security).toEqual([])
+  })
 })
 
 describe('bad input: 4xx problem+json naming the field, store unchanged', () => {

@@ -1,6 +1,6 @@
 /**
  * The appliance's HTTP app. Order matters: request id (so every answer, even a 401, carries one), metrics,
- * body limit, then auth on `/apis` only; probes, metrics and the API description are open.
+ * body limit, then auth on `/apis` only; probes, metrics, /version and the API description are open.
  */
 import { Hono } from 'hono'
 import { createHttpMetrics } from '../observe/index.js'
@@ -17,6 +17,7 @@ import { healthRoutes } from './routes/health.js'
 import { objectRoutes } from './routes/objects.js'
 import { openApiRoutes } from './routes/openapi.js'
 import { switchRoutes } from './routes/switch.js'
+import { versionRoutes } from './routes/version.js'
 
 export function createApp(deps: RestDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
@@ -29,6 +30,7 @@ export function createApp(deps: RestDeps): Hono<AppEnv> {
 
   app.route('/', healthRoutes(deps))
   app.route('/', openApiRoutes())
+  app.route('/', versionRoutes())
   app.route('/apis', batchRoutes(deps))
   app.route('/apis', switchRoutes(deps))
   app.route('/apis', objectRoutes(deps))

@@ -56,6 +56,30 @@ export function applianceRoutePaths(): Record<string, Json> {
         responses: { 200: anyJson('EventList'), ...problems('400', '401') },
       },
     },
+    '/version': {
+      get: {
+        operationId: 'getVersion',
+        tags: ['appliance'],
+        security: [],
+        summary: 'The build of this appliance, as Kubernetes version.Info (goVersion is the Node.js version)',
+        responses: {
+          200: anyJson('version.Info', {
+            type: 'object',
+            properties: {
+              major: { type: 'string' },
+              minor: { type: 'string' },
+              gitVersion: { type: 'string' },
+              gitCommit: { type: 'string' },
+              gitTreeState: { type: 'string' },
+              buildDate: { type: 'string' },
+              goVersion: { type: 'string' },
+              compiler: { type: 'string' },
+              platform: { type: 'string' },
+            },
+          }),
+        },
+      },
+    },
     '/openapi.json': { get: { operationId: 'openApi', tags: ['appliance'], security: [], summary: 'This document', responses: { 200: anyJson('OpenAPI 3.1') } } },
     '/docs': { get: { operationId: 'docs', tags: ['appliance'], security: [], summary: 'A page that renders this document', responses: { 200: { description: 'HTML' } } } },
   }
