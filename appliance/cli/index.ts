@@ -7,9 +7,10 @@ import { flowsCommand } from './flows.js'
 import { getCommand } from './get.js'
 import { traceCommand } from './trace.js'
 import { statusCommand } from './status.js'
+import { versionCommand } from './version.js'
 
 /** dpuctl's client commands for a running appliance. */
-export const applianceClientCommands: readonly CliCommand[] = [applyCommand, getCommand, describeCommand, deleteCommand, eventsCommand, statusCommand, flowsCommand, traceCommand]
+export const applianceClientCommands: readonly CliCommand[] = [applyCommand, getCommand, describeCommand, deleteCommand, eventsCommand, statusCommand, flowsCommand, traceCommand, versionCommand]
 
 export { applianceRunCommand, type RunningAppliance, type StartAppliance } from './run.js'
 export { resolveApplianceConfig, type ApplianceConfig } from './config.js'
