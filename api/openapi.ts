@@ -15,7 +15,8 @@ type Json = Record<string, unknown>
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` })
 const json = (schema: Json): Json => ({ 'application/json': { schema } })
 
-function jsonSchema(schema: z.ZodType): Json {
+/** A zod schema as JSON Schema, in its input form (what a client may send); also read by `dpuctl explain`. */
+export function jsonSchema(schema: z.ZodType): Json {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json
   return rest
 }
