@@ -3,7 +3,7 @@ import { UsageError } from '../../api/cli.js'
 import type { StoredObject } from '../../api/meta.js'
 import { ApplianceClient, CLIENT_OPTIONS } from './client.js'
 import { parseFlags } from '../../api/cli-flags.js'
-import { readManifests } from './manifests.js'
+import { readManifests, type ManifestDocument } from './manifests.js'
 import { formatObjects } from './output.js'
 import { reportError } from './report.js'
 import { kindLabel } from './resolve.js'
@@ -27,11 +27,12 @@ appliance's own node-level objects. Exit 0 ok, 1 server or validation error, 2 u
     const files = values.filename ?? []
     if (files.length === 0) throw new UsageError('apply needs -f FILE|DIR|-')
     if (values.output !== undefined && values.output !== 'json' && values.output !== 'yaml') throw new UsageError(`-o must be json or yaml, got "${values.output}"`)
+    let docs: ManifestDocument[] = []
     try {
       const client = ApplianceClient.fromFlags(values, io)
-      const docs = await readManifests(files, io)
+      docs = await readManifests(files, io)
       if (docs.length === 0) throw new UsageError('no objects found in the given files')
-      const res = await client.request<{ items: ApplyItem[] }>('POST', '/apis/appliance/v1/apply', { apiVersion: 'v1', kind: 'List', items: docs })
+      const res = await client.request<{ items: ApplyItem[] }>('POST', '/apis/appliance/v1/apply', { apiVersion: 'v1', kind: 'List', items: docs.map((d) => d.value) })
       if (values.output) {
         io.stdout.write(formatObjects({ apiVersion: 'v1', kind: 'List', items: res.items.map((i) => i.object) }, values.output))
         return 0
@@ -42,7 +43,7 @@ appliance's own node-level objects. Exit 0 ok, 1 server or validation error, 2 u
       }
       return 0
     } catch (err) {
-      return reportError(err, io)
+      return reportError(err, io, docs)
     }
   },
 }

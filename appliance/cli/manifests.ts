@@ -1,7 +1,7 @@
-/** Reads `-f FILE|DIR|-` arguments into raw documents (validated by the server). */
+/** Reads `-f FILE|DIR|-` arguments into raw documents (validated by the server), each with its file and line. */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { parseDocuments } from '../../api/resources/registry.js'
+import { parseLocatedDocuments } from '../../api/resources/parse-documents.js'
 import { ApplianceError } from '../../api/errors.js'
 import type { CliIO } from '../../api/cli.js'
 
@@ -13,30 +13,39 @@ async function readStdin(io: CliIO): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
-function filesOf(path: string): string[] {
+/** The manifest files of one `-f` argument, each with the name to show (as the user wrote the argument). */
+function filesOf(arg: string, cwd: string): Array<{ path: string; shown: string }> {
+  const path = resolve(cwd, arg)
   let st
   try {
     st = statSync(path)
   } catch (err) {
-    throw new ApplianceError('config.invalid', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+    throw new ApplianceError('config.invalid', `cannot read ${arg}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
   }
-  if (!st.isDirectory()) return [path]
+  if (!st.isDirectory()) return [{ path, shown: arg }]
   return readdirSync(path)
     .filter((f) => MANIFEST.test(f))
     .sort()
-    .map((f) => join(path, f))
-    .filter((f) => statSync(f).isFile())
+    .map((f) => ({ path: join(path, f), shown: join(arg, f) }))
+    .filter((f) => statSync(f.path).isFile())
+}
+
+/** One document of a manifest and where it came from: `source:line` names it in errors. */
+export interface ManifestDocument {
+  value: unknown
+  source: string
+  line: number
 }
 
 /** Every document of every `-f` argument, in order. Throws `api.decode` naming file, line and column. */
-export async function readManifests(args: readonly string[], io: CliIO): Promise<unknown[]> {
-  const docs: unknown[] = []
+export async function readManifests(args: readonly string[], io: CliIO): Promise<ManifestDocument[]> {
+  const docs: ManifestDocument[] = []
+  const add = (text: string, source: string) => {
+    for (const d of parseLocatedDocuments(text, source)) docs.push({ value: d.value, source, line: d.line })
+  }
   for (const arg of args) {
-    if (arg === '-') {
-      docs.push(...parseDocuments(await readStdin(io), '<stdin>'))
-      continue
-    }
-    for (const file of filesOf(resolve(io.cwd, arg))) docs.push(...parseDocuments(readFileSync(file, 'utf8'), file))
+    if (arg === '-') add(await readStdin(io), '<stdin>')
+    else for (const file of filesOf(arg, io.cwd)) add(readFileSync(file.path, 'utf8'), file.shown)
   }
   return docs
 }
