@@ -4,6 +4,8 @@
  * 503 when the appliance runs without OVS.
  */
 import { Hono } from 'hono'
+import { toFieldIssues } from '../../../api/resources/issues.js'
+import { TraceRequestSchema } from '../../../api/trace-request.js'
 import type { RestDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { SwitchUnavailableError, ValidationProblemError } from '../errors.js'
@@ -39,16 +41,17 @@ export function switchRoutes(deps: RestDeps): Hono<AppEnv> {
     const chain = name ? { namespace: c.req.query('namespace') || 'default', name } : undefined
     return c.json({ apiVersion: 'appliance/v1', kind: 'ChainCounterList', items: await v.counters(chain) })
   })
+  // The request is checked before the switch is: a malformed packet is a 400 naming the word, never a 503.
   app.post('/appliance/v1/trace', async (c) => {
+    const parsed = TraceRequestSchema.safeParse(parseJson(await readBodyText(c)) ?? null)
+    if (!parsed.success) {
+      const issues = parsed.error.issues.length === 1 && parsed.error.issues[0]!.path.length === 0 ? [{ path: '', message: 'expected {chain, from, namespace?, packet?}' }] : toFieldIssues(parsed.error)
+      throw new ValidationProblemError(`trace: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`, issues)
+    }
+    const { chain, namespace, from, packet } = parsed.data
     const v = view()
     if (!v.trace) throw new SwitchUnavailableError()
-    const body = parseJson(await readBodyText(c)) as { namespace?: unknown; chain?: unknown; from?: unknown; packet?: unknown } | undefined
-    if (!body || typeof body.chain !== 'string' || typeof body.from !== 'string') {
-      throw new ValidationProblemError('trace needs {chain, from, namespace?, packet?}', [{ path: 'chain', message: 'required' }])
-    }
-    const namespace = typeof body.namespace === 'string' ? body.namespace : 'default'
-    const packet = typeof body.packet === 'string' ? body.packet : undefined
-    return c.json(await v.trace({ namespace, name: body.chain }, body.from, packet))
+    return c.json(await v.trace({ namespace, name: chain }, from, packet))
   })
   return app
 }
