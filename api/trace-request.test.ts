@@ -11,7 +11,7 @@ describe('tracePacketProblem', () => {
   })
 
   it.each<[string, string]>([
-    ['', 'is empty'],
+    ['', 'must not be empty'],
     ['arp,dl_src 02:00:00:00:00:01', 'word 2 "dl_src 02:00:00:00:00:01" is not an ovs-ofctl field or field=value'],
     ['--generate', 'word 1 "--generate" is not'],
     ['arp br0', 'word 1 "arp br0" is not'],
@@ -19,7 +19,7 @@ describe('tracePacketProblem', () => {
     ['dl_src=$(x)', 'word 1 "dl_src=$(x)" is not'],
     ['arp,,tcp', 'word 2 is empty'],
     ['in_port=1,arp', 'word 1 "in_port=1": in_port is set from the FROM port'],
-    ['x'.repeat(513), 'is longer than 512 characters'],
+    ['x'.repeat(513), 'must be at most 512 characters'],
   ])('names the problem with %j', (packet, problem) => {
     expect(tracePacketProblem(packet)).toContain(problem)
   })
@@ -30,6 +30,6 @@ describe('TraceRequestSchema', () => {
     expect(TraceRequestSchema.parse({ chain: 'c', from: 'p0' })).toEqual({ chain: 'c', from: 'p0', namespace: 'default' })
     const r = TraceRequestSchema.safeParse({ chain: 'c', from: 'p0', packet: 'arp,bogus word' })
     expect(r.success).toBe(false)
-    expect(r.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['packet', 'packet word 2 "bogus word" is not an ovs-ofctl field or field=value (e.g. dl_dst=ff:ff:ff:ff:ff:ff)']])
+    expect(r.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['packet', 'word 2 "bogus word" is not an ovs-ofctl field or field=value (e.g. dl_dst=ff:ff:ff:ff:ff:ff)']])
   })
 })

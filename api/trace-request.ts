@@ -16,8 +16,8 @@ const MAX_PACKET_LENGTH = 512
  * @example tracePacketProblem('arp,dl_src 02:00:00:00:00:01') // 'word 2 "dl_src 02:00:00:00:00:01" is not ...'
  */
 export function tracePacketProblem(packet: string): string | undefined {
-  if (packet.trim() === '') return 'is empty'
-  if (packet.length > MAX_PACKET_LENGTH) return `is longer than ${MAX_PACKET_LENGTH} characters`
+  if (packet.trim() === '') return 'must not be empty'
+  if (packet.length > MAX_PACKET_LENGTH) return `must be at most ${MAX_PACKET_LENGTH} characters`
   for (const [i, raw] of packet.split(',').entries()) {
     const word = raw.trim()
     if (word === '') return `word ${i + 1} is empty (two commas in a row, or a comma at an end)`
@@ -37,7 +37,7 @@ export const TraceRequestSchema = z.object({
     .optional()
     .superRefine((p, ctx) => {
       const problem = p === undefined ? undefined : tracePacketProblem(p)
-      if (problem) ctx.addIssue({ code: 'custom', message: `packet ${problem}` })
+      if (problem) ctx.addIssue({ code: 'custom', message: problem })
     }),
 })
 export type TraceRequest = z.infer<typeof TraceRequestSchema>
