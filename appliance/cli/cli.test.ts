@@ -92,6 +92,9 @@ describe('dpuctl against a running appliance', { timeout: 180_000 }, () => {
     expect(si.stdout).toMatch(/^p0-sf\s+1\s+Unknown\s+Pending/m)
     const wide = await dpuctl(['get', 'dsc', '-A', '-o', 'wide'])
     expect(wide.stdout).toMatch(/dpf-operator-system\s+hbn-to-fabric\s+1\s+True\s+Rendered\s+local/)
+    // the fleet object shows its uid without -o wide, as the README's tour says
+    const dsc = await dpuctl(['get', 'dsc', '-n', NS])
+    expect(dsc.stdout).toMatch(/^NAME\s+GENERATION\s+READY\s+REASON\s+UID\s+AGE\nhbn-to-fabric\s+1\s+True\s+Rendered\s+[0-9a-f-]{36}\s+\d+s\n$/)
   })
 
   it('re-applying is unchanged; a directory and stdin work; describe shows conditions and events', async () => {

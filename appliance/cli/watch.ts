@@ -71,6 +71,11 @@ export async function watchObjects(client: ApplianceClient, req: WatchRequest, i
   const print = createPrinter(req, (text) => io.stdout.write(text))
   if (!req.watchOnly) print(list.items.filter(wanted))
 
+  // A stopping appliance closes its connections: the body ends, or errors ("other side closed").
+  const lost = (reason: string): ExitCode => {
+    io.stderr.write(`error: lost the watch: the appliance at ${client.server} went away (${reason}); run the command again to resume\n`)
+    return 1
+  }
   const ac = new AbortController()
   const stop = () => ac.abort()
   const signals = ['SIGINT', 'SIGTERM'] as const
@@ -91,15 +96,11 @@ export async function watchObjects(client: ApplianceClient, req: WatchRequest, i
         const event = JSON.parse(msg.data) as { type: string; object: StoredObject }
         if (wanted(event.object)) print([event.object])
       }
+      if (!ac.signal.aborted) return lost('the stream ended')
     } catch (err) {
-      if (ac.signal.aborted) return 0
-      const reason = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err)
-      io.stderr.write(`error: lost the watch on the appliance at ${client.server}: ${reason}\n`)
-      return 1
+      if (!ac.signal.aborted) return lost(err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err))
     }
-    if (ac.signal.aborted) return 0
-    io.stderr.write(`error: the appliance at ${client.server} ended the watch (stopped or restarted); run the command again to resume\n`)
-    return 1
+    return 0
   } finally {
     for (const s of signals) process.off(s, stop)
     io.stdout.off('close', stop)
