@@ -8,13 +8,10 @@
 import { isMap, isNode, isSeq, LineCounter, parseAllDocuments, parseDocument } from 'yaml'
 import { DecodeError } from './errors.js'
 import { jsonErrorOffset, lineColumn } from './json-error-position.js'
+import { isRecord } from '../is-record.js'
 
 /** Aliases are expanded on decode; bound them so a small document cannot expand into a huge one. */
 const MAX_ALIAS_COUNT = 100
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x)
-}
 
 /** One raw object and the line where it starts in its text (1-based), for messages that name `file:line`. */
 export interface LocatedDocument {

@@ -15,12 +15,9 @@ import { parseItems, readDocuments } from '../body.js'
 import type { RestDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { applyBody } from '../present.js'
+import { isRecord } from '../../../api/is-record.js'
 
 export const APPLIANCE_GROUP_PATH = '/appliance/v1'
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x)
-}
 
 /** A delete body only needs identity: apiVersion, kind, metadata.name and namespace. */
 function refOfDocument(raw: unknown, index: number): ObjectRef {
