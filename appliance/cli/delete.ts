@@ -11,7 +11,7 @@ export const deleteCommand: CliCommand = {
   path: ['delete'],
   summary: 'delete an object by kind and name, or every object in files (all-or-nothing)',
   usage: `Usage: dpuctl delete KIND NAME [-n NS] [--server URL] [--token-file F]
-       dpuctl delete -f FILE|DIR|- [--ignore-not-found]
+       dpuctl delete -f FILE|DIR|- [-n NS] [--ignore-not-found]
 
 Deleting a fleet DPUServiceInterface/DPUServiceChain also deletes the node objects rendered from it.`,
   async run(args, io) {
@@ -27,7 +27,7 @@ Deleting a fleet DPUServiceInterface/DPUServiceChain also deletes the node objec
     try {
       const client = ApplianceClient.fromFlags(values, io)
       if (files.length > 0) {
-        docs = await readManifests(files, io)
+        docs = await readManifests(files, io, values.namespace)
         if (docs.length === 0) throw new UsageError('no objects found in the given files')
         const q = values['ignore-not-found'] ? '?ignoreNotFound=true' : ''
         const res = await client.request<{ items: { action: string; source: string; ref: ObjectRef }[] }>('POST', `/apis/appliance/v1/delete${q}`, {

@@ -63,6 +63,13 @@ describe('dpuctl reads like kubectl', { timeout: 180_000 }, () => {
     expect(r).toEqual({ code: 0, stdout: 'serviceinterface.svc.dpu.nvidia.com/g1\n', stderr: '' })
     const inline = await runDpuctl([`--server=${appliance.url}`, `--token-file=${appliance.tokenFile}`, 'get', 'sc', '--namespace', NS, '-o', 'name'], { env: bareEnv })
     expect(inline.stdout).toBe('servicechain.svc.dpu.nvidia.com/c1\n')
+    // -n before apply -f: objects without a namespace go there, one naming another is refused with its line
+    const noNs = 'apiVersion: svc.dpu.nvidia.com/v1alpha1\nkind: ServiceInterface\nmetadata: {name: n1}\nspec: {interfaceType: pf, pf: {pfID: 0}}\n'
+    expect((await dpuctl(['-n', NS, 'apply', '-f', '-'], noNs)).stdout).toBe('serviceinterface.svc.dpu.nvidia.com/n1 created\n')
+    expect((await dpuctl(['get', 'si', 'n1', '-n', NS, '-o', 'name'])).code).toBe(0)
+    const other = await dpuctl(['-n', 'elsewhere', 'apply', '-f', '-'], yaml(si('n2')))
+    expect(other).toMatchObject({ code: 1, stderr: `error: <stdin>:1: the namespace of the object (${NS}) does not match -n elsewhere\n` })
+    expect((await dpuctl(['-n', NS, 'delete', '-f', '-'], noNs)).stdout).toBe('serviceinterface.svc.dpu.nvidia.com "n1" deleted\n')
   })
 
   it('answers flag mistakes in its own words, with the usage, exit 2', async () => {

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseLocatedDocuments } from '../../api/resources/parse-documents.js'
 import { ApplianceError } from '../../api/errors.js'
+import { isRecord } from '../../api/is-record.js'
 import type { CliIO } from '../../api/cli.js'
 
 const MANIFEST = /\.(ya?ml|json)$/i
@@ -37,11 +38,30 @@ export interface ManifestDocument {
   line: number
 }
 
-/** Every document of every `-f` argument, in order. Throws `api.decode` naming file, line and column. */
-export async function readManifests(args: readonly string[], io: CliIO): Promise<ManifestDocument[]> {
+/**
+ * kubectl's `-n` with `-f`: a document without metadata.namespace gets `namespace`; one that names another is
+ * refused (`api.validation`, naming its file and line), as kubectl refuses it.
+ */
+function inNamespace(doc: ManifestDocument, namespace: string): ManifestDocument {
+  if (!isRecord(doc.value)) return doc
+  const metadata = isRecord(doc.value.metadata) ? doc.value.metadata : {}
+  if (metadata.namespace === undefined) return { ...doc, value: { ...doc.value, metadata: { ...metadata, namespace } } }
+  if (metadata.namespace === namespace) return doc
+  const message = `${doc.source}:${doc.line}: the namespace of the object (${String(metadata.namespace)}) does not match -n ${namespace}`
+  throw new ApplianceError('api.validation', message, { context: { source: doc.source, line: doc.line } })
+}
+
+/**
+ * Every document of every `-f` argument, in order; with `namespace` (-n), each in that namespace.
+ * Throws `api.decode` naming file, line and column.
+ */
+export async function readManifests(args: readonly string[], io: CliIO, namespace?: string): Promise<ManifestDocument[]> {
   const docs: ManifestDocument[] = []
   const add = (text: string, source: string) => {
-    for (const d of parseLocatedDocuments(text, source)) docs.push({ value: d.value, source, line: d.line })
+    for (const d of parseLocatedDocuments(text, source)) {
+      const doc = { value: d.value, source, line: d.line }
+      docs.push(namespace === undefined ? doc : inNamespace(doc, namespace))
+    }
   }
   for (const arg of args) {
     if (arg === '-') add(await readStdin(io), '<stdin>')
