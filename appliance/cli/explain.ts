@@ -12,11 +12,12 @@ import { resolveKind } from './resolve.js'
 export const explainCommand: CliCommand = {
   path: ['explain'],
   summary: "describe a kind's fields and their types (no server needed)",
-  usage: `Usage: dpuctl explain KIND[.FIELD[.FIELD...]] [--recursive]
+  usage: `Usage: dpuctl explain KIND[.FIELD[.FIELD...]] [--recursive] [--api-version GROUP/VERSION]
 
 KIND is any name get takes (dsc, servicechains, ...). Lists are walked through, e.g.
   dpuctl explain dsc.spec.template.spec.template.spec.switches.ports
-  --recursive   list every nested field, indented, without descriptions`,
+  --recursive     list every nested field, indented, without descriptions
+  --api-version   check that KIND is served at GROUP/VERSION (each kind has one)`,
   async run(args, io) {
     const { values, positionals } = parseFlags(args, { recursive: { type: 'boolean' }, 'api-version': { type: 'string' } }, 1)
     const [target] = positionals
