@@ -73,7 +73,8 @@ export function kindSchemaNames(k: KindInfo): { object: string; apply: string; l
   return { object: k.kind, apply: `${k.kind}Apply`, list: `${k.kind}List` }
 }
 
-function jsonSchema(schema: z.ZodType): JsonObject {
+/** A zod schema as JSON Schema, in its input form (what a client may send); also read by `dpuctl explain`. */
+export function jsonSchema(schema: z.ZodType): JsonObject {
   // The dialect is declared once for the document (`jsonSchemaDialect`), not per schema.
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonObject
   return rest

@@ -6,8 +6,8 @@
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { UsageError, type CliCommand, type CliIO } from '../api/cli.js'
+import { parseFlags } from '../api/cli-flags.js'
 import {
   demoPreflight,
   dpuctlCommand,
@@ -105,12 +105,7 @@ async function check(f: DemoFleet, chainFile: string, timeoutMs: number, io: Cli
 }
 
 async function runDemo(args: string[], io: CliIO): Promise<0 | 1> {
-  let values: { check?: boolean; timeout?: string }
-  try {
-    values = parseArgs({ args, options: { check: { type: 'boolean' }, timeout: { type: 'string' } }, allowPositionals: false }).values
-  } catch (err) {
-    throw new UsageError((err as Error).message)
-  }
+  const { values } = parseFlags(args, { check: { type: 'boolean' }, timeout: { type: 'string' } }, 0)
   const checkOnly = values.check === true || io.env.DPUCTL_DEMO_CHECK === '1'
   const timeoutS = values.timeout === undefined ? 60 : Number(values.timeout)
   if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UsageError('--timeout must be a positive number of seconds')

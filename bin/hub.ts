@@ -4,9 +4,9 @@
  */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { UsageError, type CliCommand, type CliIO } from '../api/cli.js'
+import { parseFlags } from '../api/cli-flags.js'
 import { KINDS, parseDocuments, parseObject } from '../api/resources/registry.js'
 import type { ParsedObject } from '../api/resources/kind.js'
 import { renderForNode } from '../api/render/index.js'
@@ -48,22 +48,17 @@ Runs the federation hub: renders fleet objects (DPF kinds) per DPU and streams t
 Create development certificates with: dpuctl certs init --out DIR; dpuctl certs issue --out DIR --dpu NAME`
 
 export function parseHubFlags(args: string[], cwd: string): HubFlags {
-  let v: Record<string, string | boolean | undefined>
-  try {
-    v = parseArgs({
-      args,
-      allowPositionals: false,
-      options: {
-        'data-dir': { type: 'string' }, listen: { type: 'string' }, 'api-listen': { type: 'string' },
-        manifests: { type: 'string' }, kubernetes: { type: 'boolean' }, kubeconfig: { type: 'string' }, namespace: { type: 'string' },
-        'dpu-registry': { type: 'string' }, 'require-registered': { type: 'boolean' },
-        'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-ca': { type: 'string' }, insecure: { type: 'boolean' },
-        'log-level': { type: 'string' },
-      },
-    }).values
-  } catch (err) {
-    throw new UsageError((err as Error).message)
-  }
+  const v: Record<string, string | boolean | undefined> = parseFlags(
+    args,
+    {
+      'data-dir': { type: 'string' }, listen: { type: 'string' }, 'api-listen': { type: 'string' },
+      manifests: { type: 'string' }, kubernetes: { type: 'boolean' }, kubeconfig: { type: 'string' }, namespace: { type: 'string' },
+      'dpu-registry': { type: 'string' }, 'require-registered': { type: 'boolean' },
+      'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-ca': { type: 'string' }, insecure: { type: 'boolean' },
+      'log-level': { type: 'string' },
+    },
+    0,
+  ).values
   const str = (k: string): string | undefined => (typeof v[k] === 'string' ? resolve(cwd, v[k] as string) : undefined)
   if (!v['data-dir']) throw new UsageError('--data-dir DIR is required')
   if (!v.manifests && !v.kubernetes) throw new UsageError('a source is required: --manifests DIR and/or --kubernetes')

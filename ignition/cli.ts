@@ -1,6 +1,6 @@
 /** `dpuctl ignition render`: an Ignition config for RHCOS on BlueField with the appliance baked in. */
 import { writeFile } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
+import { parseFlags } from '../api/cli-flags.js'
 import { UsageError, type CliCommand, type CliIO } from '../api/cli.js'
 import { computeAppliancePlan } from './appliance-plan.js'
 import { readApplianceInputs, readSshKeys } from './read-inputs.js'
@@ -61,11 +61,7 @@ export async function renderIgnitionFromFlags(v: IgnitionRenderFlags): Promise<s
 }
 
 function parse(args: string[], options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>) {
-  try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true })
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err))
-  }
+  return parseFlags(args, options, 0)
 }
 
 async function writeOutput(out: string, text: string, io: CliIO): Promise<void> {

@@ -1,6 +1,6 @@
 /** `dpuctl bfb inspect|extract|verify|build`: the BFB codec on the command line. */
-import { parseArgs } from 'node:util'
 import { UsageError, type CliCommand, type CliIO } from '../api/cli.js'
+import { parseFlags as parseCliFlags, type OptionSpec } from '../api/cli-flags.js'
 import { buildBfb, extractBfb, parsePartName, partValueSource } from './bfb/build.js'
 import { checkBfb, readTrailer, verifyBfb, type BfbLayout } from './bfb/reader.js'
 import { fileSource } from './bfb/source.js'
@@ -8,15 +8,9 @@ import type { BfbPart } from './bfb/writer.js'
 import { hex32 } from './errors.js'
 import { progressReporter } from './progress.js'
 
-type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>
-
-export function parseFlags(args: string[], options: Options, positionals: number) {
-  let parsed
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true })
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err))
-  }
+/** The one flag parser, plus an exact count of file arguments. */
+export function parseFlags(args: string[], options: OptionSpec, positionals: number) {
+  const parsed = parseCliFlags(args, options, positionals)
   if (parsed.positionals.length !== positionals) {
     throw new UsageError(positionals ? `expected ${positionals} file argument(s), got ${parsed.positionals.length}` : `unexpected argument ${parsed.positionals[0]}`)
   }
@@ -135,7 +129,7 @@ async function verify(args: string[], io: CliIO): Promise<0> {
 }
 
 async function build(args: string[], io: CliIO): Promise<0> {
-  const options: Options = {
+  const options: OptionSpec = {
     output: { type: 'string', short: 'o' },
     base: { type: 'string' },
     part: { type: 'string', multiple: true },

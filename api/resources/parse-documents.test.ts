@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ApplianceError } from '../errors.js'
 import { DecodeError } from './errors.js'
-import { parseDocuments } from './parse-documents.js'
+import { parseDocuments, parseLocatedDocuments } from './parse-documents.js'
 
 function decodeError(text: string, source?: string): DecodeError {
   try {
@@ -34,6 +34,12 @@ describe('parseDocuments reads', () => {
     expect(docs[0]).toEqual(a)
   })
 
+  it('reads JSON documents separated by --- as the YAML stream they are (a .yaml or .json file of them)', () => {
+    const text = `${JSON.stringify(a)}\n---\n${JSON.stringify(b, null, 2)}\n`
+    expect(parseDocuments(text, 'objects.yaml')).toEqual([a, b])
+    expect(parseDocuments(`---\n${JSON.stringify(a)}\n---\n${JSON.stringify([b])}\n`, 'objects.json')).toEqual([a, b])
+  })
+
   it('returns nothing for empty input', () => {
     expect(parseDocuments('')).toEqual([])
     expect(parseDocuments('---\n---\n')).toEqual([])
@@ -47,6 +53,20 @@ describe('parseDocuments reads', () => {
   it('expands a few aliases', () => {
     const [doc] = parseDocuments('a: &l {uplink: p0}\nb: *l\n')
     expect(doc).toEqual({ a: { uplink: 'p0' }, b: { uplink: 'p0' } })
+  })
+})
+
+describe('parseLocatedDocuments names the line each object starts on', () => {
+  it.each<[string, string, number[]]>([
+    ['YAML documents', '# c\napiVersion: v\nkind: A\n---\n\napiVersion: v\nkind: B\n', [2, 6]],
+    ['a YAML List', 'kind: List\nitems:\n- kind: A\n  apiVersion: v\n-\n  kind: B\n', [3, 6]],
+    ['a pretty JSON array', `[\n  {"kind": "A"},\n\n  {\n    "kind": "B"\n  }\n]\n`, [2, 4]],
+    ['a JSON List', JSON.stringify({ kind: 'List', items: [a, b] }, null, 1), [4, 11]],
+    ['one JSON object after blank lines', `\n\n${JSON.stringify(a)}`, [3]],
+    ['JSON documents separated by ---', `${JSON.stringify(a)}\n---\n${JSON.stringify(b)}\n`, [1, 3]],
+  ])('%s', (_name, text, lines) => {
+    expect(parseLocatedDocuments(text, 'f').map((d) => d.line)).toEqual(lines)
+    expect(parseLocatedDocuments(text, 'f').map((d) => d.value)).toEqual(parseDocuments(text, 'f'))
   })
 })
 

@@ -33,6 +33,7 @@ describe('DPF reference samples (test/fixtures/dpf)', () => {
       'dpudeployment-ovn-hbn.yaml',
       'dpuflavor-hbn-ovn.yaml',
       'dpuservicechain-hbn-to-fabric.yaml',
+      'dpuservicechain-ovn-to-hbn.yaml',
       'dpuserviceinterfaces.yaml',
       'dpuservicenad.yaml',
       'dpuset.yaml',

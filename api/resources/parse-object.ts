@@ -6,10 +6,7 @@ import { KINDS, kindFor } from './registry.js'
 import type { ParsedObject } from './kind.js'
 import { UnknownKindError, ValidationError, WrongApiVersionError } from './errors.js'
 import { toFieldIssues } from './issues.js'
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x)
-}
+import { isRecord } from '../is-record.js'
 
 /** `Kind namespace/name` as far as the raw object tells, for messages. */
 function describe(raw: Record<string, unknown>): { label: string; namespace?: string; name?: string } {

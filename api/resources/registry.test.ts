@@ -62,10 +62,14 @@ describe('findKind', () => {
     ['dpudeployments', 'DPUDeployment'],
     ['dpuservices', 'DPUService'],
     ['dpuservicechains.svc.dpu.nvidia.com', 'DPUServiceChain'],
+    ['sc.svc.dpu.nvidia.com', 'ServiceChain'],
+    ['ServiceInterface.svc.dpu.nvidia.com', 'ServiceInterface'],
+    ['dflavor.provisioning.dpu.nvidia.com', 'DPUFlavor'],
+    ['servicechains.v1alpha1.svc.dpu.nvidia.com', 'ServiceChain'],
   ])('%s -> %s', (word, kind) => {
     expect(findKind(word)?.kind).toBe(kind)
   })
-  it.each(['', 'pods', 'servicechainsets', 'dpu', 'dpuservicechains.provisioning.dpu.nvidia.com'])('%j -> undefined', (word) => {
+  it.each(['', 'pods', 'servicechainsets', 'dpu', 'dpuservicechains.provisioning.dpu.nvidia.com', 'sc.svc', 'sc.v1.svc.dpu.nvidia.com'])('%j -> undefined', (word) => {
     expect(findKind(word)).toBeUndefined()
   })
 })

@@ -55,15 +55,21 @@ export const KINDS: readonly KindInfo[] = Object.freeze([
 
 const BY_WORD = new Map<string, KindInfo>()
 for (const k of KINDS)
-  for (const w of [k.kind, k.singular, k.plural, ...k.shortNames, `${k.plural}.${k.group}`, `${k.singular}.${k.group}`])
-    BY_WORD.set(w.toLowerCase(), k)
+  for (const name of [k.kind, k.singular, k.plural, ...k.shortNames])
+    for (const w of [name, `${name}.${k.group}`, `${name}.${k.version}.${k.group}`]) BY_WORD.set(w.toLowerCase(), k)
 
 /**
- * A kind by any name a user types: Kind, singular, plural, short name, or `plural.group` (case-insensitive).
+ * A kind by any name a user types, as kubectl reads resource names: Kind, singular, plural or short name, alone
+ * or followed by `.group` or `.version.group` (`sc.svc.dpu.nvidia.com`); case-insensitive.
  * @example findKind('dsc')?.kind === 'DPUServiceChain'
  */
 export function findKind(word: string): KindInfo | undefined {
   return BY_WORD.get(word.toLowerCase())
+}
+
+/** Every name `findKind` knows (lower-case), for "did you mean". */
+export function kindWords(): IterableIterator<string> {
+  return BY_WORD.keys()
 }
 
 /** The kind with exactly this apiVersion and Kind (case-sensitive, as in manifests). */

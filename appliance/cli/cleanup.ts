@@ -6,7 +6,7 @@
 import type { CliCommand } from '../../api/cli.js'
 import { describeKept, describeRemovals, isEmptyPlan, type CleanupResult, type CleanupRunOptions } from '../cleanup/index.js'
 import { DEFAULT_DATA_DIR, DEFAULT_OVSDB, resolveCleanupConfig, type CleanupConfig } from './config.js'
-import { parseFlags } from './flags.js'
+import { parseFlags } from '../../api/cli-flags.js'
 
 export type CleanupAppliance = (config: CleanupConfig, options: CleanupRunOptions) => Promise<CleanupResult>
 

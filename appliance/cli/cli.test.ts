@@ -94,6 +94,9 @@ describe('dpuctl against a running appliance', { timeout: 180_000 }, () => {
     const wide = await dpuctl(['get', 'dsc', '-A', '-o', 'wide'])
     // Without OVS nothing programs the rendered chain, and the fleet object says so (its Ready rolls up the child's).
     expect(wide.stdout).toMatch(/dpf-operator-system\s+hbn-to-fabric\s+1\s+False\s+Pending\s+local/)
+    // the fleet object shows its uid without -o wide, as the README's tour says
+    const dsc = await dpuctl(['get', 'dsc', 'hbn-to-fabric', '-n', NS])
+    expect(dsc.stdout).toMatch(/^NAME\s+GENERATION\s+READY\s+REASON\s+UID\s+AGE\nhbn-to-fabric\s+1\s+False\s+Pending\s+[0-9a-f-]{36}\s+\d+s\n$/)
   })
 
   it('re-applying is unchanged; a directory and stdin work; describe shows conditions and events', async () => {
@@ -184,7 +187,7 @@ spec: {interfaceType: physical, pf: {pfID: 0}}
     // Nothing changed: the rendered object is still there at generation 1, and the fleet object still says so.
     const after = JSON.parse((await dpuctl(['get', 'sc', 'hbn-to-fabric', '-n', NS, '-o', 'json'])).stdout) as { metadata: { generation: number } }
     expect(after.metadata.generation).toBe(1)
-    expect((await dpuctl(['get', 'dsc', 'hbn-to-fabric', '-n', NS, '-o', 'wide'])).stdout).toMatch(/True\s+Rendered/)
+    expect((await dpuctl(['get', 'dsc', 'hbn-to-fabric', '-n', NS, '-o', 'wide'])).stdout).toMatch(/False\s+Pending/)
   })
 
   it('deletes by name and by file, with rendered objects, and lists events', async () => {

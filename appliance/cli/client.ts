@@ -19,34 +19,61 @@ export const CLIENT_OPTIONS = {
 } as const
 
 export class ApplianceClient {
+  /** `token` undefined: no Authorization header (the open routes: /version, /healthz). */
   constructor(
     readonly server: string,
-    private readonly token: string,
+    private readonly token: string | undefined,
   ) {}
 
-  static fromFlags(values: { server?: string | undefined; 'token-file'?: string | undefined }, io: CliIO): ApplianceClient {
+  /** The server and token from flags, then the environment, then the defaults; `anonymous` reads no token file. */
+  static fromFlags(values: { server?: string | undefined; 'token-file'?: string | undefined }, io: CliIO, opts: { anonymous?: boolean } = {}): ApplianceClient {
     const server = (values.server ?? io.env.DPUCTL_SERVER ?? DEFAULT_SERVER).replace(/\/+$/, '')
+    if (opts.anonymous) return new ApplianceClient(server, undefined)
     const tokenFile = values['token-file'] ?? io.env.DPUCTL_TOKEN_FILE ?? DEFAULT_TOKEN_FILE
     return new ApplianceClient(server, readTokenFile(tokenFile))
   }
 
+  /** One request; the parsed JSON answer, or a `ServerProblemError` / `rest.unreachable` error. */
   async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.send(method, path, { body })
+    const text = await res.text()
+    return (text === '' ? undefined : JSON.parse(text)) as T
+  }
+
+  /**
+   * GET `path` as a server-sent event stream (`?watch=true`): the open body, read until it ends or `signal`
+   * aborts. A refused watch (410 too old, 404) throws as `request` does.
+   */
+  async stream(path: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
+    const res = await this.send('GET', path, { accept: 'text/event-stream', signal })
+    if (!res.body) throw new ApplianceError('rest.unreachable', `the appliance at ${this.server} answered ${path} without a body`, { retryable: true })
+    return res.body
+  }
+
+  private async send(method: string, path: string, opts: { body?: unknown; accept?: string; signal?: AbortSignal }): Promise<Response> {
+    const { body } = opts
     let res: Response
     try {
       res = await fetch(`${this.server}${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          ...(this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }),
+          accept: opts.accept ?? 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(opts.signal ? { signal: opts.signal } : {}),
       })
     } catch (err) {
+      if (opts.signal?.aborted) throw err
       const cause = (err as { cause?: { code?: string; message?: string } }).cause
       throw new ApplianceError('rest.unreachable', `cannot reach the appliance at ${this.server}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, {
         cause: err,
         retryable: true,
       })
     }
+    if (res.ok) return res
     const text = await res.text()
-    if (res.ok) return (text === '' ? undefined : JSON.parse(text)) as T
     let problem: Record<string, unknown> = {}
     try {
       problem = JSON.parse(text) as Record<string, unknown>

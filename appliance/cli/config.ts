@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { LabelsSchema } from '../../api/meta.js'
 import { ConfigError } from './errors.js'
+import { isRecord } from '../../api/is-record.js'
 
 export const DEFAULT_DATA_DIR = '/var/lib/dpu-appliance'
 export const DEFAULT_LISTEN = '127.0.0.1:7443'
@@ -107,10 +108,6 @@ function readConfigFile(path: string): Record<string, unknown> {
     }
   }
   return raw as Record<string, unknown>
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 function optionalString<K extends string>(key: K, v: unknown): Partial<Record<K, string>> {

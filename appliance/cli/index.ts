@@ -1,16 +1,32 @@
 import type { CliCommand } from '../../api/cli.js'
+import { apiResourcesCommand } from './api-resources.js'
 import { applyCommand } from './apply.js'
 import { deleteCommand } from './delete.js'
 import { describeCommand } from './describe.js'
 import { eventsCommand } from './events.js'
+import { explainCommand } from './explain.js'
 import { flowsCommand } from './flows.js'
 import { getCommand } from './get.js'
 import { traceCommand } from './trace.js'
 import { statusCommand } from './status.js'
+import { versionCommand } from './version.js'
 import { waitCommand } from './wait.js'
 
 /** dpuctl's client commands for a running appliance. */
-export const applianceClientCommands: readonly CliCommand[] = [applyCommand, getCommand, describeCommand, deleteCommand, eventsCommand, statusCommand, flowsCommand, traceCommand, waitCommand]
+export const applianceClientCommands: readonly CliCommand[] = [
+  applyCommand,
+  getCommand,
+  describeCommand,
+  deleteCommand,
+  eventsCommand,
+  statusCommand,
+  flowsCommand,
+  traceCommand,
+  waitCommand,
+  versionCommand,
+  apiResourcesCommand,
+  explainCommand,
+]
 
 export { applianceRunCommand, type RunningAppliance, type StartAppliance } from './run.js'
 export { applianceCleanupCommand, type CleanupAppliance } from './cleanup.js'

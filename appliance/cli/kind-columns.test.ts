@@ -32,9 +32,36 @@ describe('get -o wide columns', () => {
   })
 
   it('keeps the common columns for other kinds and for mixed lists', () => {
-    const rows = objectRows([obj('ServiceInterface', 'i', {})], { wide: true, allNamespaces: false })
+    const rows = objectRows([obj('DPUServiceNAD', 'n', {})], { wide: true, allNamespaces: false })
     expect(rows[0]).not.toContain('PORTS')
+    expect(rows[0]).not.toContain('BRIDGE')
     expect(objectRows([obj('ServiceChain', 'c', {})], { wide: false, allNamespaces: false })[0]).not.toContain('PACKETS')
+  })
+
+  it('adds the bridge, port, ofport and MAC the ports loop wrote for ServiceInterfaces', () => {
+    const rows = objectRows(
+      [obj('ServiceInterface', 'p0', { bridge: 'br-sfc', port: 'p0', ofport: 3, mac: '02:00:00:00:00:01' }), obj('ServiceInterface', 'vf1', {})],
+      { wide: true, allNamespaces: false },
+    )
+    const header = rows[0]!
+    const pick = (row: string[]) => ['NAME', 'BRIDGE', 'PORT', 'OFPORT', 'MAC'].map((n) => row[header.indexOf(n)])
+    expect(pick(rows[1]!)).toEqual(['p0', 'br-sfc', 'p0', '3', '02:00:00:00:00:01'])
+    expect(pick(rows[2]!)).toEqual(['vf1', '-', '-', '-', '-'])
+    expect(objectRows([obj('ServiceInterface', 'p0', {})], { wide: false, allNamespaces: false })[0]).not.toContain('BRIDGE')
+  })
+})
+
+describe('get table columns', () => {
+  it('shows UID for fleet objects (get dsc) and not for node objects; wide shows it once for every kind', () => {
+    expect(objectRows([obj('DPUServiceChain', 'd', {})], { wide: false, allNamespaces: false })[0]).toEqual(['NAME', 'GENERATION', 'READY', 'REASON', 'UID', 'AGE'])
+    expect(objectRows([obj('ServiceChain', 'c', {})], { wide: false, allNamespaces: false })[0]).toEqual(['NAME', 'GENERATION', 'READY', 'REASON', 'AGE'])
+    const wide = objectRows([obj('DPUServiceChain', 'd', {})], { wide: true, allNamespaces: true })[0]!
+    expect(wide.filter((h) => h === 'UID')).toHaveLength(1)
+  })
+
+  it('prefixes names with kind.group/ when several kinds are listed', () => {
+    const rows = objectRows([obj('ServiceChain', 'c', {})], { wide: false, allNamespaces: false, namePrefix: 'servicechain.svc.dpu.nvidia.com/' })
+    expect(rows[1]![0]).toBe('servicechain.svc.dpu.nvidia.com/c')
   })
 })
 

@@ -1,5 +1,6 @@
-/** Extra `-o wide` columns per kind, read from the status the reconcilers write. */
+/** Columns that depend on the kind: `-o wide` extras read from the status the reconcilers write, and UID. */
 import type { StoredObject } from '../../api/meta.js'
+import { kindFor } from '../../api/resources/registry.js'
 
 export interface WideColumns {
   header: readonly string[]
@@ -29,7 +30,31 @@ const chainColumns: WideColumns = {
   },
 }
 
-export const WIDE_COLUMNS: Readonly<Record<string, WideColumns>> = { ServiceChain: chainColumns }
+/** What the ports loop wrote: the OVS port of the interface and what vswitchd says of it. */
+interface InterfaceStatus {
+  bridge?: string
+  port?: string
+  ofport?: number
+  mac?: string
+}
+
+const interfaceColumns: WideColumns = {
+  header: ['BRIDGE', 'PORT', 'OFPORT', 'MAC'],
+  cells(o) {
+    const s = (o.status ?? {}) as InterfaceStatus
+    return [s.bridge ?? '-', s.port ?? '-', s.ofport !== undefined ? String(s.ofport) : '-', s.mac ?? '-']
+  },
+}
+
+export const WIDE_COLUMNS: Readonly<Record<string, WideColumns>> = { ServiceChain: chainColumns, ServiceInterface: interfaceColumns }
+
+/**
+ * Whether the default table shows UID: for fleet objects (what an operator or the hub applies, e.g. `get dsc`),
+ * whose uid is how one tells a re-created object from the one it replaced; `-o wide` shows it for every kind.
+ */
+export function showsUid(items: readonly StoredObject[]): boolean {
+  return items.length > 0 && items.every((o) => kindFor(o.apiVersion, o.kind)?.level === 'fleet')
+}
 
 /** The wide columns for a list, if all its items are of one kind that has them. */
 export function wideColumnsFor(items: readonly StoredObject[]): WideColumns | undefined {

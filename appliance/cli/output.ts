@@ -1,14 +1,24 @@
 /** Tables and object formats for dpuctl output, kubectl-like. */
 import { stringify as toYaml } from 'yaml'
 import type { StoredObject } from '../../api/meta.js'
-import { wideColumnsFor } from './kind-columns.js'
+import { showsUid, wideColumnsFor } from './kind-columns.js'
 
-export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name'
+/** Each column as wide as its widest cell. */
+export function columnWidths(rows: readonly (readonly string[])[]): number[] {
+  const n = Math.max(0, ...rows.map((r) => r.length))
+  return Array.from({ length: n }, (_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
+}
 
-export function formatTable(rows: readonly (readonly string[])[]): string {
-  if (rows.length === 0) return ''
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join('').trimEnd()).join('\n') + '\n'
+/** One table line: cells padded to `widths` with 3 spaces between columns, as kubectl's tabwriter prints. */
+export function formatRow(row: readonly string[], widths: readonly number[]): string {
+  return row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd((widths[c] ?? 0) + 3))).join('').trimEnd() + '\n'
+}
+
+/** A table whose first row is the header; `noHeaders` drops it (and its widths), as `--no-headers` does. */
+export function formatTable(rows: readonly (readonly string[])[], opts: { noHeaders?: boolean } = {}): string {
+  const shown = opts.noHeaders ? rows.slice(1) : rows
+  const widths = columnWidths(shown)
+  return shown.map((r) => formatRow(r, widths)).join('')
 }
 
 /** `5s`, `3m`, `2h`, `4d`, as kubectl prints ages. */
@@ -25,8 +35,17 @@ function ready(o: StoredObject): { status: string; reason: string } {
   return { status: c?.status ?? '', reason: c?.reason ?? '' }
 }
 
-export function objectRows(items: readonly StoredObject[], opts: { wide: boolean; allNamespaces: boolean }): string[][] {
+export interface ObjectRowsOptions {
+  wide: boolean
+  allNamespaces: boolean
+  /** Written before each name: `kind.group/` when one `get` lists several kinds, as kubectl does. */
+  namePrefix?: string
+}
+
+/** The `get` table of objects of one kind: header row first. Pure (AGE is relative to now). */
+export function objectRows(items: readonly StoredObject[], opts: ObjectRowsOptions): string[][] {
   const kindColumns = opts.wide ? wideColumnsFor(items) : undefined
+  const uid = opts.wide || showsUid(items)
   const header = [
     ...(opts.allNamespaces ? ['NAMESPACE'] : []),
     'NAME',
@@ -34,7 +53,9 @@ export function objectRows(items: readonly StoredObject[], opts: { wide: boolean
     'READY',
     'REASON',
     ...(kindColumns?.header ?? []),
-    ...(opts.wide ? ['ORIGIN', 'NODE', 'UID', 'RESOURCEVERSION'] : []),
+    ...(opts.wide ? ['ORIGIN', 'NODE'] : []),
+    ...(uid ? ['UID'] : []),
+    ...(opts.wide ? ['RESOURCEVERSION'] : []),
     'AGE',
   ]
   const rows = items.map((o) => {
@@ -42,12 +63,14 @@ export function objectRows(items: readonly StoredObject[], opts: { wide: boolean
     const node = (o.spec as { node?: unknown } | null)?.node
     return [
       ...(opts.allNamespaces ? [o.metadata.namespace] : []),
-      o.metadata.name,
+      `${opts.namePrefix ?? ''}${o.metadata.name}`,
       String(o.metadata.generation),
       r.status,
       r.reason,
       ...(kindColumns?.cells(o) ?? []),
-      ...(opts.wide ? [o.metadata.origin, typeof node === 'string' ? node : '', o.metadata.uid, o.metadata.resourceVersion] : []),
+      ...(opts.wide ? [o.metadata.origin, typeof node === 'string' ? node : ''] : []),
+      ...(uid ? [o.metadata.uid] : []),
+      ...(opts.wide ? [o.metadata.resourceVersion] : []),
       age(o.metadata.creationTimestamp),
     ]
   })

@@ -1,17 +1,30 @@
 /** Kind words (singular, plural, short name, Kind) -> registry entries, and REST paths for them. */
+import { UsageError } from '../../api/cli.js'
 import { ApplianceError } from '../../api/errors.js'
 import type { ObjectRef } from '../../api/meta.js'
 import type { KindInfo } from '../../api/resources/kind.js'
-import { findKind } from '../../api/resources/registry.js'
+import { nearestWord } from '../../api/nearest-word.js'
+import { findKind, kindWords } from '../../api/resources/registry.js'
 
+/** The kind a user's word names; `api.unknown-kind` with the nearest name ("did you mean") when none does. */
 export function resolveKind(word: string): KindInfo {
   const k = findKind(word)
   if (!k) {
-    throw new ApplianceError('api.unknown-kind', `the appliance has no resource type "${word}" (GET /apis lists the kinds)`, {
-      issues: [{ path: 'kind', message: `unknown resource type "${word}"` }],
-    })
+    const near = nearestWord(word, kindWords())
+    throw new ApplianceError(
+      'api.unknown-kind',
+      `the server doesn't have a resource type "${word}"${near ? `; did you mean "${near}"?` : ''} (dpuctl api-resources lists them)`,
+      { context: { kind: word } },
+    )
   }
   return k
+}
+
+/** `dsi,dsc` -> each kind once, in the order given (kubectl's comma-separated kinds). */
+export function resolveKinds(words: string): KindInfo[] {
+  const parts = words.split(',')
+  if (parts.some((p) => p === '')) throw new UsageError(`"${words}" has an empty kind between commas`)
+  return [...new Set(parts.map(resolveKind))]
 }
 
 export function kindLabel(k: { kind: string; apiVersion: string }): string {

@@ -4,7 +4,7 @@
  */
 import type { CliCommand } from '../../api/cli.js'
 import { resolveApplianceConfig, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_OVSDB, DEFAULT_OVS_RUNDIR, type ApplianceConfig } from './config.js'
-import { parseFlags } from './flags.js'
+import { parseFlags } from '../../api/cli-flags.js'
 
 export interface RunningAppliance {
   url: string

@@ -9,8 +9,7 @@ import { formatObjects, formatTable } from './output.js'
 
 export const BRIDGE_WORDS = new Set(['bridges', 'bridge', 'br'])
 
-
-export async function printBridges(client: ApplianceClient, name: string | undefined, output: string, io: CliIO): Promise<0 | 1> {
+export async function printBridges(client: ApplianceClient, name: string | undefined, output: string, io: CliIO, opts: { noHeaders?: boolean } = {}): Promise<0 | 1> {
   const list = await client.request<{ items: BridgeView[] }>('GET', '/apis/appliance/v1/bridges')
   const items = name === undefined ? list.items : list.items.filter((b) => b.name === name)
   if (name !== undefined && items.length === 0) {
@@ -34,6 +33,6 @@ export async function printBridges(client: ApplianceClient, name: string | undef
       ? [b.ports.map((p) => `${p.name}:${p.ofport ?? '-'}${p.dpfId ? `(${p.dpfId})` : ''}`).join(',') || '-', b.problems.join('; ') || '-']
       : []),
   ])
-  io.stdout.write(formatTable([header, ...rows]))
+  io.stdout.write(formatTable([header, ...rows], opts))
   return 0
 }

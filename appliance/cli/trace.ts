@@ -6,7 +6,7 @@
 import { UsageError, type CliCommand } from '../../api/cli.js'
 import { DEFAULT_NAMESPACE } from '../../api/meta.js'
 import { ApplianceClient, CLIENT_OPTIONS } from './client.js'
-import { parseFlags } from './flags.js'
+import { parseFlags } from '../../api/cli-flags.js'
 import { formatObjects } from './output.js'
 import { reportError } from './report.js'
 

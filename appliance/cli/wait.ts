@@ -8,7 +8,7 @@ import { DEFAULT_NAMESPACE, type StoredObject } from '../../api/meta.js'
 import type { KindInfo } from '../../api/resources/kind.js'
 import { ApplianceClient, CLIENT_OPTIONS } from './client.js'
 import { ServerProblemError } from './errors.js'
-import { parseFlags } from './flags.js'
+import { parseFlags } from '../../api/cli-flags.js'
 import { reportError } from './report.js'
 import { objectPath, resolveKind } from './resolve.js'
 

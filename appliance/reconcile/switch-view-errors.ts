@@ -14,10 +14,9 @@ export class UnknownBridgeError extends ApplianceError {
   }
 }
 
+/** The sample packet is not ovs-ofctl flow words; `problem` names the word (api/trace-request.ts). */
 export class BadPacketError extends ApplianceError {
-  constructor(packet: string) {
-    super('api.validation', `packet "${packet}" is not a list of ovs-ofctl flow fields (e.g. dl_src=02:00:00:00:00:01,dl_dst=ff:ff:ff:ff:ff:ff)`, {
-      issues: [{ path: 'packet', message: 'expected comma-separated field=value words, without in_port' }],
-    })
+  constructor(packet: string, problem: string) {
+    super('api.validation', `packet "${packet}": ${problem}`, { context: { packet }, issues: [{ path: 'packet', message: problem }] })
   }
 }

@@ -7,7 +7,8 @@
 import { join } from 'node:path'
 import type { StoredObject } from '../../api/meta.js'
 import type { OvsNode } from '../node/ovs-node.js'
-import { DEFAULT_TRACE_PACKET, isPacketSpec, resolveVswitchdCtl, runOfprotoTrace } from '../ovs/appctl/index.js'
+import { tracePacketProblem } from '../../api/trace-request.js'
+import { DEFAULT_TRACE_PACKET, resolveVswitchdCtl, runOfprotoTrace } from '../ovs/appctl/index.js'
 import { renderInstructions, renderMatch } from '../ovs/flows/index.js'
 import { OpenFlowConnection, readFlowStats, type FlowStatsEntry } from '../ovs/openflow/index.js'
 import { chainCookie, formatCookie } from '../sfc/cookie.js'
@@ -115,7 +116,8 @@ export function createSwitchView(deps: SwitchViewDeps) {
     async trace(chain: { namespace: string; name: string }, from: string, packet: string | undefined) {
       const obj = chainObject(chain.namespace, chain.name)
       const sample = packet ?? DEFAULT_TRACE_PACKET
-      if (!isPacketSpec(sample) || /(^|,)\s*in_port=/.test(sample)) throw new BadPacketError(sample)
+      const problem = tracePacketProblem(sample)
+      if (problem) throw new BadPacketError(sample, problem)
       const report = controller.lastChains?.report(`${chain.namespace}/${chain.name}`)
       if (!report) throw new TracePortError(`chain ${chain.namespace}/${chain.name} has not been compiled yet`, { chain: `${chain.namespace}/${chain.name}` })
       // FROM is a ServiceInterface (name or namespace/name) or the port's selector (`k=v[,k=v]`).

@@ -166,6 +166,41 @@ describe('apply and read', () => {
     expect(version).toMatchObject({ gitVersion: `v${pkg.version}`, major: pkg.version.split('.')[0], minor: pkg.version.split('.')[1], goVersion: process.version, compiler: 'node' })
     expect(version.platform).toMatch(/^linux\/(amd64|arm64)$/)
   })
+
+  it('answers GET /version without a token, as Kubernetes version.Info, and lists it in /openapi.json', async () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }
+    const res = await fetch(`${url}/version`)
+    expect(res.status).toBe(200)
+    const info = (await res.json()) as Record<string, string>
+    expect(Object.keys(info).sort()).toEqual(['buildDate', 'compiler', 'gitCommit', 'gitTreeState', 'gitVersion', 'goVersion', 'major', 'minor', 'platform'])
+    expect(info).toMatchObject({ gitVersion: `v${pkg.version}`, major: pkg.version.split('.')[0], minor: pkg.version.split('.')[1], goVersion: process.version, compiler: 'node' })
+    expect(info.platform).toMatch(/^linux\/(amd64|arm64)$/)
+    const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, { get?: { security?: unknown[] } }> }
+    expect(doc.paths['/version']?.get?.security).toEqual([])
+  })
+})
+
+describe('trace', () => {
+  const trace = (body: unknown) => call('POST', '/apis/appliance/v1/trace', JSON.stringify(body), { 'content-type': 'application/json' })
+
+  it('answers a malformed packet with a 400 naming the word, before asking for the switch', async () => {
+    const res = await trace({ chain: 'c1', from: 'p0', packet: 'arp,dl_src 02:00:00:00:00:01' })
+    expect(res.status).toBe(400)
+    const p = (await res.json()) as { code: string; detail: string; errors: { path: string; message: string }[] }
+    expect(p.code).toBe('api.validation')
+    expect(p.detail).toContain('word 2 "dl_src 02:00:00:00:00:01" is not an ovs-ofctl field or field=value')
+    expect(p.errors.map((e) => e.path)).toEqual(['packet'])
+  })
+
+  it('names missing fields, and answers a well-formed request on an appliance without OVS with 503', async () => {
+    const missing = await trace({ packet: 'arp' })
+    expect(missing.status).toBe(400)
+    expect(((await missing.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(['chain', 'from'])
+    expect((await call('POST', '/apis/appliance/v1/trace', 'not json', { 'content-type': 'application/json' })).status).toBe(400)
+    const ok = await trace({ chain: 'c1', from: 'p0', packet: 'arp' })
+    expect(ok.status).toBe(503)
+    expect(((await ok.json()) as { code: string }).code).toBe('ovsdb.unavailable')
+  })
 })
 
 describe('bad input: 4xx problem+json naming the field, store unchanged', () => {

@@ -21,7 +21,8 @@ import { healthRoutes } from './routes/health.js'
 import { objectRoutes, unservedKindError } from './routes/objects.js'
 import { openApiRoutes } from './routes/openapi.js'
 import { switchRoutes } from './routes/switch.js'
-import { readVersionInfo, versionRoutes } from './routes/version.js'
+import { versionRoutes } from './routes/version.js'
+import { readVersionInfo } from '../../api/version-info.js'
 
 export function createApp(deps: RestDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()

@@ -10,6 +10,7 @@ import type { ParsedObject } from '../../api/resources/kind.js'
 import type { AppEnv } from './env.js'
 import { readBodyText } from './middleware/body-limit/index.js'
 import { UnsupportedMediaTypeError } from './errors.js'
+import { isRecord } from '../../api/is-record.js'
 
 const MEDIA_TYPES = new Set([
   'application/json',
@@ -44,10 +45,6 @@ export interface ParseOptions {
   expectKind?: { apiVersion: string; kind: string }
   /** Namespace from the path: filled in when an item has none, an error when an item names another. */
   namespace?: string
-}
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x)
 }
 
 export function parseItems(docs: readonly unknown[], opts: ParseOptions = {}): ParsedObject[] {

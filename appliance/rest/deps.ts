@@ -1,7 +1,7 @@
 import type { Logger, Registry } from '../observe/index.js'
 import type { NodeIdentity } from '../desired/index.js'
 import type { Store } from '../store/index.js'
-import type { VersionInfo } from './routes/version.js'
+import type { VersionInfo } from '../../api/version-info.js'
 
 /** A readiness check for `/readyz`: the store now; OVS and the hub connection later. */
 export type ReadinessCheck = () => { name: string; ok: boolean; message?: string }

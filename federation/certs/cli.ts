@@ -1,15 +1,11 @@
 /** `dpuctl certs init` and `dpuctl certs issue`: the development PKI for hub and appliances. */
-import { parseArgs } from 'node:util'
 import { UsageError, type CliCommand } from '../../api/cli.js'
+import { parseFlags, type OptionSpec } from '../../api/cli-flags.js'
 import { resolve } from 'node:path'
 import { initDevPki, issueDpuCertificate } from './openssl.js'
 
-function parse(args: string[], options: NonNullable<Parameters<typeof parseArgs>[0]>['options']) {
-  try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true }).values as Record<string, string | boolean | undefined>
-  } catch (err) {
-    throw new UsageError((err as Error).message)
-  }
+function parse(args: string[], options: OptionSpec) {
+  return parseFlags(args, options, 0).values as Record<string, string | boolean | undefined>
 }
 
 const init: CliCommand = {

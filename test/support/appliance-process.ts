@@ -153,3 +153,45 @@ export function runDpuctl(args: string[], opts: { env?: NodeJS.ProcessEnv; input
     child.stdin.end(opts.input ?? '')
   })
 }
+
+export interface RunningDpuctl {
+  child: ChildProcess
+  /** Everything printed so far. */
+  stdout(): string
+  stderr(): string
+  /** Resolves the exit code (or the signal name) once the process has ended. */
+  exited: Promise<number | string>
+  /** Sends `signal` (default SIGINT) unless the process has ended; resolves its exit code. Kills after 10 s. */
+  stop(signal?: NodeJS.Signals): Promise<number | string>
+}
+
+/** Starts a long-running dpuctl command (`get -w`) whose output is read while it runs. */
+export function startDpuctl(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): RunningDpuctl {
+  const child = spawn(process.execPath, [...DPUCTL_ARGS, ...args], { cwd: opts.cwd ?? REPO_ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  guardPid(child.pid)
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')))
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')))
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => {
+      releasePid(child.pid)
+      resolve(code ?? signal ?? 'unknown')
+    }),
+  )
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGINT') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      try {
+        return await exited
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+  }
+}

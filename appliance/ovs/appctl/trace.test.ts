@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_TRACE_PACKET, isPacketSpec, parseTrace } from './trace.js'
+import { parseTrace, runOfprotoTrace } from './trace.js'
 
 const golden = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8')
 
@@ -25,17 +25,8 @@ describe('parseTrace', () => {
   })
 })
 
-describe('isPacketSpec', () => {
-  it('accepts ovs-ofctl flow words', () => {
-    expect(isPacketSpec(DEFAULT_TRACE_PACKET)).toBe(true)
-    expect(isPacketSpec('dl_src=02:00:00:00:00:01,dl_dst=02:00:00:00:00:02')).toBe(true)
-    expect(isPacketSpec('tcp,nw_dst=10.0.0.1,tp_dst=80')).toBe(true)
-  })
-  it('refuses anything that could be read as an option or another argument', () => {
-    expect(isPacketSpec('')).toBe(false)
-    expect(isPacketSpec('--generate')).toBe(false)
-    expect(isPacketSpec('arp br0')).toBe(false)
-    expect(isPacketSpec('arp;reboot')).toBe(false)
-    expect(isPacketSpec('dl_src=$(x)')).toBe(false)
+describe('runOfprotoTrace', () => {
+  it('refuses a flow that ovs-appctl would read as an option, without running it', async () => {
+    await expect(runOfprotoTrace('/nonexistent.ctl', 'br0', '--generate')).rejects.toMatchObject({ code: 'appctl.failed' })
   })
 })

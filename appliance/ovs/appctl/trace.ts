@@ -1,7 +1,7 @@
 /**
  * `ovs-appctl ofproto/trace`: what vswitchd would do with a packet, table by table, and the datapath actions it
- * ends in. The sample packet is a flow in ovs-ofctl syntax; only field=value words pass, so the argument can never
- * be read as a command option.
+ * ends in. The sample packet is a flow in ovs-ofctl syntax, checked word by word where it enters the appliance
+ * (api/trace-request.ts); a flow that starts with "-" is refused here too, so it can never be read as an option.
  */
 import { execFile } from 'node:child_process'
 import { AppctlFailedError, AppctlUnavailableError } from './errors.js'
@@ -26,13 +26,6 @@ export interface TraceResult {
 
 /** The default sample: an ARP request broadcast from a locally administered MAC. */
 export const DEFAULT_TRACE_PACKET = 'arp,dl_src=02:00:00:00:00:01,dl_dst=ff:ff:ff:ff:ff:ff,arp_op=1,arp_spa=192.0.2.1,arp_tpa=192.0.2.2'
-
-const FIELD_WORD = /^[a-z][a-z0-9_]*(=[A-Za-z0-9_.:/x-]+)?$/
-
-/** Whether `packet` is a comma-separated list of ovs-ofctl flow words (`arp`, `dl_src=02:..`, `nw_dst=10.0.0.1`). */
-export function isPacketSpec(packet: string): boolean {
-  return packet.length > 0 && packet.length <= 512 && packet.split(',').every((w) => FIELD_WORD.test(w.trim()))
-}
 
 /** Split at commas outside parentheses: `set(eth(src=..,dst=..)),2` -> two actions. */
 function splitTopLevel(s: string): string[] {
@@ -74,6 +67,7 @@ export function parseTrace(text: string): TraceResult {
 
 /** Runs `ovs-appctl -t <ctl> ofproto/trace <bridge> <flow>` and parses the answer. */
 export function runOfprotoTrace(ctl: string, bridge: string, flow: string, timeoutMs = 5000): Promise<TraceResult> {
+  if (flow.trimStart().startsWith('-')) return Promise.reject(new AppctlFailedError(`ofproto/trace: flow "${flow}" would be read as an option`, { bridge, flow }))
   return new Promise((resolve, reject) => {
     execFile('ovs-appctl', ['-t', ctl, `--timeout=${Math.ceil(timeoutMs / 1000)}`, 'ofproto/trace', bridge, flow], { timeout: timeoutMs + 1000, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (!err) return resolve(parseTrace(stdout))

@@ -17,6 +17,7 @@ import type { RestDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { ApplyResultSchema, applyBody, DeleteResultSchema, ObjectRefSchema } from '../present.js'
 import { route } from '../route.js'
+import { isRecord } from '../../../api/is-record.js'
 
 export const APPLIANCE_GROUP_PATH = '/appliance/v1'
 
@@ -83,10 +84,6 @@ const documentsBody: JsonObject = {
   },
 }
 const query = (name: string, schema: JsonObject, description: string): OpenApiParameter => ({ name, in: 'query', required: false, description, schema })
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x)
-}
 
 /** A delete body only needs identity: apiVersion, kind, metadata.name and namespace. */
 function refOfDocument(raw: unknown, index: number): ObjectRef {

@@ -5,6 +5,8 @@
  */
 import { Hono } from 'hono'
 import { jsonContent, problemResponses, type JsonObject, type OpenApiParameter } from '../../../api/openapi.js'
+import { toFieldIssues } from '../../../api/resources/issues.js'
+import { TraceRequestSchema } from '../../../api/trace-request.js'
 import type { RestDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { SwitchUnavailableError, ValidationProblemError } from '../errors.js'
@@ -152,16 +154,18 @@ export function switchRoutes(deps: RestDeps): Hono<AppEnv> {
         responses: { '200': ok('The trace', { type: 'object' }), ...problemResponses('400', '401', '413', '422', '503', 'default') },
       },
     },
+    // The request is checked before the switch is: a malformed packet is a 400 naming the word, never a 503.
     async (c) => {
+      const parsed = TraceRequestSchema.safeParse(parseJson(await readBodyText(c)) ?? null)
+      if (!parsed.success) {
+        const issues =
+          parsed.error.issues.length === 1 && parsed.error.issues[0]!.path.length === 0 ? [{ path: '', message: 'expected {chain, from, namespace?, packet?}' }] : toFieldIssues(parsed.error)
+        throw new ValidationProblemError(`trace: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`, issues)
+      }
+      const { chain, namespace, from, packet } = parsed.data
       const v = view()
       if (!v.trace) throw new SwitchUnavailableError()
-      const body = parseJson(await readBodyText(c)) as { namespace?: unknown; chain?: unknown; from?: unknown; packet?: unknown } | undefined
-      if (!body || typeof body.chain !== 'string' || typeof body.from !== 'string') {
-        throw new ValidationProblemError('trace needs {chain, from, namespace?, packet?}', [{ path: 'chain', message: 'required' }])
-      }
-      const namespace = typeof body.namespace === 'string' ? body.namespace : 'default'
-      const packet = typeof body.packet === 'string' ? body.packet : undefined
-      return c.json(await v.trace({ namespace, name: body.chain }, body.from, packet))
+      return c.json(await v.trace({ namespace, name: chain }, from, packet))
     },
   )
   return app
