@@ -11,7 +11,8 @@ import { applianceClientCommands } from '../appliance/cli/index.js'
 import type { ApplianceConfig } from '../appliance/cli/config.js'
 import { splitListen } from '../appliance/cli/config.js'
 import { applianceRunCommand, type RunningAppliance } from '../appliance/cli/run.js'
-import { createLogger, createMetricsRegistry } from '../appliance/observe/index.js'
+import { createLogger } from '../api/support/logger.js'
+import { createMetricsRegistry } from '../appliance/observe/index.js'
 import { createApp, loadOrCreateToken } from '../appliance/rest/index.js'
 import { openStore } from '../appliance/store/index.js'
 import { OvsNode } from '../appliance/node/ovs-node.js'
@@ -23,13 +24,14 @@ import { agentOptionsFromFlags } from '../federation/agent/config.js'
 import { startAgent } from '../federation/agent/agent.js'
 
 export async function startAppliance(config: ApplianceConfig): Promise<RunningAppliance> {
-  const log = createLogger({ level: config.logLevel, base: { component: 'appliance', node: config.nodeName } })
+  const root = createLogger({ level: config.logLevel, base: { node: config.nodeName } })
+  const log = root.child({ component: 'appliance' })
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const tokenFile = config.tokenFile ?? join(config.dataDir, 'token')
   const token = loadOrCreateToken(tokenFile, config.tokenFile === undefined)
   const store = openStore(join(config.dataDir, 'state.db'), { nodeName: config.nodeName })
   const node = { name: config.nodeName, labels: config.nodeLabels }
-  const ovs = config.ovsdb === OVSDB_NONE ? undefined : new OvsNode({ remote: config.ovsdb, rundir: config.ovsRundir, log: log.child({ component: 'ovs' }) })
+  const ovs = config.ovsdb === OVSDB_NONE ? undefined : new OvsNode({ remote: config.ovsdb, rundir: config.ovsRundir, log: root.child({ component: 'ovs' }) })
   const registry = createMetricsRegistry()
   // The loop-pass metrics must exist before the controller; the metrics read the controller lazily.
   let controller: NodeController | undefined
@@ -40,7 +42,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
         ovs,
         ...(nodeMetrics ? { onLoopRun: nodeMetrics.onLoopRun } : {}),
         nodeName: config.nodeName,
-        log: log.child({ component: 'reconcile' }),
+        log: root.child({ component: 'reconcile' }),
         ...(config.ovsNetns ? { ovsNetns: config.ovsNetns } : {}),
         ...(config.verifyInterval !== undefined ? { verifyIntervalMs: config.verifyInterval * 1000 } : {}),
         settings: { bridges: config.bridges, datapath: config.datapath, otherConfig: config.otherConfig, ...(config.mtu !== undefined ? { mtu: config.mtu } : {}), ...(config.serviceNetnsPrefix ? { serviceNetnsPrefix: config.serviceNetnsPrefix } : {}) },
@@ -55,7 +57,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
           nodeName: config.nodeName,
           rundir: config.ovsRundir,
           ...(config.ovsCtl ? { ovsCtl: config.ovsCtl } : {}),
-          log: log.child({ component: 'observe' }),
+          log: root.child({ component: 'observe' }),
           ...(nodeMetrics ? { metrics: nodeMetrics.metrics } : {}),
           ...(config.countersInterval !== undefined ? { countersIntervalMs: config.countersInterval * 1000 } : {}),
         })
@@ -70,7 +72,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
     labels: config.nodeLabels,
   })
   if (agentOptions?.tls === 'insecure') log.warn({ hub: config.hub }, 'federation without TLS (--insecure): development only, anyone can impersonate this DPU or the hub')
-  const agent = agentOptions ? startAgent({ ...agentOptions, port: createStoreAgentPort(store), logger: log.child({ component: 'agent' }) }) : undefined
+  const agent = agentOptions ? startAgent({ ...agentOptions, port: createStoreAgentPort(store), logger: root.child({ component: 'agent' }) }) : undefined
   const app = createApp({
     store,
     log,

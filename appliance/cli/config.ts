@@ -11,6 +11,7 @@ import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { LabelsSchema } from '../../api/meta.js'
+import { LOG_LEVELS } from '../../api/support/logger.js'
 import { ConfigError } from './errors.js'
 
 export const DEFAULT_DATA_DIR = '/var/lib/dpu-appliance'
@@ -33,7 +34,7 @@ export const ApplianceConfigSchema = z.strictObject({
   tokenFile: z.string().min(1).optional(),
   nodeName: z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'node name must be a DNS-1123 subdomain (lower case)'),
   nodeLabels: LabelsSchema,
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  logLevel: z.enum(LOG_LEVELS),
   /** `unix:PATH`, `tcp:HOST:PORT`, or `none`. */
   ovsdb: z.string().regex(/^(unix:.+|tcp:[^:]+:\d{1,5}|none)$/, 'ovsdb must be unix:PATH, tcp:HOST:PORT or none'),
   ovsRundir: z.string().min(1),
