@@ -18,7 +18,7 @@ import { openStore } from '../appliance/store/index.js'
 import { OvsNode } from '../appliance/node/ovs-node.js'
 import { NodeController } from '../appliance/reconcile/controller.js'
 import { createNodeMetrics, startSwitchObservers } from '../appliance/reconcile/switch-observers.js'
-import { OVSDB_NONE } from '../appliance/cli/config.js'
+import { OVSDB_NONE, OVSDB_UNAVAILABLE_HINT } from '../appliance/cli/config.js'
 import { createStoreAgentPort } from '../appliance/federation/agent-port-impl.js'
 import { agentOptionsFromFlags } from '../federation/agent/config.js'
 import { startAgent } from '../federation/agent/agent.js'
@@ -31,7 +31,10 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
   const token = loadOrCreateToken(tokenFile, config.tokenFile === undefined)
   const store = openStore(join(config.dataDir, 'state.db'), { nodeName: config.nodeName })
   const node = { name: config.nodeName, labels: config.nodeLabels }
-  const ovs = config.ovsdb === OVSDB_NONE ? undefined : new OvsNode({ remote: config.ovsdb, rundir: config.ovsRundir, log: root.child({ component: 'ovs' }) })
+  const ovs =
+    config.ovsdb === OVSDB_NONE
+      ? undefined
+      : new OvsNode({ remote: config.ovsdb, rundir: config.ovsRundir, log: root.child({ component: 'ovs' }), unavailableHint: OVSDB_UNAVAILABLE_HINT })
   const registry = createMetricsRegistry()
   // The loop-pass metrics must exist before the controller; the metrics read the controller lazily.
   let controller: NodeController | undefined

@@ -20,6 +20,8 @@ export const DEFAULT_OVSDB = 'unix:/var/run/openvswitch/db.sock'
 export const DEFAULT_OVS_RUNDIR = '/var/run/openvswitch'
 /** `--ovsdb none` runs the appliance without Open vSwitch (API and store only). */
 export const OVSDB_NONE = 'none'
+/** What the appliance tells an operator whose Open vSwitch database it cannot reach, in its flags' words. */
+export const OVSDB_UNAVAILABLE_HINT = 'start Open vSwitch, or pass --ovsdb unix:PATH (or tcp:HOST:PORT) where its database listens, or --ovsdb none to run the API only'
 
 const ListenSchema = z
   .string()
