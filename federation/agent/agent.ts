@@ -12,6 +12,7 @@
 import * as grpc from '@grpc/grpc-js'
 import type { AgentConnectionState, AgentPort } from '../../api/federation/agent-port.js'
 import { isApplianceError } from '../../api/errors.js'
+import { OutageLog } from '../../api/support/outage-log.js'
 import {
   PROTOCOL_VERSION,
   type AgentMessage,
@@ -86,6 +87,8 @@ export function startAgent(o: AgentOptions): RunningAgent {
   const credentials =
     o.tls === 'insecure' ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(o.tls.ca, o.tls.key, o.tls.cert)
   if (o.tls === 'insecure') logger.warn({ hub: o.hub }, 'agent dialing the hub WITHOUT TLS (--insecure)')
+  // A hub away for hours is normal (fail-static): its first failure, a reminder a minute, and the reconnect.
+  const outage = new OutageLog({ logger, what: 'federation hub', fields: { hub: o.hub } })
 
   const st: AgentConnectionState = {
     connection: 'connecting',
@@ -172,7 +175,7 @@ export function startAgent(o: AgentOptions): RunningAgent {
       st.connection = 'connected'
       attempt = 0
       st.lastError = null
-      logger.info({ hub: o.hub }, 'connected to hub')
+      outage.connected()
       scheduleStatus()
     }
     if (m.type === 'heartbeat') return
@@ -207,7 +210,9 @@ export function startAgent(o: AgentOptions): RunningAgent {
     st.connection = 'disconnected'
     st.lastError = st.lastError?.code === 'federation.protocol' ? st.lastError : why
     const delay = fullJitterDelay(wasConnected ? 0 : attempt++, backoff)
-    logger.warn({ hub: o.hub, error: why, retryInMs: delay }, 'hub stream closed')
+    if (wasConnected) outage.lost(`${why.code}: ${why.message}`)
+    else outage.failed(`${why.code}: ${why.message}`)
+    logger.debug({ hub: o.hub, error: why, retryInMs: delay }, 'hub stream closed')
     reconnectTimer = setTimeout(connect, delay)
   }
 
