@@ -31,6 +31,14 @@ export interface HubFlags {
   logLevel: LogLevel
 }
 
+/**
+ * Default addresses. Every daemon's default port differs (appliance REST 7443, hub REST 7444, hub gRPC 7445),
+ * so a hub and an appliance on one host (a lab, the demo) both start without flags; bin/default-ports.test.ts
+ * holds them to it.
+ */
+export const DEFAULT_HUB_LISTEN = '0.0.0.0:7445'
+export const DEFAULT_HUB_API_LISTEN = '127.0.0.1:7444'
+
 const USAGE = `Usage: dpuctl hub run --data-dir DIR [--listen HOST:PORT] [--api-listen HOST:PORT]
                       [--manifests DIR] [--kubernetes [--kubeconfig FILE] [--namespace NS]]
                       [--dpu-registry FILE] [--require-registered]
@@ -38,8 +46,8 @@ const USAGE = `Usage: dpuctl hub run --data-dir DIR [--listen HOST:PORT] [--api-
 
 Runs the federation hub: renders fleet objects (DPF kinds) per DPU and streams them to appliances. Logs are
 JSON lines on stderr; stdout gets one line, "hub listening grpc=PORT api=PORT", once both ports are bound.
-  --listen            gRPC address for agents (default 0.0.0.0:7443)
-  --api-listen        REST address: /v1/fleet, /v1/dpus/NAME, /metrics, /healthz, /readyz (default 127.0.0.1:7444)
+  --listen            gRPC address for agents (default ${DEFAULT_HUB_LISTEN})
+  --api-listen        REST address: /v1/fleet, /v1/dpus/NAME, /metrics, /healthz, /readyz (default ${DEFAULT_HUB_API_LISTEN})
   --manifests DIR     fleet objects from YAML/JSON files in DIR, watched for changes (the default source)
   --kubernetes        fleet objects from the Kubernetes API (list + watch of the DPF CRDs)
   --dpu-registry FILE YAML "dpus: {NAME: {labels: {...}}}": authoritative DPU labels; DPUs not listed use
@@ -76,8 +84,8 @@ export function parseHubFlags(args: string[], cwd: string): HubFlags {
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join('|')}`)
   return {
     dataDir: str('data-dir')!,
-    listen: (v.listen as string | undefined) ?? '0.0.0.0:7443',
-    apiListen: (v['api-listen'] as string | undefined) ?? '127.0.0.1:7444',
+    listen: (v.listen as string | undefined) ?? DEFAULT_HUB_LISTEN,
+    apiListen: (v['api-listen'] as string | undefined) ?? DEFAULT_HUB_API_LISTEN,
     ...(v.manifests ? { manifests: str('manifests')! } : {}),
     kubernetes: v.kubernetes === true,
     ...(v.kubeconfig ? { kubeconfig: str('kubeconfig')! } : {}),
