@@ -93,6 +93,9 @@ export class OvsNode {
     client.on('disconnected', (reason) => {
       if (client.state !== 'closed') this.outage.lost(reason ? describeFailure(reason) : undefined)
     })
+    // Changes and resyncs count from the first sync on (its rows are the starting point, announced by one resync).
+    client.onChange((changes) => this.client && this.emit('change', changes))
+    client.on('resynced', () => this.client && this.emit('resync'))
     client.on('connected', (info) => this.onConnected(client, info))
     return this
   }
@@ -117,11 +120,7 @@ export class OvsNode {
   private onConnected(client: OvsdbClient, info: SyncInfo): void {
     this.lastError = undefined
     this.outage.connected({ method: info.method, resumed: info.resumed })
-    if (this.client) return // a reconnect: the client's own `connected`/`resynced` listeners below emit resync
     this.client = client
-    client.onChange((changes) => this.emit('change', changes))
-    client.on('resynced', () => this.emit('resync'))
-    client.on('connected', () => this.emit('resync'))
     this.emit('resync')
   }
 
