@@ -13,20 +13,22 @@ import { describeNodeNameSource, splitListen } from '../appliance/cli/config.js'
 import { applianceRunCommand, type RunningAppliance } from '../appliance/cli/run.js'
 import { applianceCleanupCommand } from '../appliance/cli/cleanup.js'
 import { runCleanup } from '../appliance/cleanup/index.js'
-import { createLogger, createMetricsRegistry } from '../appliance/observe/index.js'
+import { createLogger } from '../api/support/logger.js'
+import { createMetricsRegistry } from '../appliance/observe/index.js'
 import { createApp, loadOrCreateToken } from '../appliance/rest/index.js'
 import { acquireDataDirLock, openStore } from '../appliance/store/index.js'
 import { startFleetRollup } from '../appliance/desired/index.js'
 import { OvsNode } from '../appliance/node/ovs-node.js'
 import { NodeController } from '../appliance/reconcile/controller.js'
 import { createNodeMetrics, startSwitchObservers } from '../appliance/reconcile/switch-observers.js'
-import { OVSDB_NONE } from '../appliance/cli/config.js'
+import { OVSDB_NONE, OVSDB_UNAVAILABLE_HINT } from '../appliance/cli/config.js'
 import { createStoreAgentPort } from '../appliance/federation/agent-port-impl.js'
 import { agentOptionsFromFlags } from '../federation/agent/config.js'
 import { startAgent } from '../federation/agent/agent.js'
 
 export async function startAppliance(config: ApplianceConfig): Promise<RunningAppliance> {
-  const log = createLogger({ level: config.logLevel, base: { component: 'appliance', node: config.nodeName } })
+  const root = createLogger({ level: config.logLevel, base: { node: config.nodeName } })
+  const log = root.child({ component: 'appliance' })
   // Fleet objects select nodes by name and labels: an unexpected default (the host name) must be visible at once.
   log.info({ nodeNameFrom: config.nodeNameFrom ?? 'caller' }, `node name ${config.nodeName} (${describeNodeNameSource(config.nodeNameFrom)})`)
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
@@ -44,7 +46,10 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
   }
   const node = { name: config.nodeName, labels: config.nodeLabels }
   const stopRollup = startFleetRollup(store, node)
-  const ovs = config.ovsdb === OVSDB_NONE ? undefined : new OvsNode({ remote: config.ovsdb, rundir: config.ovsRundir, log: log.child({ component: 'ovs' }) })
+  const ovs =
+    config.ovsdb === OVSDB_NONE
+      ? undefined
+      : new OvsNode({ remote: config.ovsdb, rundir: config.ovsRundir, log: root.child({ component: 'ovs' }), unavailableHint: OVSDB_UNAVAILABLE_HINT })
   const registry = createMetricsRegistry()
   // The loop-pass metrics must exist before the controller; the metrics read the controller lazily.
   let controller: NodeController | undefined
@@ -55,7 +60,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
         ovs,
         ...(nodeMetrics ? { onLoopRun: nodeMetrics.onLoopRun } : {}),
         nodeName: config.nodeName,
-        log: log.child({ component: 'reconcile' }),
+        log: root.child({ component: 'reconcile' }),
         ...(config.ovsNetns ? { ovsNetns: config.ovsNetns } : {}),
         ...(config.verifyInterval !== undefined ? { verifyIntervalMs: config.verifyInterval * 1000 } : {}),
         settings: { bridges: config.bridges, datapath: config.datapath, otherConfig: config.otherConfig, ...(config.mtu !== undefined ? { mtu: config.mtu } : {}), ...(config.serviceNetnsPrefix ? { serviceNetnsPrefix: config.serviceNetnsPrefix } : {}) },
@@ -70,7 +75,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
           nodeName: config.nodeName,
           rundir: config.ovsRundir,
           ...(config.ovsCtl ? { ovsCtl: config.ovsCtl } : {}),
-          log: log.child({ component: 'observe' }),
+          log: root.child({ component: 'observe' }),
           ...(nodeMetrics ? { metrics: nodeMetrics.metrics } : {}),
           ...(config.countersInterval !== undefined ? { countersIntervalMs: config.countersInterval * 1000 } : {}),
         })
@@ -85,7 +90,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
     labels: config.nodeLabels,
   })
   if (agentOptions?.tls === 'insecure') log.warn({ hub: config.hub }, 'federation without TLS (--insecure): development only, anyone can impersonate this DPU or the hub')
-  const agent = agentOptions ? startAgent({ ...agentOptions, port: createStoreAgentPort(store), logger: log.child({ component: 'agent' }) }) : undefined
+  const agent = agentOptions ? startAgent({ ...agentOptions, port: createStoreAgentPort(store), logger: root.child({ component: 'agent' }) }) : undefined
   const app = createApp({
     store,
     log,

@@ -4,9 +4,9 @@
  */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { pino } from 'pino'
 import { UsageError, type CliCommand, type CliIO } from '../api/cli.js'
 import { parseFlags } from '../api/cli-flags.js'
+import { createLogger, isLogLevel, LOG_LEVELS, type LogLevel } from '../api/support/logger.js'
 import { KINDS, parseDocuments, parseObject } from '../api/resources/registry.js'
 import type { ParsedObject } from '../api/resources/kind.js'
 import { renderForNode } from '../api/render/index.js'
@@ -28,23 +28,33 @@ export interface HubFlags {
   dpuRegistry?: string
   requireRegistered: boolean
   tls: { cert: string; key: string; ca: string } | 'insecure'
-  logLevel: string
+  logLevel: LogLevel
 }
+
+/**
+ * Default addresses. Every daemon's default port differs (appliance REST 7443, hub REST 7444, hub gRPC 7445),
+ * so a hub and an appliance on one host (a lab, the demo) both start without flags; bin/default-ports.test.ts
+ * holds them to it.
+ */
+export const DEFAULT_HUB_LISTEN = '0.0.0.0:7445'
+export const DEFAULT_HUB_API_LISTEN = '127.0.0.1:7444'
 
 const USAGE = `Usage: dpuctl hub run --data-dir DIR [--listen HOST:PORT] [--api-listen HOST:PORT]
                       [--manifests DIR] [--kubernetes [--kubeconfig FILE] [--namespace NS]]
                       [--dpu-registry FILE] [--require-registered]
-                      (--tls-cert FILE --tls-key FILE --tls-ca FILE | --insecure)
+                      (--tls-cert FILE --tls-key FILE --tls-ca FILE | --insecure) [--log-level LEVEL]
 
-Runs the federation hub: renders fleet objects (DPF kinds) per DPU and streams them to appliances.
-  --listen            gRPC address for agents (default 0.0.0.0:7443)
-  --api-listen        REST address: /v1/fleet, /v1/dpus/NAME, /metrics, /healthz, /readyz (default 127.0.0.1:7444)
+Runs the federation hub: renders fleet objects (DPF kinds) per DPU and streams them to appliances. Logs are
+JSON lines on stderr; stdout gets one line, "hub listening grpc=PORT api=PORT", once both ports are bound.
+  --listen            gRPC address for agents (default ${DEFAULT_HUB_LISTEN})
+  --api-listen        REST address: /v1/fleet, /v1/dpus/NAME, /metrics, /healthz, /readyz (default ${DEFAULT_HUB_API_LISTEN})
   --manifests DIR     fleet objects from YAML/JSON files in DIR, watched for changes (the default source)
   --kubernetes        fleet objects from the Kubernetes API (list + watch of the DPF CRDs)
   --dpu-registry FILE YAML "dpus: {NAME: {labels: {...}}}": authoritative DPU labels; DPUs not listed use
                       the labels they report, unless --require-registered
   --tls-*             hub certificate, key and the CA that signs DPU client certificates (mTLS required)
   --insecure          plaintext, identity taken from the hello: development only, logs a warning
+  --log-level LEVEL   fatal|error|warn|info|debug|trace|silent (default info)
 Create development certificates with: dpuctl certs init --out DIR; dpuctl certs issue --out DIR --dpu NAME`
 
 export function parseHubFlags(args: string[], cwd: string): HubFlags {
@@ -65,10 +75,12 @@ export function parseHubFlags(args: string[], cwd: string): HubFlags {
   const tlsGiven = ['tls-cert', 'tls-key', 'tls-ca'].filter((k) => v[k])
   if (v.insecure && tlsGiven.length) throw new UsageError('--insecure and --tls-* are exclusive')
   if (!v.insecure && tlsGiven.length !== 3) throw new UsageError('mTLS is required: give --tls-cert, --tls-key and --tls-ca (or --insecure for development)')
+  const logLevel = (v['log-level'] as string | undefined) ?? 'info'
+  if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join('|')}`)
   return {
     dataDir: str('data-dir')!,
-    listen: (v.listen as string | undefined) ?? '0.0.0.0:7443',
-    apiListen: (v['api-listen'] as string | undefined) ?? '127.0.0.1:7444',
+    listen: (v.listen as string | undefined) ?? DEFAULT_HUB_LISTEN,
+    apiListen: (v['api-listen'] as string | undefined) ?? DEFAULT_HUB_API_LISTEN,
     ...(v.manifests ? { manifests: str('manifests')! } : {}),
     kubernetes: v.kubernetes === true,
     ...(v.kubeconfig ? { kubeconfig: str('kubeconfig')! } : {}),
@@ -76,14 +88,14 @@ export function parseHubFlags(args: string[], cwd: string): HubFlags {
     ...(v['dpu-registry'] ? { dpuRegistry: str('dpu-registry')! } : {}),
     requireRegistered: v['require-registered'] === true,
     tls: v.insecure ? 'insecure' : { cert: str('tls-cert')!, key: str('tls-key')!, ca: str('tls-ca')! },
-    logLevel: (v['log-level'] as string | undefined) ?? 'info',
+    logLevel,
   }
 }
 
 const parseManifest = (text: string, source: string): ParsedObject[] => parseDocuments(text, source).map((raw) => parseObject(raw, source))
 
 export async function startHubFromFlags(f: HubFlags): Promise<RunningHub> {
-  const logger = pino({ level: f.logLevel, base: { component: 'hub' } }, pino.destination(2))
+  const logger = createLogger({ level: f.logLevel }).child({ component: 'hub' })
   const tls: TlsFiles | 'insecure' =
     f.tls === 'insecure' ? 'insecure' : { cert: await readFile(f.tls.cert), key: await readFile(f.tls.key), ca: await readFile(f.tls.ca) }
   const sources: FleetSource[] = []
@@ -107,7 +119,8 @@ export async function startHubFromFlags(f: HubFlags): Promise<RunningHub> {
 async function runHub(args: string[], io: CliIO): Promise<0 | 1 | 2> {
   const flags = parseHubFlags(args, io.cwd)
   const hub = await startHubFromFlags(flags)
-  // One machine-readable line, so scripts and tests started with port 0 learn the ports.
+  // One machine-readable line on stdout, so scripts and tests started with port 0 learn the ports; it is the
+  // only thing the hub writes to stdout, and everything on stderr is a JSON log line (api/support/logger.ts).
   io.stdout.write(`hub listening grpc=${hub.grpcPort} api=${hub.apiPort}\n`)
   await new Promise<void>((done) => {
     const stop = (): void => {

@@ -11,6 +11,7 @@ import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { LabelsSchema } from '../../api/meta.js'
+import { LOG_LEVELS } from '../../api/support/logger.js'
 import { ConfigError } from './errors.js'
 import { isRecord } from '../../api/is-record.js'
 
@@ -20,6 +21,8 @@ export const DEFAULT_OVSDB = 'unix:/var/run/openvswitch/db.sock'
 export const DEFAULT_OVS_RUNDIR = '/var/run/openvswitch'
 /** `--ovsdb none` runs the appliance without Open vSwitch (API and store only). */
 export const OVSDB_NONE = 'none'
+/** What the appliance tells an operator whose Open vSwitch database it cannot reach, in its flags' words. */
+export const OVSDB_UNAVAILABLE_HINT = 'start Open vSwitch, or pass --ovsdb unix:PATH (or tcp:HOST:PORT) where its database listens, or --ovsdb none to run the API only'
 
 const ListenSchema = z
   .string()
@@ -36,7 +39,7 @@ export const ApplianceConfigSchema = z.strictObject({
   nodeLabels: LabelsSchema,
   /** Where `nodeName` came from, so the start log can say how to change it (absent: given by the caller). */
   nodeNameFrom: z.enum(['flag', 'config-file', 'host-name']).optional(),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  logLevel: z.enum(LOG_LEVELS),
   /** `unix:PATH`, `tcp:HOST:PORT`, or `none`. */
   ovsdb: z.string().regex(/^(unix:.+|tcp:[^:]+:\d{1,5}|none)$/, 'ovsdb must be unix:PATH, tcp:HOST:PORT or none'),
   ovsRundir: z.string().min(1),

@@ -8,10 +8,17 @@
  * per owned bridge (opened once the bridge exists: its state is ovs-vswitchd's liveness for readiness, status and
  * the chains' conditions) and the programmers by bridge name (created on first use on that connection). All of
  * them are closed with the node.
+ *
+ * Logging is for an operator who may have no OVS at all: one line at the first failure naming what is missing
+ * and what to do (`hint`), a reminder a minute, one line on connect (OutageLog); repeated OpenFlow and flow
+ * batch failures at most once a minute per bridge and kind (LogLimiter).
  */
 import { join } from 'node:path'
+import { isApplianceError } from '../../api/errors.js'
+import { LogLimiter } from '../../api/support/log-limit.js'
+import { OutageLog } from '../../api/support/outage-log.js'
 import type { Logger } from '../observe/index.js'
-import { OvsdbClient, type RowChange } from '../ovs/ovsdb/index.js'
+import { OvsdbClient, OvsdbTimeoutError, type RowChange, type SyncInfo } from '../ovs/ovsdb/index.js'
 import { OpenFlowConnection } from '../ovs/openflow/index.js'
 import { FlowProgrammer, type ApplyReport } from '../ovs/flows/index.js'
 
@@ -21,6 +28,19 @@ export interface OvsNodeOptions {
   /** Directory holding `<bridge>.mgmt`. */
   rundir: string
   log: Logger
+  /** What the operator can do when the database is unavailable (the appliance names its flags). */
+  unavailableHint?: string
+}
+
+/** Why an attempt failed, short and without the address (each line carries `remote` once). */
+function describeFailure(err: Error): string {
+  const errno = isApplianceError(err) ? err.context.errno : undefined
+  if (errno === 'ENOENT') return 'no such socket (ENOENT)'
+  if (errno === 'ECONNREFUSED') return 'nothing listening (ECONNREFUSED)'
+  if (errno === 'EACCES') return 'permission denied (EACCES)'
+  if (typeof errno === 'string') return errno
+  if (err instanceof OvsdbTimeoutError) return `no answer within ${String(err.context.timeoutMs)} ms`
+  return err.message
 }
 
 export interface OvsNodeEvents {
@@ -51,15 +71,38 @@ export class OvsNode {
     'flows-restored': new Set(),
   }
   private closed = false
-  private connectTimer: NodeJS.Timeout | undefined
-  private attempts = 0
+  /** The client from `start()` on; `client` is set to it at its first sync. */
+  private opened: OvsdbClient | undefined
   private lastError: string | undefined
+  private readonly outage: OutageLog
+  private readonly logLimit = new LogLimiter()
 
-  constructor(private readonly options: OvsNodeOptions) {}
+  constructor(private readonly options: OvsNodeOptions) {
+    this.outage = new OutageLog({
+      logger: options.log,
+      what: 'Open vSwitch database',
+      fields: { remote: options.remote },
+      ...(options.unavailableHint ? { hint: options.unavailableHint } : {}),
+    })
+  }
 
-  /** Start connecting; resolves at once (the first connection may complete later). */
+  /** Start connecting; returns at once (the first connection may complete later). */
   start(): this {
-    void this.connect()
+    if (this.opened || this.closed) return this
+    const client = OvsdbClient.open({ remote: this.options.remote, logger: this.options.log, connectTimeoutMs: 5000 })
+    this.opened = client
+    client.on('error', (err) => {
+      if (client.state === 'closed') return
+      this.lastError = describeFailure(err)
+      this.outage.failed(this.lastError)
+    })
+    client.on('disconnected', (reason) => {
+      if (client.state !== 'closed') this.outage.lost(reason ? describeFailure(reason) : undefined)
+    })
+    // Changes and resyncs count from the first sync on (its rows are the starting point, announced by one resync).
+    client.onChange((changes) => this.client && this.emit('change', changes))
+    client.on('resynced', () => this.client && this.emit('resync'))
+    client.on('connected', (info) => this.onConnected(client, info))
     return this
   }
 
@@ -80,29 +123,11 @@ export class OvsNode {
     for (const l of this.listeners[event]) (l as (...a: Parameters<OvsNodeEvents[E]>) => void)(...args)
   }
 
-  private async connect(): Promise<void> {
-    if (this.closed) return
-    try {
-      const client = await OvsdbClient.connect({ remote: this.options.remote, logger: this.options.log, connectTimeoutMs: 5000 })
-      if (this.closed) return client.close()
-      this.client = client
-      this.attempts = 0
-      this.lastError = undefined
-      client.onChange((changes) => this.emit('change', changes))
-      client.on('resynced', () => this.emit('resync'))
-      client.on('connected', () => this.emit('resync'))
-      this.options.log.info({ remote: this.options.remote }, 'connected to the Open vSwitch database')
-      this.emit('resync')
-    } catch (err) {
-      this.lastError = (err as Error).message
-      this.attempts++
-      const delay = Math.random() * Math.min(10_000, 200 * 2 ** this.attempts)
-      if (this.attempts === 1 || this.attempts % 10 === 0) {
-        this.options.log.warn({ remote: this.options.remote, err: this.lastError, attempts: this.attempts }, 'Open vSwitch database not reachable; retrying')
-      }
-      this.connectTimer = setTimeout(() => void this.connect(), delay)
-      this.connectTimer.unref?.()
-    }
+  private onConnected(client: OvsdbClient, info: SyncInfo): void {
+    this.lastError = undefined
+    this.outage.connected({ method: info.method, resumed: info.resumed })
+    this.client = client
+    this.emit('resync')
   }
 
   /**
@@ -113,11 +138,24 @@ export class OvsNode {
     const existing = this.connections.get(bridge)
     if (existing) return existing
     const conn = new OpenFlowConnection({ socketPath: join(this.options.rundir, `${bridge}.mgmt`) })
-    conn.on('protocol-error', (err) => this.options.log.warn({ bridge, err: err.message }, 'OpenFlow protocol error; reconnecting'))
+    conn.on('protocol-error', (err) => this.warn(bridge, 'protocol', err, 'OpenFlow protocol error; reconnecting'))
+    conn.on('connect-failed', ({ phase, error }) => {
+      // No socket yet is routine (vswitchd creates <bridge>.mgmt just after the bridge): debug. A switch that
+      // accepts the socket and then fails the handshake is not.
+      if (phase === 'handshake') this.warn(bridge, 'handshake', error, 'OpenFlow handshake failed; reconnecting')
+      else this.logLimit.log(this.options.log, 'debug', `${bridge}\0socket`, { bridge, err: error.message }, 'OpenFlow socket not reachable; retrying')
+    })
+    conn.on('connected', () => this.logLimit.reset(`${bridge}\0`))
     conn.on('disconnected', ({ reason }) => this.emit('openflow-disconnected', bridge, reason))
     conn.start()
     this.connections.set(bridge, conn)
     return conn
+  }
+
+  /** Repeated OpenFlow and flow batch failures: at most once a minute per bridge, kind and error code. */
+  private warn(bridge: string, kind: string, err: Error, msg: string): void {
+    const code = isApplianceError(err) ? err.code : err.name
+    this.logLimit.log(this.options.log, 'warn', `${bridge}\0${kind}\0${code}`, { bridge, err: err.message }, msg)
   }
 
   /** The flow programmer of `bridge` (which owns every flow on it), created on first use on its connection. */
@@ -128,7 +166,7 @@ export class OvsNode {
     // adoptInstalled: an appliance restarted over an unchanged switch reads the flows and sends zero flow mods.
     const programmer = new FlowProgrammer({ conn, ownership: 'bridge', adoptInstalled: true })
     programmer.on('needs-desired', (ev) => this.emit('openflow-connected', bridge, ev.generation))
-    programmer.on('failed', ({ error }) => this.options.log.warn({ bridge, err: (error as Error).message }, 'flow batch failed'))
+    programmer.on('failed', ({ error }) => this.warn(bridge, 'batch', error as Error, 'flow batch failed'))
     programmer.on('restored', (r) => {
       this.options.log.info({ bridge, ...r }, 'flows restored after OpenFlow reconnect')
       this.emit('flows-restored', bridge, r)
@@ -173,11 +211,10 @@ export class OvsNode {
 
   async close(): Promise<void> {
     this.closed = true
-    if (this.connectTimer) clearTimeout(this.connectTimer)
     for (const programmer of this.programmers.values()) programmer.close()
     for (const conn of this.connections.values()) await conn.close()
     this.programmers.clear()
     this.connections.clear()
-    this.client?.close()
+    this.opened?.close()
   }
 }

@@ -9,7 +9,9 @@
  *   OpenFlow disconnect of a bridge              ──► chains (their Ready follows the switch)
  *   OVSDB (re)connect or full resync             ──► every loop
  */
+import { isApplianceError } from '../../api/errors.js'
 import type { StoredObject } from '../../api/meta.js'
+import { LogLimiter } from '../../api/support/log-limit.js'
 import type { Logger } from '../observe/index.js'
 import type { RowChange } from '../ovs/ovsdb/index.js'
 import type { OvsNode } from '../node/ovs-node.js'
@@ -89,6 +91,8 @@ export class NodeController {
    * flows, so the bridges pass re-reads them once vswitchd has applied the change (and our repair of it).
    */
   private readonly rereadDue = new Set<string>()
+  /** A pass failing the same way on every trigger (or every retry) logs once a minute per loop and error. */
+  private readonly failureLog = new LogLimiter()
 
   constructor(private readonly options: NodeControllerOptions) {
     this.bridges = new ReconcileLoop({
@@ -271,8 +275,15 @@ export class NodeController {
 
   private logRun(r: { name: string; reasons: string[]; durationMs: number; error?: unknown }): void {
     this.options.onLoopRun?.(r)
-    if (r.error) this.options.log.warn({ loop: r.name, reasons: r.reasons, err: (r.error as Error).message }, 'reconcile failed')
-    else this.options.log.debug({ loop: r.name, reasons: r.reasons, ms: Math.round(r.durationMs) }, 'reconciled')
+    if (r.error) {
+      const err = r.error as Error
+      const key = `${r.name}\0${isApplianceError(err) ? err.code : err.name}`
+      this.failureLog.log(this.options.log, 'warn', key, { loop: r.name, reasons: r.reasons, err: err.message }, 'reconcile failed')
+    } else {
+      // Recovered: the next failure of this loop is news and is logged at once.
+      this.failureLog.reset(`${r.name}\0`)
+      this.options.log.debug({ loop: r.name, reasons: r.reasons, ms: Math.round(r.durationMs) }, 'reconciled')
+    }
   }
 }
 

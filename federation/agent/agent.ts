@@ -12,6 +12,7 @@
 import * as grpc from '@grpc/grpc-js'
 import type { AgentConnectionState, AgentPort } from '../../api/federation/agent-port.js'
 import { isApplianceError } from '../../api/errors.js'
+import { OutageLog } from '../../api/support/outage-log.js'
 import {
   PROTOCOL_VERSION,
   type AgentMessage,
@@ -25,22 +26,17 @@ import type { Logger } from '../wire/logger.js'
 import { silentLogger } from '../wire/logger.js'
 import { CHANNEL_OPTIONS, FederationClient, type SyncClientStream } from '../wire/service.js'
 import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffOptions } from './backoff.js'
+import { hubChannel, type HubTls } from './hub-channel.js'
 import { StaleRevisionError } from './errors.js'
 
 export const AGENT_VERSION = '0.1.0'
-
-export interface AgentTls {
-  cert: Buffer
-  key: Buffer
-  ca: Buffer
-}
 
 export interface AgentOptions {
   /** Hub gRPC address `host:port`. */
   hub: string
   /** This DPU's name; must match the identity in the client certificate. */
   dpuName: string
-  tls: AgentTls | 'insecure'
+  tls: HubTls | 'insecure'
   port: AgentPort
   /** Labels the DPU reports about itself (used only if the hub's DPU registry has no entry for it). */
   labels?: Record<string, string>
@@ -83,9 +79,10 @@ export function startAgent(o: AgentOptions): RunningAgent {
   const logger = o.logger ?? silentLogger
   const backoff = o.backoff ?? DEFAULT_BACKOFF
   const heartbeatMs = o.heartbeatMs ?? 20_000
-  const credentials =
-    o.tls === 'insecure' ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(o.tls.ca, o.tls.key, o.tls.cert)
+  const channel = hubChannel(o.hub, o.tls)
   if (o.tls === 'insecure') logger.warn({ hub: o.hub }, 'agent dialing the hub WITHOUT TLS (--insecure)')
+  // A hub away for hours is normal (fail-static): its first failure, a reminder a minute, and the reconnect.
+  const outage = new OutageLog({ logger, what: 'federation hub', fields: { hub: o.hub } })
 
   const st: AgentConnectionState = {
     connection: 'connecting',
@@ -172,7 +169,7 @@ export function startAgent(o: AgentOptions): RunningAgent {
       st.connection = 'connected'
       attempt = 0
       st.lastError = null
-      logger.info({ hub: o.hub }, 'connected to hub')
+      outage.connected()
       scheduleStatus()
     }
     if (m.type === 'heartbeat') return
@@ -207,14 +204,16 @@ export function startAgent(o: AgentOptions): RunningAgent {
     st.connection = 'disconnected'
     st.lastError = st.lastError?.code === 'federation.protocol' ? st.lastError : why
     const delay = fullJitterDelay(wasConnected ? 0 : attempt++, backoff)
-    logger.warn({ hub: o.hub, error: why, retryInMs: delay }, 'hub stream closed')
+    if (wasConnected) outage.lost(`${why.code}: ${why.message}`)
+    else outage.failed(`${why.code}: ${why.message}`)
+    logger.debug({ hub: o.hub, error: why, retryInMs: delay }, 'hub stream closed')
     reconnectTimer = setTimeout(connect, delay)
   }
 
   function connect(): void {
     if (stopped) return
     st.connection = st.connection === 'connected' ? 'connected' : 'connecting'
-    client = new FederationClient(o.hub, credentials, { ...CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1 })
+    client = new FederationClient(o.hub, channel.credentials, { ...CHANNEL_OPTIONS, ...channel.options, 'grpc.use_local_subchannel_pool': 1 })
     const c = (client as unknown as { sync(): SyncClientStream }).sync()
     call = c
     lastStatusSent = null

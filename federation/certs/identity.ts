@@ -4,6 +4,8 @@
  * by other tooling). The hub takes identity only from here, never from message fields.
  */
 export const SPIFFE_TRUST_DOMAIN = 'dpu-appliance'
+/** The common name of the hub certificate `dpuctl certs init` issues. */
+export const HUB_COMMON_NAME = 'dpu-federation-hub'
 export const DPU_URI_PREFIX = `spiffe://${SPIFFE_TRUST_DOMAIN}/dpu/`
 
 /** DNS-1123 subdomain, as Kubernetes node names. */

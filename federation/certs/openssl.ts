@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { CertificateError } from './errors.js'
-import { DPU_NAME, dpuUri } from './identity.js'
+import { DPU_NAME, dpuUri, HUB_COMMON_NAME } from './identity.js'
 
 const run = promisify(execFile)
 
@@ -109,7 +109,7 @@ export async function initDevPki(outDir: string, { force = false, hubNames = [] 
   await createCa(outDir)
   const san = ['DNS:localhost', 'IP:127.0.0.1', 'IP:::1', ...hubNames.map((n) => (/^[0-9.:]+$/.test(n) ? `IP:${n}` : `DNS:${n}`))]
   await issueCertificate({
-    caDir: outDir, outDir, stem: 'hub', commonName: 'dpu-federation-hub', subjectAltName: san.join(','),
+    caDir: outDir, outDir, stem: 'hub', commonName: HUB_COMMON_NAME, subjectAltName: san.join(','),
     extendedKeyUsage: 'serverAuth',
   })
   return ['ca.crt', 'ca.key', 'hub.crt', 'hub.key'].map((f) => join(outDir, f))

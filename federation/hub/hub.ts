@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net'
 import * as grpc from '@grpc/grpc-js'
 import { serve, type ServerType } from '@hono/node-server'
 import type { ParsedObject } from '../../api/resources/kind.js'
+import { LogLimiter } from '../../api/support/log-limit.js'
 import { dpuNameFromCertificate } from '../certs/identity.js'
 import type { Logger } from '../wire/logger.js'
 import { silentLogger } from '../wire/logger.js'
@@ -102,7 +103,7 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
   }
 
   const host = {
-    planner, db, deltas, registry, metrics, logger,
+    planner, db, deltas, registry, metrics, logger, logLimit: new LogLimiter(),
     attach(s: AgentSession) {
       const prev = sessions.get(s.dpu!)
       if (prev && prev !== s) prev.close(grpc.status.ALREADY_EXISTS, 'replaced by a newer stream from the same DPU')

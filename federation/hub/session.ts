@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto'
 import * as grpc from '@grpc/grpc-js'
 import { PROTOCOL_VERSION, type AgentMessage, type Hello, type Status } from '../../api/federation/messages.js'
+import type { LogLimiter } from '../../api/support/log-limit.js'
 import type { DecodeResult } from '../wire/codec.js'
 import { encodeHubMessage } from '../wire/codec.js'
 import { hashSet } from '../wire/hash.js'
@@ -33,6 +34,8 @@ export interface SessionHost {
   registry: DpuRegistry
   metrics: HubMetrics
   logger: Logger
+  /** Per DPU and reason: an agent refused on every redial (wrong identity, unregistered) warns once a minute. */
+  logLimit: LogLimiter
   /** Called once the hello named the DPU; returns false if the session must not proceed. */
   attach(session: AgentSession): void
   detach(session: AgentSession): void
@@ -124,6 +127,7 @@ export class AgentSession {
       ackedRevision: h.appliedRevision,
     })
     this.host.attach(this)
+    this.host.logLimit.reset(`${h.dpu}\0`) // accepted: its next refusal is news
     this.host.logger.info({ dpu: h.dpu, appliedRevision: h.appliedRevision, objects: this.held.size, agent: h.versions.agent }, 'agent connected')
     this.sendNext(true)
   }
@@ -210,7 +214,8 @@ export class AgentSession {
   fail(code: grpc.status, details: string, reason: string): void {
     if (this.state === 'closed') return
     this.host.metrics.streamErrors.inc({ reason })
-    this.host.logger.warn({ dpu: this.dpu, identity: this.identity, reason, details }, 'closing agent stream')
+    const key = `${this.dpu ?? this.identity ?? '-'}\0${reason}`
+    this.host.logLimit.log(this.host.logger, 'warn', key, { dpu: this.dpu, identity: this.identity, reason, details }, 'closing agent stream')
     this.close(code, details)
   }
 

@@ -8,19 +8,32 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 export interface Proc {
   child: ChildProcess
+  /** stdout and stderr as they arrived, interleaved. */
   output(): string
+  stdout(): string
+  stderr(): string
   /** SIGKILL (or the given signal) and wait for exit. */
   kill(signal?: NodeJS.Signals): Promise<void>
 }
 
 function track(child: ChildProcess): Proc {
   let out = ''
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString()
+    stdout += d.toString()
+  })
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString()
+    stderr += d.toString()
+  })
   const exited = new Promise<void>((r) => child.once('exit', () => r()))
   return {
     child,
     output: () => out,
+    stdout: () => stdout,
+    stderr: () => stderr,
     async kill(signal = 'SIGKILL') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       await exited

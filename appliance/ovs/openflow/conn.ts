@@ -69,6 +69,12 @@ export interface OpenFlowConnectionEvents {
   'port-status': [{ reason: PortReason; port: PortDesc }]
   /** The peer broke the protocol; a reconnect follows. */
   'protocol-error': [OpenFlowProtocolError]
+  /**
+   * An attempt ended before `connected` for another reason: the socket could not be opened (`socket`: no such
+   * bridge yet, vswitchd down) or the switch did not complete the handshake (`handshake`: timeout, hang-up).
+   * A reconnect follows.
+   */
+  'connect-failed': [{ phase: 'socket' | 'handshake'; error: Error }]
   /** An OFPT_ERROR for no message we are waiting on. */
   'switch-error': [OfpErrorInfo]
 }
@@ -542,8 +548,10 @@ export class OpenFlowConnection extends EventEmitter<OpenFlowConnectionEvents> {
   private fail(reason: Error): void {
     if (!this.socket) return
     const wasConnected = this._state === 'connected'
+    const phase = this._state === 'connecting' ? 'socket' : this._state === 'handshake' ? 'handshake' : undefined
     this.lastError = reason
     if (reason instanceof OpenFlowProtocolError) this.emit('protocol-error', reason)
+    else if (phase) this.emit('connect-failed', { phase, error: reason })
     this.teardown(reason)
     if (wasConnected) this.emit('disconnected', { generation: this._generation, reason })
     if (this._state === 'closed') return

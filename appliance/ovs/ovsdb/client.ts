@@ -11,11 +11,19 @@
  * `monitor_cond`, then `monitor`, on "unknown method"). found=true: the reply is a delta applied to the cache.
  * Otherwise a full resync: a fresh cache is built from the reply and diffed against the held one, so rows deleted
  * while disconnected produce delete events. Changes are emitted per update message, after it is fully applied.
+ *
+ * Logging: the client reports through events (`error` per failed session, `connected`, `disconnected`) and its
+ * owner tells the operator about reachability (the appliance: appliance/node/ovs-node.ts). Its own lines are
+ * debug for the expected ones (socket missing or refused, timeouts, a lost connection) and warn for the others
+ * (protocol, schema), each kind at most once a minute, never with a stack for our own typed errors.
  */
 import { createConnection, type Socket } from 'node:net'
+import { isApplianceError } from '../../../api/errors.js'
+import { LogLimiter } from '../../../api/support/log-limit.js'
 import { TableCache, CacheInconsistentError, type RowChange } from './cache.js'
 import {
   OvsdbClosedError,
+  OvsdbDisconnectedError,
   OvsdbNotConnectedError,
   OvsdbProtocolError,
   OvsdbRpcError,
@@ -124,10 +132,12 @@ export function openRemote(remote: string, timeoutMs: number): Promise<Socket> {
       socket.setNoDelay?.(true)
       resolve(socket)
     })
-    socket.once('error', (err) => {
+    socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer)
       socket.destroy()
-      reject(new OvsdbNotConnectedError(`cannot connect to ${remote}: ${err.message}`, { remote }, err))
+      // The code, not node's message: that one repeats the socket path (`connect ENOENT /var/run/...`).
+      const errno = err.code ?? err.message
+      reject(new OvsdbNotConnectedError(`cannot connect to ${remote}: ${errno}`, { remote, errno }, err))
     })
   })
 }
@@ -136,6 +146,7 @@ export class OvsdbClient {
   readonly database: string
   private readonly selections: TableSelection[]
   private readonly log: OvsdbLogger | undefined
+  private readonly logLimit = new LogLimiter()
   private readonly listeners = new Map<keyof ClientEvents, Set<Listener>>()
   private readonly changeListeners = new Set<(changes: RowChange[]) => void>()
   private _cache: TableCache | undefined
@@ -157,12 +168,24 @@ export class OvsdbClient {
   }
 
   /**
+   * Start connecting and return at once: the client retries with backoff until `close()`, emitting `error` for
+   * each failed attempt and `connected` on each sync. `cache` throws until the first `connected`.
+   * @example const ovs = OvsdbClient.open({ remote }); ovs.on('connected', () => use(ovs.cache))
+   */
+  static open(options: OvsdbClientOptions): OvsdbClient {
+    const client = new OvsdbClient(options)
+    void client.run()
+    return client
+  }
+
+  /**
    * Connect, read the schema, monitor the tables and resolve once the cache holds the database. Afterwards the
    * client reconnects by itself until `close()`.
    * @example const ovs = await OvsdbClient.connect({ remote: 'unix:/var/run/openvswitch/db.sock' })
    */
   static async connect(options: OvsdbClientOptions): Promise<OvsdbClient> {
-    const client = new OvsdbClient(options)
+    // run() reaches its first event only after awaiting the socket, so the listeners below see every one.
+    const client = OvsdbClient.open(options)
     const timeoutMs = options.connectTimeoutMs ?? 10_000
     let lastError: Error | undefined
     const ready = new Promise<void>((resolve, reject) => {
@@ -181,7 +204,6 @@ export class OvsdbClient {
         }
       })
     })
-    void client.run()
     let timer: NodeJS.Timeout | undefined
     try {
       await Promise.race([
@@ -338,7 +360,7 @@ export class OvsdbClient {
       try {
         ;(listener as unknown as (...a: Parameters<ClientEvents[E]>) => void)(...args)
       } catch (err) {
-        this.log?.error({ err, event }, 'ovsdb client listener threw')
+        if (this.log) this.logLimit.log(this.log, 'error', `listener:${event}`, { err, event }, 'ovsdb client listener threw')
       }
     }
   }
@@ -349,7 +371,7 @@ export class OvsdbClient {
       try {
         listener(changes)
       } catch (err) {
-        this.log?.error({ err }, 'ovsdb change listener threw')
+        if (this.log) this.logLimit.log(this.log, 'error', 'listener:change', { err }, 'ovsdb change listener threw')
       }
     }
   }
@@ -366,7 +388,7 @@ export class OvsdbClient {
       this.rpc = undefined
       if (this.isClosed) break
       if (reason) {
-        this.log?.warn({ err: reason, remote: this.options.remote }, 'ovsdb session ended')
+        this.logSessionEnd(reason)
         this.emit('error', reason)
       }
       if (this._state === 'connected' || wasConnected) this.emit('disconnected', reason)
@@ -375,6 +397,19 @@ export class OvsdbClient {
       await this.sleep(this.backoffDelay())
     }
     this.emit('disconnected', undefined)
+  }
+
+  private logSessionEnd(reason: Error): void {
+    if (!this.log) return
+    const expected = reason instanceof OvsdbNotConnectedError || reason instanceof OvsdbDisconnectedError || reason instanceof OvsdbTimeoutError
+    const remote = this.options.remote
+    // Our typed errors say what happened in message and code; a stack is for what nobody anticipated (a bug).
+    // The address goes on the line once: connect errors already name it.
+    const fields = {
+      ...(isApplianceError(reason) ? { error: reason.message, code: reason.code } : { err: reason }),
+      ...(reason.message.includes(remote) ? {} : { remote }),
+    }
+    this.logLimit.log(this.log, expected ? 'debug' : 'warn', `session-end:${reason.constructor.name}`, fields, 'ovsdb session ended')
   }
 
   private backoffDelay(): number {
@@ -436,7 +471,9 @@ export class OvsdbClient {
       this.attempt = 0
       this._state = 'connected'
       this._lastSync = info
-      this.log?.info({ remote: this.options.remote, ...info }, 'ovsdb monitor synced')
+      // debug: the owner says "connected" once (with this info from the event); this line is for tracing.
+      this.log?.debug({ remote: this.options.remote, ...info }, 'ovsdb monitor synced')
+      this.logLimit.reset('session-end:')
       this.emit('resynced', info)
       this.emit('connected', info)
       for (const [method, params] of deferred.splice(0)) this.handleNotification(rpc, monitorId!, method, params)

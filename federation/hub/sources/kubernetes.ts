@@ -12,6 +12,7 @@
  * every `retryMs`. No Kubernetes call is ever made on the agent ack path.
  */
 import type { ParsedObject } from '../../../api/resources/kind.js'
+import { LogLimiter } from '../../../api/support/log-limit.js'
 import type { Logger } from '../../wire/logger.js'
 import { silentLogger } from '../../wire/logger.js'
 import { objectKey, type FleetSource } from '../source.js'
@@ -46,6 +47,8 @@ class KindWatch {
   private stopped = false
   private timer: NodeJS.Timeout | undefined
   private wake: (() => void) | undefined
+  /** An API server away retries every ~1 s per kind: one warning a minute, with the count. */
+  private readonly failureLog = new LogLimiter()
 
   constructor(private readonly kind: WatchedKind, private readonly source: KubernetesSource, private readonly o: KubernetesSourceOptions) {}
 
@@ -88,6 +91,7 @@ class KindWatch {
             this.objects.clear()
           }
           this.listed = true
+          this.failureLog.reset('list-watch') // the API server is back: its next failure is news
           this.source.changed()
           if (!this.resourceVersion) {
             await this.sleep(this.o.retryMs ?? 30_000)
@@ -100,7 +104,7 @@ class KindWatch {
         else await this.sleep(Math.floor(Math.random() * 500))
       } catch (err) {
         if (this.stopped) return
-        this.source.logger.warn({ kind: this.kind.plural, err: (err as Error).message }, 'Kubernetes list/watch failed; retrying')
+        this.failureLog.log(this.source.logger, 'warn', 'list-watch', { kind: this.kind.plural, err: (err as Error).message }, 'Kubernetes list/watch failed; retrying')
         await this.sleep(Math.floor(Math.random() * (this.o.retryMs ?? 2000)) + 100)
       }
     }

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
-import { createLogger } from '../../../observe/index.js'
+import { createLogger } from '../../../../api/support/logger.js'
 import type { AppEnv } from '../../env.js'
 import { requestId } from './index.js'
 
