@@ -1,7 +1,7 @@
 /**
- * A bridge the appliance programs is set to `protocols=OpenFlow10` by hand: every reconnect fails version
- * negotiation (we speak OpenFlow 1.4/1.5), several times a second, for as long as it lasts. The real appliance
- * process must say so once per minute, not once per attempt.
+ * A bridge the appliance programs is set to `protocols=OpenFlow10` by hand: until the bridges loop restores the
+ * column, every reconnect fails version negotiation (we speak OpenFlow 1.4/1.5). The real appliance process
+ * repairs the bridge and says so at most once, not once per attempt.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { chain, physicalInterface, startChainRig, until, type ChainRig } from '../support/chain-rig.js'
@@ -24,7 +24,7 @@ describe('OpenFlow version mismatch on an owned bridge', () => {
   })
   afterAll(() => rig?.dispose())
 
-  it('warns once, not on every reconnect', async () => {
+  it('restores the protocols and warns at most once, not on every reconnect', async () => {
     const from = rig.app.logs.length
     const openflowWarnings = () =>
       rig.app.logs
@@ -32,9 +32,9 @@ describe('OpenFlow version mismatch on an owned bridge', () => {
         .map((l) => JSON.parse(l) as { level: string; bridge?: string; msg: string })
         .filter((l) => l.level === 'warn' && l.bridge === 'br-sfc' && /OpenFlow/.test(l.msg))
     await rig.ovs.vsctl('set', 'bridge', 'br-sfc', 'protocols=OpenFlow10')
-    const first = await until('the first OpenFlow warning', async () => openflowWarnings()[0])
-    expect(first.msg).toContain('OpenFlow')
+    await until('br-sfc protocols restored', async () => ((await rig.ovs.vsctl('get', 'bridge', 'br-sfc', 'protocols')).trim() === '[]' ? true : undefined))
+    await rig.waitReady('ServiceChain', ['p0-p1'])
     await new Promise((r) => setTimeout(r, SAMPLE_MS))
-    expect(openflowWarnings()).toHaveLength(1)
+    expect(openflowWarnings().length).toBeLessThanOrEqual(1)
   })
 })
