@@ -15,7 +15,8 @@ export interface ChainTrace {
   from: { interface: string; bridge: string; ofport: number; switch: number }
   flow: string
   steps: Array<{ bridge: string; table: number; rule: string; actions: string[] }>
-  outputs: Array<{ ofport: number; interface: string | null }>
+  /** `bridge`: where the output happened (a patch crosses to br-hbn); absent from appliances before it was sent. */
+  outputs: Array<{ bridge?: string; ofport: number; interface: string | null }>
   datapathActions: string[]
   dropped: boolean
   text: string
@@ -28,7 +29,7 @@ export function renderTrace(t: ChainTrace): string {
     lines.push(`  ${s.bridge} table ${s.table}: ${s.rule}`)
     for (const a of s.actions) lines.push(`      ${a}`)
   }
-  const path = t.outputs.map((o) => `${o.interface ?? '?'} (ofport ${o.ofport})`)
+  const path = t.outputs.map((o) => `${o.interface ?? '?'} (${o.bridge ? `${o.bridge} ` : ''}ofport ${o.ofport})`)
   lines.push(t.dropped ? `path: ${t.from.interface} -> dropped` : `path: ${t.from.interface} -> ${path.join(', ') || '(no OpenFlow output)'}`)
   lines.push(`datapath actions: ${t.datapathActions.join(',') || 'drop'}`)
   return lines.join('\n') + '\n'

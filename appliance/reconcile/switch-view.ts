@@ -142,16 +142,24 @@ export function createSwitchView(deps: SwitchViewDeps) {
       }
       const flow = `in_port=${ofport},${sample}`
       const result = await runOfprotoTrace(resolveVswitchdCtl(deps.rundir, deps.ovsCtl), sw.bridge, flow)
-      // The OpenFlow outputs along the path, named by the interfaces we own.
-      const byOfport = new Map<number, string>()
+      // The OpenFlow outputs along the path, on whichever bridge each step ran (patches cross to br-hbn), named by
+      // the interfaces we own: an HBN interface has a port on each side.
+      const byOfport = new Map<string, string>()
+      const at = (bridge: string, port: number) => `${bridge}\0${port}`
       const cache = ovs.ovsdb?.cache
-      if (cache) for (const [key, o] of readObservedInterfaces(cache)) if (o.bridge === sw.bridge && o.ofport !== undefined) byOfport.set(o.ofport, key)
+      if (cache) {
+        for (const [key, o] of readObservedInterfaces(cache)) {
+          if (o.bridge && o.ofport !== undefined) byOfport.set(at(o.bridge, o.ofport), key)
+          if (o.hbn?.ofport !== undefined) byOfport.set(at(o.hbn.bridge, o.hbn.ofport), key)
+        }
+      }
       const outputs = result.steps.flatMap((s) =>
         s.actions.flatMap((a) => {
           const m = /^output:(\d+)$/.exec(a) ?? /^in_port$/.exec(a)
           if (!m) return []
+          const bridge = s.bridge || sw.bridge!
           const port = m[1] === undefined ? ofport : Number(m[1])
-          return [{ ofport: port, interface: byOfport.get(port) ?? null }]
+          return [{ bridge, ofport: port, interface: byOfport.get(at(bridge, port)) ?? null }]
         }),
       )
       return {

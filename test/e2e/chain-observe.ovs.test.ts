@@ -61,14 +61,14 @@ describe('chain observability (real switch, real packets)', () => {
     const pbOfport = Number((await rig.ovs.vsctl('get', 'Interface', 'pb', 'ofport')).trim())
     expect(t.from.interface).toBe('default/pa')
     expect(t.flow).toMatch(/^in_port=\d+,arp,/)
-    expect(t.outputs).toEqual([{ ofport: pbOfport, interface: 'default/pb' }])
+    expect(t.outputs).toEqual([{ bridge: 'br-sfc', ofport: pbOfport, interface: 'default/pb' }])
     expect(t.dropped).toBe(false)
     expect(t.datapathActions.length).toBeGreaterThan(0)
 
     // By the port's selector, with a custom packet, as text.
     const text = await dpuctl(['trace', 'c1', '--from', 'port=b', '--packet', 'dl_src=02:00:00:00:00:0b,dl_dst=02:00:00:00:00:0a'])
     expect(text.code, text.stderr).toBe(0)
-    expect(text.stdout).toMatch(/^path: default\/pb -> default\/pa \(ofport \d+\)$/m)
+    expect(text.stdout).toMatch(/^path: default\/pb -> default\/pa \(br-sfc ofport \d+\)$/m)
     expect(text.stdout).toMatch(/^datapath actions: (?!drop)/m)
 
     const notMember = await dpuctl(['trace', 'c1', '--from', 'nosuch'])
