@@ -38,14 +38,16 @@ afterEach(() => {
 })
 
 describe('applyLocalObjects', () => {
-  it('stores the fleet object and its rendered node object, marks the fleet object Rendered', () => {
+  it('stores the fleet object and its rendered node object, marks the fleet object Rendered and not yet Ready', () => {
     const out = applyLocalObjects(store, [dsi('up0', 'r1')], NODE)
     expect(out.rendered.map((r) => [r.object.kind, r.action])).toEqual([['ServiceInterface', 'created']])
     const si = store.objects.get(siRef('up0'))!
     expect(si.spec).toMatchObject({ node: 'dpu-a', interfaceType: 'physical' })
     expect(si.metadata.annotations?.[RENDERED_FROM]).toBe('DPUServiceInterface/ns/up0')
     const fleet = store.objects.get(dsiRef('up0'))!
-    expect(fleet.status.conditions?.[0]).toMatchObject({ type: 'Ready', status: 'True', reason: 'Rendered' })
+    expect(fleet.status.conditions?.find((c) => c.type === 'Rendered')).toMatchObject({ status: 'True', reason: 'Rendered' })
+    // Ready rolls up the rendered child, which no reconciler has seen yet.
+    expect(fleet.status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Pending' })
     expect(fleet.status.observedGeneration).toBe(1)
   })
 
