@@ -14,6 +14,7 @@ import { applianceRunCommand, type RunningAppliance } from '../appliance/cli/run
 import { applianceCleanupCommand } from '../appliance/cli/cleanup.js'
 import { runCleanup } from '../appliance/cleanup/index.js'
 import { createLogger } from '../api/support/logger.js'
+import { installCrashHandlers } from '../api/support/crash-handlers.js'
 import { createMetricsRegistry } from '../appliance/observe/index.js'
 import { createApp, loadOrCreateToken } from '../appliance/rest/index.js'
 import { acquireDataDirLock, openStore } from '../appliance/store/index.js'
@@ -29,6 +30,7 @@ import { startAgent } from '../federation/agent/agent.js'
 export async function startAppliance(config: ApplianceConfig): Promise<RunningAppliance> {
   const root = createLogger({ level: config.logLevel, base: { node: config.nodeName } })
   const log = root.child({ component: 'appliance' })
+  installCrashHandlers(log)
   // Fleet objects select nodes by name and labels: an unexpected default (the host name) must be visible at once.
   log.info({ nodeNameFrom: config.nodeNameFrom ?? 'caller' }, `node name ${config.nodeName} (${describeNodeNameSource(config.nodeNameFrom)})`)
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })

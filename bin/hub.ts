@@ -7,6 +7,7 @@ import { resolve } from 'node:path'
 import { UsageError, type CliCommand, type CliIO } from '../api/cli.js'
 import { parseFlags } from '../api/cli-flags.js'
 import { createLogger, isLogLevel, LOG_LEVELS, type LogLevel } from '../api/support/logger.js'
+import { installCrashHandlers } from '../api/support/crash-handlers.js'
 import { KINDS, parseDocuments, parseObject } from '../api/resources/registry.js'
 import type { ParsedObject } from '../api/resources/kind.js'
 import { renderForNode } from '../api/render/index.js'
@@ -118,6 +119,7 @@ export async function startHubFromFlags(f: HubFlags): Promise<RunningHub> {
 
 async function runHub(args: string[], io: CliIO): Promise<0 | 1 | 2> {
   const flags = parseHubFlags(args, io.cwd)
+  installCrashHandlers(createLogger({ level: flags.logLevel }).child({ component: 'hub' }))
   const hub = await startHubFromFlags(flags)
   // One machine-readable line on stdout, so scripts and tests started with port 0 learn the ports; it is the
   // only thing the hub writes to stdout, and everything on stderr is a JSON log line (api/support/logger.ts).

@@ -186,6 +186,34 @@ describe('FlowProgrammer on ovs-vswitchd', () => {
     expect([...programmer.installed.values()].map((e) => e.flow)).toEqual([good])
   })
 
+  it.each([false, true])('a flow that cannot be encoded rejects only its own call (adoptInstalled %s)', async (adoptInstalled) => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    cleanups.push(() => void process.off('unhandledRejection', onUnhandled))
+    const { programmer, dump } = await setup({ adoptInstalled })
+    const mk = (port: number, match: Flow['match'] = { in_port: port }): Flow =>
+      flow({ table: 0, priority: 10 + port, match, instructions: apply(output(2)) })
+    const kept = mk(1)
+    const bad = mk(2, { eth_dst: '2:0:0:0:0:1' })
+    // The very first set bad: nothing is installed, and the error names the field.
+    await expect(programmer.setDesired([kept, bad])).rejects.toThrow(/eth_dst/)
+    expect(await dump()).toEqual([])
+    await programmer.setDesired([kept])
+    // Bad after good, as a whole set and as a patch: each rejects, the installed flow stays.
+    await expect(programmer.setDesired([kept, bad])).rejects.toThrow(/eth_dst/)
+    await expect(programmer.patchDesired({ upsert: [bad] })).rejects.toThrow(/eth_dst/)
+    expect(await dump()).toEqual(expected([kept]))
+    const later = mk(3)
+    const report = await programmer.patchDesired({ upsert: [later] })
+    // Only the new flow is sent: desired went back to what the switch holds, not to the rejected set.
+    expect(report).toMatchObject({ added: 1, modified: 0, removed: 0 })
+    expect(await dump()).toEqual(expected([kept, later]))
+    expect(programmer.installedGeneration).toBe(report.generation)
+    await new Promise((r) => setImmediate(r))
+    expect(unhandled).toEqual([])
+  })
+
   it('coalesces desired sets given while a batch is in flight', async () => {
     const { programmer, dump } = await setup()
     const applied: ApplyReport[] = []

@@ -31,6 +31,11 @@ import {
   type FlowTable,
 } from './flow.js'
 import { renderFlow } from './render.js'
+import { OpenFlowEncodeError } from '../openflow/errors.js'
+import { FlowsInvalidError } from './errors.js'
+
+/** The caller's flows cannot be encoded or break the model: their own call fails, nothing else. */
+const isInputError = (e: unknown): boolean => e instanceof OpenFlowEncodeError || e instanceof FlowsInvalidError
 
 /** Which flows on the bridge are ours: a cookie space, or all of them. */
 export type FlowOwnership = { cookie: bigint; cookieMask: bigint } | 'bridge'
@@ -194,15 +199,23 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
    * drops them (only their identity is used). Only these keys are diffed. Same promise as `setDesired`.
    */
   patchDesired(changes: { upsert?: Iterable<Flow>; remove?: Iterable<Pick<Flow, 'table' | 'priority' | 'match'>> }): Promise<ApplyReport> {
-    const desired = this.desiredTable()
+    // Key everything before touching desired: a flow that cannot be encoded rejects this call and changes nothing.
+    let removed: FlowKey[]
+    let upserted: FlowEntry[]
+    let desired: Map<FlowKey, FlowEntry>
+    try {
+      removed = Array.from(changes.remove ?? [], (f) => flowKey(f))
+      upserted = Array.from(changes.upsert ?? [], (f) => toFlowEntry(f))
+      desired = this.desiredTable()
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new FlowsInvalidError(String(error)))
+    }
     const touched = this.touched
-    for (const f of changes.remove ?? []) {
-      const key = flowKey(f)
+    for (const key of removed) {
       desired.delete(key)
       if (touched !== 'all') touched.add(key)
     }
-    for (const f of changes.upsert ?? []) {
-      const e = toFlowEntry(f)
+    for (const e of upserted) {
       desired.set(e.key, e)
       if (touched !== 'all') touched.add(e.key)
     }
@@ -336,14 +349,23 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
         const started = performance.now()
         // Full sync of a whole set given to setDesired: sent as given, keyed later (see keyedCopy).
         const flows = full ? this.pendingFlows : undefined
-        // Otherwise a full sync installs a snapshot: `desired` may change (patchDesired) while in flight.
-        const snapshot = full && !flows ? new Map(this.desiredTable()) : undefined
-        const diff = full ? undefined : this.computeDiff(this.desiredTable(), touched)
-        const mods = diff
-          ? buildFlowMods(diff)
-          : flows
-            ? [deleteByCookie(this.owned.cookie, this.owned.cookieMask), ...flows] // a Flow is an ADD flow mod
-            : buildFullSync(snapshot!, this.owned)
+        let snapshot: Map<FlowKey, FlowEntry> | undefined
+        let diff: FlowDiff | undefined
+        let mods: Parameters<typeof commitFlowMods>[1]
+        try {
+          // Otherwise a full sync installs a snapshot: `desired` may change (patchDesired) while in flight.
+          snapshot = full && !flows ? new Map(this.desiredTable()) : undefined
+          diff = full ? undefined : this.computeDiff(this.desiredTable(), touched)
+          mods = diff
+            ? buildFlowMods(diff)
+            : flows
+              ? [deleteByCookie(this.owned.cookie, this.owned.cookieMask), ...flows] // a Flow is an ADD flow mod
+              : buildFullSync(snapshot!, this.owned)
+        } catch (error) {
+          // Keying the desired set failed (a flow that cannot be encoded): nothing was sent.
+          this.rejectInput(gen, error)
+          continue
+        }
         const report: ApplyReport = {
           generation: gen,
           full,
@@ -389,6 +411,10 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
           if (touched === 'all') this.touched = 'all'
           else if (pending !== 'all') for (const k of touched) pending.add(k)
           if (isRetryable(error)) this.needFullSync = true
+          if (isInputError(error)) {
+            this.rejectInput(gen, error)
+            continue
+          }
           this.fail(gen, error)
           this.emit('failed', { generation: gen, error })
         }
@@ -409,6 +435,27 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
     this._installed = observed
     this.touched = 'all'
     this.needFullSync = false
+  }
+
+  /**
+   * Generation `gen` holds flows that cannot be sent: its callers get the error and desired goes back to what
+   * the switch holds, so the next call diffs against the truth and resolves only for itself. A newer desired set
+   * given meanwhile is kept (it replaced the bad one).
+   */
+  private rejectInput(gen: number, error: unknown): void {
+    this.fail(gen, error)
+    this.emit('failed', { generation: gen, error })
+    if (this.desiredGen !== gen) return
+    this.pendingFlows = undefined
+    this.dirty = false
+    if (this.needFullSync) {
+      // Nothing known installed (first sync): wait for the next desired set.
+      this._desired = undefined
+      this.touched = 'all'
+    } else {
+      this._desired = new Map(this.installedTable())
+      this.touched = new Set()
+    }
   }
 
   private settle(gen: number, report: ApplyReport): void {

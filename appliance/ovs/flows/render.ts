@@ -2,7 +2,7 @@
  * Flows as `ovs-ofctl` text (OVS 3.1 `match_format` / `ofpacts_format` conventions), for logs and `dpuctl`.
  * Pure display: never parse this back to diff (diffs compare canonical bytes, see flow.ts).
  */
-import { OFPP, OXM_BY_NAME, OFPVID_PRESENT, type Action, type Instruction, type Masked, type Match } from '../openflow/index.js'
+import { OFPP, OXM_BY_NAME, OFPVID_PRESENT, normalizeMatch, type Action, type Instruction, type Masked, type Match } from '../openflow/index.js'
 import type { Flow } from './flow.js'
 
 const SHORTHAND: Record<string, Record<number, string>> = {
@@ -56,6 +56,9 @@ function fmtMatchField(name: string, v: unknown): string | undefined {
     return `vlan_tci=0x${val.toString(16).padStart(4, '0')}/0x${mask.toString(16).padStart(4, '0')}`
   }
   if (name === 'ip_dscp') return `nw_tos=${(v as number) << 2}`
+  // dump-flows names the ICMPv6 fields like the ICMPv4 ones (icmp6,icmp_type=135).
+  if (name === 'icmpv6_type') return `icmp_type=${String(v)}`
+  if (name === 'icmpv6_code') return `icmp_code=${String(v)}`
   if (!isMasked(v)) return `${f.ofctl}=${fmtValue(name, v)}`
   if (f.codec === 'ipv4' || f.codec === 'ipv6') {
     const len = prefixLen(ipMaskBytes(v.mask as string))
@@ -65,9 +68,22 @@ function fmtMatchField(name: string, v: unknown): string | undefined {
   return `${f.ofctl}=${hex(v.value as number | bigint)}/${hex(v.mask as number | bigint)}`
 }
 
+/**
+ * The match as the switch holds it (value ANDed with its mask, IPv6 compressed), so the text of a flow we were
+ * given equals what dump-flows shows. A match that cannot be encoded is rendered as given: error messages about
+ * it must still name it.
+ */
+function switchForm(match: Match): Match {
+  try {
+    return normalizeMatch(match)
+  } catch {
+    return match
+  }
+}
+
 /** Match text in OVS's field order: protocol shorthand, registers, metadata, in_port, L2, L3, L4. */
 export function renderMatch(match: Match): string {
-  const m = match as Record<string, unknown>
+  const m = switchForm(match) as Record<string, unknown>
   const parts: string[] = []
   const ethType = m.eth_type as number | undefined
   const proto = m.ip_proto as number | undefined

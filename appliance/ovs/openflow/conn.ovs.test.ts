@@ -74,6 +74,24 @@ describe('OpenFlow connection to ovs-vswitchd', () => {
     expect(await readCookieStats(c, 0x20n)).toEqual({ cookie: 0x20n, flows: 1, packets: 0n, bytes: 0n })
   })
 
+  it('commits bundles whose xids cross 2^32, and a request sent meanwhile keeps its own xid', async () => {
+    const br = await bridge()
+    // The handshake takes a few xids; the first bundle (open, 40 adds, commit, barrier) then crosses the top.
+    const c = new OpenFlowConnection({ socketPath: ovs.mgmtSocket(br), firstXid: 0xffffffff - 20 })
+    conns.push(c.start())
+    await c.waitConnected()
+    const first = Array.from({ length: 40 }, (_, i) => addFlow(100 + i, { in_port: 1, reg0: i }, out(2)))
+    const second = Array.from({ length: 40 }, (_, i) => addFlow(200 + i, { in_port: 1, reg1: i }, out(2)))
+    // Both in flight at once: the second range must not reuse xids the first still waits on.
+    const echo = c.request({ type: 'echo_request', data: Buffer.from('mid') })
+    await Promise.all([commitFlowMods(c, first), commitFlowMods(c, second), echo])
+    expect(c.connected).toBe(true)
+    expect(await readFlowStats(c)).toHaveLength(80)
+    const third = Array.from({ length: 5 }, (_, i) => addFlow(300 + i, { in_port: 1, reg2: i }, out(2)))
+    await commitFlowMods(c, third)
+    expect(await readFlowStats(c)).toHaveLength(85)
+  })
+
   it('a bundle with one invalid flow installs nothing and names the flow and the error', async () => {
     const br = await bridge()
     const c = open(br)

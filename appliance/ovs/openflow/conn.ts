@@ -46,6 +46,8 @@ export interface OpenFlowConnectionOptions {
   echoIntervalMs?: number
   /** Ask for asynchronous messages (port status) on this service connection (default true). */
   asyncMessages?: boolean
+  /** First xid handed out (default 1); tests start near 2^32 to cross the wrap. */
+  firstXid?: number
 }
 
 export interface SwitchFeatures {
@@ -165,6 +167,7 @@ export class OpenFlowConnection extends EventEmitter<OpenFlowConnectionEvents> {
     this.reconnectMaxMs = options.reconnectMaxMs ?? 250
     this.echoIntervalMs = options.echoIntervalMs ?? 15_000
     this.asyncMessages = options.asyncMessages ?? true
+    this.xid = options.firstXid ?? 1
   }
 
   get state(): ConnectionState {
@@ -333,11 +336,36 @@ export class OpenFlowConnection extends EventEmitter<OpenFlowConnectionEvents> {
 
   // --- internals ---
 
+  /**
+   * `n` consecutive xids. A range never wraps past 2^32 (a batch is matched by `first <= xid <= last`) and never
+   * holds an xid a pending request or batch still waits on (its reply would be taken for another's).
+   */
   private takeXids(n: number): number {
-    const first = this.xid
-    this.xid = (this.xid + n) >>> 0
-    if (this.xid < first || this.xid === 0) this.xid = 1
-    return first
+    for (let tries = 0; ; tries++) {
+      let first = this.xid
+      if (first === 0 || first + n - 1 > 0xffffffff) first = 1
+      const last = first + n - 1
+      const held = this.heldIn(first, last)
+      if (held === undefined) {
+        this.xid = last + 1 > 0xffffffff ? 1 : last + 1
+        return first
+      }
+      // Skip past what is held; bounded because at most every pending request and batch can be in the way.
+      if (tries > this.pending.size + this.batches.length + 1) {
+        throw new OpenFlowProtocolError(`no free range of ${n} xids: ${this.pending.size} requests and ${this.batches.length} batches pending`)
+      }
+      this.xid = held + 1 > 0xffffffff ? 1 : held + 1
+    }
+  }
+
+  /** The highest xid in [first, last] held by a pending request or batch, if any. */
+  private heldIn(first: number, last: number): number | undefined {
+    let held: number | undefined
+    for (const xid of this.pending.keys()) if (xid >= first && xid <= last && (held === undefined || xid > held)) held = xid
+    for (const b of this.batches) {
+      if (b.first <= last && b.last >= first) held = Math.max(held ?? 0, Math.min(b.last, last))
+    }
+    return held
   }
 
   private requireSocket(): Socket {
