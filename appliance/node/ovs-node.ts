@@ -28,6 +28,10 @@ export interface OvsNodeOptions {
   /** Directory holding `<bridge>.mgmt`. */
   rundir: string
   log: Logger
+  /** Largest OVSDB message accepted (default: the client's, 64 MiB); a database outgrowing it is named in readiness. */
+  maxMessageBytes?: number
+  /** Wait before retrying after a too-large message (default: the client's, 5 min). */
+  oversizeRetryMs?: number
   /** What the operator can do when the database is unavailable (the appliance names its flags). */
   unavailableHint?: string
 }
@@ -89,7 +93,13 @@ export class OvsNode {
   /** Start connecting; returns at once (the first connection may complete later). */
   start(): this {
     if (this.opened || this.closed) return this
-    const client = OvsdbClient.open({ remote: this.options.remote, logger: this.options.log, connectTimeoutMs: 5000 })
+    const client = OvsdbClient.open({
+      remote: this.options.remote,
+      logger: this.options.log,
+      connectTimeoutMs: 5000,
+      ...(this.options.maxMessageBytes !== undefined ? { maxMessageBytes: this.options.maxMessageBytes } : {}),
+      ...(this.options.oversizeRetryMs !== undefined ? { oversizeRetryMs: this.options.oversizeRetryMs } : {}),
+    })
     this.opened = client
     client.on('error', (err) => {
       if (client.state === 'closed') return

@@ -28,6 +28,8 @@ import {
   OvsdbProtocolError,
   OvsdbRpcError,
   OvsdbTimeoutError,
+  OvsdbTransactTimeoutError,
+  OvsdbMessageTooLargeError,
   OvsdbSchemaError,
 } from './errors.js'
 import { DEFAULT_MAX_MESSAGE_BYTES } from './framing.js'
@@ -35,7 +37,19 @@ import { ZERO_UUID, type Json } from './notation.js'
 import { RpcSession } from './rpc.js'
 import { checkTypedColumns, DEFAULT_TABLES } from './rows.js'
 import { parseDatabaseSchema, type DatabaseSchema } from './schema.js'
-import { TransactionBuilder, TransactionResult, checkOperationResults, type Operation, type OperationResult } from './txn.js'
+import { TransactionBuilder, TransactionResult, checkOperationResults, isRetrySafe, type Operation, type OperationResult } from './txn.js'
+
+const TIMED_OUT = Symbol('timed out')
+
+/** `promise`, or TIMED_OUT after `ms`; the promise keeps running either way. */
+async function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([promise, new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), ms)))])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 /** pino-compatible subset. */
 export interface OvsdbLogger {
@@ -71,6 +85,12 @@ export interface OvsdbClientOptions {
   connectTimeoutMs?: number
   /** Full-jitter reconnect backoff: a random delay in [0, min(maxMs, initialMs * 2^attempt)). */
   backoff?: { initialMs?: number; maxMs?: number }
+  /**
+   * After a message larger than `maxMessageBytes` (the database outgrew it: every resync would download it again
+   * and fail the same way), wait this long before the next attempt instead of the backoff (default 5 min);
+   * `reconnectNow()` cuts the wait short, e.g. after the limit was raised.
+   */
+  oversizeRetryMs?: number
   /** Start the fallback chain here (e.g. `monitor_cond` for `_Server`, which has no cond_since). */
   monitorMethod?: MonitorMethod
 }
@@ -159,6 +179,7 @@ export class OvsdbClient {
   private _lastSync: SyncInfo | undefined
   private preferredMonitor: number
   private currentMonitorId: string | undefined
+  private _failure: Error | undefined
 
   private constructor(private readonly options: OvsdbClientOptions) {
     this.database = options.database ?? 'Open_vSwitch'
@@ -196,8 +217,9 @@ export class OvsdbClient {
       })
       const offError = client.on('error', (err) => {
         lastError = err
-        // Bad configuration (no such table, schema too old) will not fix itself: fail now.
-        if (err instanceof OvsdbSchemaError || (err instanceof OvsdbRpcError && !isUnknownMethod(err))) {
+        // Bad configuration (no such table, schema too old, a limit below the database's size) will not fix
+        // itself: fail now.
+        if (err instanceof OvsdbSchemaError || err instanceof OvsdbMessageTooLargeError || (err instanceof OvsdbRpcError && !isUnknownMethod(err))) {
           offConnected()
           offError()
           reject(err)
@@ -239,6 +261,17 @@ export class OvsdbClient {
     return this._state === 'closed'
   }
 
+  /** Why the last session ended or failed; cleared by the next sync. */
+  get failure(): Error | undefined {
+    return this._failure
+  }
+
+  /** Cut a reconnect wait short (after an oversize failure, the wait is minutes). No effect while connected. */
+  reconnectNow(): void {
+    this.attempt = 0
+    this.wake?.()
+  }
+
   get lastSync(): SyncInfo | undefined {
     return this._lastSync
   }
@@ -277,21 +310,59 @@ export class OvsdbClient {
   /**
    * Run one transaction. Resolves when every op succeeded (the monitor has already applied the resulting update:
    * ovsdb-server sends it before the reply); otherwise rejects with the typed error of the first failed op.
+   *
+   * On timeout the transact is cancelled (RFC 7047 §4.1.4) and its reply still awaited for `cancelGraceMs`: a
+   * "canceled" answer means nothing was committed (a retryable `OvsdbTransactTimeoutError`); a late result is
+   * the outcome (returned or thrown as usual); no answer leaves the outcome unknown, and then the error, like a
+   * connection lost mid-transact, is retryable only when `isRetrySafe(ops)`.
    */
-  async transact(ops: TransactionBuilder | readonly Operation[], options: { timeoutMs?: number } = {}): Promise<TransactionResult> {
+  async transact(ops: TransactionBuilder | readonly Operation[], options: { timeoutMs?: number; cancelGraceMs?: number } = {}): Promise<TransactionResult> {
     const list = ops instanceof TransactionBuilder ? ops.ops : ops
     const nextCfgIndex = ops instanceof TransactionBuilder ? ops.nextCfgIndex : undefined
     const rpc = this.rpc
     if (this._state === 'closed') throw new OvsdbClosedError()
     if (!rpc || !rpc.isOpen || this._state !== 'connected') throw new OvsdbNotConnectedError(`not connected to ${this.options.remote} (state ${this._state})`)
-    const reply = await rpc.request('transact', [this.database, ...(list as unknown as Json[])], {
-      timeoutMs: options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000,
-    })
+    const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000
+    const retrySafe = isRetrySafe(list)
+    const call = rpc.start('transact', [this.database, ...(list as unknown as Json[])])
+    let reply: unknown
+    try {
+      reply = await raceTimeout(call.reply, timeoutMs)
+      if (reply === TIMED_OUT) {
+        rpc.cancel(call.id)
+        reply = await raceTimeout(call.reply, options.cancelGraceMs ?? Math.min(timeoutMs, 5000))
+        if (reply === TIMED_OUT) {
+          const err = new OvsdbTransactTimeoutError(timeoutMs, undefined, { retryable: retrySafe, ops: list.length })
+          rpc.forget(call.id, err)
+          throw err
+        }
+      }
+    } catch (err) {
+      if (err instanceof OvsdbRpcError && err.rpcError === 'canceled') {
+        // "canceled" proves nothing was applied on a standalone database (the transaction was still waiting); a
+        // clustered one may have a commit in flight that "still might complete asynchronously" (ovsdb/trigger.c).
+        const standalone = this.lastTxnId === ZERO_UUID
+        throw new OvsdbTransactTimeoutError(timeoutMs, standalone ? false : undefined, { retryable: standalone || retrySafe, ops: list.length })
+      }
+      if (err instanceof OvsdbDisconnectedError && !retrySafe) throw new OvsdbDisconnectedError('transact', err.cause, { retryable: false })
+      throw err
+    }
     if (!Array.isArray(reply)) throw new OvsdbProtocolError('transact result is not an array', { reply: JSON.stringify(reply)?.slice(0, 200) })
     const results = reply as OperationResult[]
-    const errors = checkOperationResults(results, list)
+    const errors = checkOperationResults(results, list, (uuid) => this.findRow(uuid))
     if (errors.length > 0) throw errors[0]!
     return new TransactionResult(results, list, nextCfgIndex)
+  }
+
+  /** The cached row with this uuid in any monitored table. */
+  private findRow(uuid: string): { table: string; row: Readonly<Record<string, unknown>> } | undefined {
+    const cache = this._cache
+    if (!cache) return undefined
+    for (const table of cache.tableNames) {
+      const row = cache.get(table, uuid)
+      if (row) return { table, row }
+    }
+    return undefined
   }
 
   /** Send a raw RPC (list_dbs, get_schema, echo...) on the current session. */
@@ -394,7 +465,9 @@ export class OvsdbClient {
       if (this._state === 'connected' || wasConnected) this.emit('disconnected', reason)
       this._state = 'disconnected'
       if (reason instanceof CacheInconsistentError) this.lastTxnId = undefined
-      await this.sleep(this.backoffDelay())
+      this._failure = reason
+      // Retrying at once would download the same too-large database again (and again): wait long.
+      await this.sleep(reason instanceof OvsdbMessageTooLargeError ? (this.options.oversizeRetryMs ?? 300_000) : this.backoffDelay())
     }
     this.emit('disconnected', undefined)
   }
@@ -464,11 +537,18 @@ export class OvsdbClient {
       }
       const columnsOf = (table: string): readonly string[] | undefined => this.selections.find((s) => s.table === table)?.columns
       checkTypedColumns(schema, this.selections.map((s) => s.table), columnsOf)
+      // Without it, OVS 3.x drops a cancelled transact without any reply (RFC 7047 §4.1.4 says it answers
+      // "canceled"), so a timed-out transaction's outcome could never be known. Servers before 2.9 do not know
+      // the method: then cancels go unanswered and the outcome stays unknown.
+      await rpc.request('set_db_change_aware', [true], { timeoutMs: 30_000 }).catch((err: unknown) => {
+        if (!(err instanceof OvsdbRpcError)) throw err
+      })
       const cache = this._cache ?? new TableCache(schema, this.selections.map((s) => s.table), columnsOf)
       const info = await this.monitor(rpc, schema, cache, (id) => (monitorId = this.currentMonitorId = id))
       this._cache = cache
       live = true
       this.attempt = 0
+      this._failure = undefined
       this._state = 'connected'
       this._lastSync = info
       // debug: the owner says "connected" once (with this info from the event); this line is for tracing.
@@ -479,8 +559,9 @@ export class OvsdbClient {
       for (const [method, params] of deferred.splice(0)) this.handleNotification(rpc, monitorId!, method, params)
     } catch (err) {
       rpc.close(err as Error)
-      await rpc.closed
-      throw err
+      const closedBy = await rpc.closed
+      // The monitor request fails as "connection lost"; the reason worth reporting is what closed it.
+      throw closedBy instanceof OvsdbMessageTooLargeError ? closedBy : err
     }
     return rpc.closed
   }
@@ -554,6 +635,13 @@ export class OvsdbClient {
       } else if (method === 'update') {
         if (params[0] !== monitorId) return
         changes = cache.applyTableUpdates(params[1])
+      } else if (method === 'monitor_canceled') {
+        // Being db-change-aware, the server keeps the session when the database is removed or converted and
+        // cancels the monitor instead: start over to follow the new database.
+        if (params[0] !== monitorId) return
+        this.lastTxnId = undefined
+        rpc.close(new OvsdbProtocolError('ovsdb-server cancelled the monitor (database removed or converted); resyncing'))
+        return
       } else {
         this.log?.debug({ method }, 'ignoring ovsdb notification')
         return

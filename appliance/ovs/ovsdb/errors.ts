@@ -123,11 +123,12 @@ export class OvsdbNotConnectedError extends ApplianceError {
 
 /** The connection dropped with this request in flight: a transact may or may not have committed. */
 export class OvsdbDisconnectedError extends ApplianceError {
-  constructor(method: string, cause?: unknown) {
+  /** `retryable: false` for a transaction that a repeat could apply twice (see `isRetrySafe` in txn.ts). */
+  constructor(method: string, cause?: unknown, options: { retryable?: boolean } = {}) {
     super('ovsdb.unavailable', `connection to ovsdb-server lost while ${method} was in flight (its outcome is unknown)`, {
       context: { method },
       cause,
-      retryable: true,
+      retryable: options.retryable ?? true,
     })
   }
 }
@@ -140,8 +141,29 @@ export class OvsdbClosedError extends ApplianceError {
 }
 
 export class OvsdbTimeoutError extends ApplianceError {
-  constructor(what: string, timeoutMs: number, context: ErrorContext = {}) {
-    super('ovsdb.timeout', `${what} did not complete within ${timeoutMs} ms`, { context: { ...context, timeoutMs }, retryable: true })
+  constructor(what: string, timeoutMs: number, context: ErrorContext = {}, options: { retryable?: boolean; detail?: string } = {}) {
+    super('ovsdb.timeout', `${what} did not complete within ${timeoutMs} ms${options.detail ? `; ${options.detail}` : ''}`, {
+      context: { ...context, timeoutMs },
+      retryable: options.retryable ?? true,
+    })
+  }
+}
+
+/**
+ * A transact timed out and was cancelled (RFC 7047 §4.1.4). `committed`: false when ovsdb-server confirmed the
+ * cancel ("canceled": nothing was applied, a retry is safe); undefined when it did not answer in time, so the
+ * transaction may still commit later: then it is retryable only when a repeat cannot apply it twice (a `wait` or
+ * `assert` guard, or idempotent ops only).
+ */
+export class OvsdbTransactTimeoutError extends OvsdbTimeoutError {
+  readonly committed: false | undefined
+  constructor(timeoutMs: number, committed: false | undefined, options: { retryable: boolean; ops: number }) {
+    const detail =
+      committed === false
+        ? 'cancelled: ovsdb-server confirmed nothing was committed'
+        : `cancel sent but not answered: the transaction may still commit${options.retryable ? '' : ' (not retried: it is not idempotent and has no wait/assert guard)'}`
+    super('OVSDB transact', timeoutMs, { committed: committed ?? 'unknown', ops: options.ops }, { retryable: committed === false || options.retryable, detail })
+    this.committed = committed
   }
 }
 
@@ -158,7 +180,7 @@ export class OvsdbProtocolError extends ApplianceError {
 /** A message grew past `maxMessageBytes` before it ended; the buffer is dropped, never grown further. */
 export class OvsdbMessageTooLargeError extends OvsdbProtocolError {
   constructor(limit: number, seen: number) {
-    super(`incoming OVSDB message exceeds ${limit} bytes (${seen} bytes buffered without the message ending)`, { limit, seen })
+    super(`OVSDB message too large: more than maxMessageBytes=${limit} (${seen} bytes buffered without the message ending)`, { limit, seen })
   }
 }
 

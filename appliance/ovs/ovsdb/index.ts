@@ -23,5 +23,5 @@ export { DEFAULT_TABLES, TYPED_TABLES, BridgeRowSchema, InterfaceRowSchema, Open
 export type { BridgeRow, InterfaceRow, OpenVSwitchRow, PortRow, Row, TypedRows, TypedTable } from './rows.js'
 export { parseDatabaseSchema, buildColumnType } from './schema.js'
 export type { ColumnType, DatabaseSchema, TableSchema } from './schema.js'
-export { TransactionBuilder, TransactionResult, checkOperationResults, summarizeOperation, whereName, whereUuid } from './txn.js'
-export type { Condition, ConditionFunction, Mutation, MutationSpec, Mutator, Operation, OperationResult, RowSpec, Where } from './txn.js'
+export { TransactionBuilder, TransactionResult, checkOperationResults, isRetrySafe, summarizeOperation, whereName, whereUuid } from './txn.js'
+export type { RowLookup, Condition, ConditionFunction, Mutation, MutationSpec, Mutator, Operation, OperationResult, RowSpec, Where } from './txn.js'

@@ -86,6 +86,38 @@ export class RpcSession {
     })
   }
 
+  /**
+   * Send a request with no timeout of its own and return its id with the reply, for callers that must decide
+   * what a timeout means (a transact is cancelled, then its late reply is still awaited). `forget(id)` gives up.
+   */
+  start(method: string, params: Json[]): { id: number; reply: Promise<unknown> } {
+    if (this.isClosed) return { id: 0, reply: Promise.reject(this.closeReason ?? new OvsdbDisconnectedError(method)) }
+    const id = this.nextId++
+    const reply = new Promise<unknown>((resolve, reject) => {
+      this.pending.set(id, { method, resolve, reject, timer: undefined })
+      this.write({ method, params, id })
+    })
+    return { id, reply }
+  }
+
+  /**
+   * RFC 7047 §4.1.4 `cancel` notification for request `id`: ovsdb-server answers a transact that is still
+   * waiting (a `wait` op with a timeout) with the error "canceled" and does not commit it; one already executed
+   * is answered normally, so the reply still tells the outcome.
+   */
+  cancel(id: number): void {
+    this.write({ method: 'cancel', params: [id], id: null })
+  }
+
+  /** Stop waiting for request `id`: its promise rejects with `reason` and a late reply is dropped quietly. */
+  forget(id: number, reason: Error): void {
+    const pending = this.pending.get(id)
+    if (!pending) return
+    this.pending.delete(id)
+    this.abandon(id)
+    pending.reject(reason)
+  }
+
   /** Close the session; pending requests fail with `reason` (or a disconnected error). */
   close(reason?: Error): void {
     if (this.isClosed) return

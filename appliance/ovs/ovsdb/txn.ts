@@ -210,12 +210,27 @@ function isErrorResult(result: OperationResult): result is OvsdbErrorObject & Op
   return result !== null && typeof result === 'object' && typeof result.error === 'string'
 }
 
+/** Ops that leave the database the same whether they run once or twice. */
+const IDEMPOTENT_OPS: ReadonlySet<Operation['op']> = new Set(['select', 'update', 'delete', 'wait', 'comment', 'assert', 'commit', 'abort'])
+
+/**
+ * Whether a transaction whose outcome is unknown (timed out, connection lost) may be sent again: it holds a
+ * `wait` or `assert` guard (a committed first attempt makes the repeat fail instead of applying twice), or only
+ * idempotent ops. An `insert` or `mutate` without a guard could be applied twice.
+ */
+export function isRetrySafe(ops: readonly Operation[]): boolean {
+  return ops.some((op) => op.op === 'wait' || op.op === 'assert') || ops.every((op) => IDEMPOTENT_OPS.has(op.op))
+}
+
+/** A row the caller knows by uuid (the monitor cache), to tie a commit-time error naming that uuid to an op. */
+export type RowLookup = (uuid: string) => { table: string; row: Readonly<Record<string, unknown>> } | undefined
+
 /**
  * Typed errors of a transact result, by operation index. A commit-time failure (constraint violation, duplicate
- * index, maxRows) comes as one extra element after the last op's result; for a duplicate index we name the op
- * that wrote the duplicate value when the details let us find it.
+ * index, maxRows, referential integrity) comes as one extra element after the last op's result; we name the op
+ * that caused it when the details let us find it (`lookup` resolves row uuids that no op names directly).
  */
-export function checkOperationResults(results: readonly OperationResult[], ops: readonly Operation[]): OvsdbOperationError[] {
+export function checkOperationResults(results: readonly OperationResult[], ops: readonly Operation[], lookup?: RowLookup): OvsdbOperationError[] {
   const errors: OvsdbOperationError[] = []
   results.forEach((result, index) => {
     if (!isErrorResult(result)) return
@@ -224,7 +239,7 @@ export function checkOperationResults(results: readonly OperationResult[], ops: 
       errors.push(buildOperationError(result, index, summarizeOperation(op)))
       return
     }
-    const culprit = attributeCommitError(result, ops, results)
+    const culprit = attributeCommitError(result, ops, results, lookup)
     errors.push(buildOperationError(result, culprit ?? index, culprit === undefined ? undefined : { ...summarizeOperation(ops[culprit]!), atCommit: true }))
   })
   return errors
@@ -234,11 +249,12 @@ export function checkOperationResults(results: readonly OperationResult[], ops: 
  * Find the op behind a commit-time error from its details:
  * - duplicate index: `Transaction causes multiple rows in "Bridge" table to have identical values (br0) for index
  *   on column "name"` -> the insert/update writing that value;
- * - referential integrity: `Table Port column interfaces row <uuid> references nonexistent row ...` or `cannot
- *   delete Interface row <uuid> because of 1 remaining reference(s)` -> the insert that created the row (by its
- *   result uuid) or the op whose where names it.
+ * - referential integrity: `Table Port column interfaces row <uuid> references nonexistent row <uuid>` or `cannot
+ *   delete Interface row <uuid> because of 1 remaining reference(s)` -> for each uuid in order: the insert that
+ *   created the row (by its result uuid), the op whose where names its `_uuid`, or the delete/update/mutate whose
+ *   where matches the row as `lookup` knows it (a delete by name); last, the only delete on the table named.
  */
-function attributeCommitError(error: OvsdbErrorObject, ops: readonly Operation[], results: readonly OperationResult[]): number | undefined {
+function attributeCommitError(error: OvsdbErrorObject, ops: readonly Operation[], results: readonly OperationResult[], lookup?: RowLookup): number | undefined {
   const details = error.details ?? ''
   const dup = /rows in "([^"]+)" table to have identical values \((.*)\) for index on columns? "([^"]+)"/.exec(details)
   if (dup) {
@@ -251,8 +267,31 @@ function attributeCommitError(error: OvsdbErrorObject, ops: readonly Operation[]
     if (inserted >= 0) return inserted
     const named = ops.findIndex((op) => 'where' in op && op.where.some(([c, f, v]) => c === '_uuid' && f === '==' && Array.isArray(v) && v[1] === row))
     if (named >= 0) return named
+    const known = lookup?.(row)
+    if (known) {
+      const matched = ops.findIndex(
+        (op) => (op.op === 'delete' || op.op === 'update' || op.op === 'mutate') && op.table === known.table && op.where.length > 0 && op.where.every((c) => conditionHolds(c, known.row)),
+      )
+      if (matched >= 0) return matched
+    }
+  }
+  const deleted = /cannot delete (\S+) row /.exec(details)?.[1]
+  if (deleted) {
+    const deletes = ops.flatMap((op, i) => (op.op === 'delete' && op.table === deleted ? [i] : []))
+    if (deletes.length === 1) return deletes[0]
   }
   return undefined
+}
+
+/**
+ * Whether an `==` condition on an atom holds for a row in memory notation (uuids as strings). Anything else
+ * (sets, maps, other functions) is reported as not holding: attribution must never name the wrong op.
+ */
+function conditionHolds([column, fn, value]: Condition, row: Readonly<Record<string, unknown>>): boolean {
+  if (fn !== '==') return false
+  const actual = row[column]
+  if (Array.isArray(value)) return value[0] === 'uuid' && actual === value[1]
+  return (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') && actual === value
 }
 
 /** A successful transact: results by op index and the real uuid of every named insert. */
