@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ApplianceError } from '../../api/errors.js'
-import { SqliteAgentPort } from '../../test/support/sqlite-agent-port.js'
+import { AGENT_PORTS, type AgentPortKind, type TestAgentPort, type TestAgentPortOptions } from '../../test/support/agent-ports.js'
 import { chainYaml, INTERFACES_YAML, makePki, parseManifest, removeDir, render, writeAtomic, type Pki } from '../../test/support/federation-fixtures.js'
 import { startAgent, type RunningAgent } from '../agent/agent.js'
 import { DpuRegistry } from './dpu-registry.js'
@@ -55,16 +55,19 @@ async function hub(manifests: string, registry: string, dataDir = join(work, 'hu
   return h
 }
 
-function agent(name: string, grpcPort: number, port: SqliteAgentPort, extra: Partial<Parameters<typeof startAgent>[0]> = {}): Promise<RunningAgent> {
+function agent(name: string, grpcPort: number, port: TestAgentPort, extra: Partial<Parameters<typeof startAgent>[0]> = {}): Promise<RunningAgent> {
   return pki.tls(name).then((tls) => {
-    const a = startAgent({ hub: `127.0.0.1:${grpcPort}`, dpuName: name, tls, port, backoff: { baseMs: 50, capMs: 200 }, statusDebounceMs: 20, ...extra })
+    const a = startAgent({ hub: `127.0.0.1:${grpcPort}`, dpuName: name, tls, port: port.port, backoff: { baseMs: 50, capMs: 200 }, statusDebounceMs: 20, ...extra })
     cleanups.push(() => a.stop())
     return a
   })
 }
 
-function store(name: string, opts?: ConstructorParameters<typeof SqliteAgentPort>[1]): SqliteAgentPort {
-  const p = new SqliteAgentPort(join(work, `${name}.db`), opts)
+let portKind: AgentPortKind
+
+/** A DPU's agent port, of the kind the current `describe.each` row names. */
+function store(name: string, opts?: TestAgentPortOptions): TestAgentPort {
+  const p = portKind.open(work, name, opts)
   cleanups.push(() => p.close())
   return p
 }
@@ -78,9 +81,13 @@ async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 5000, w
   return Date.now() - t0
 }
 
-const kinds = (p: SqliteAgentPort) => p.objects().map((o) => `${o.object.kind}/${o.object.metadata.name}`).sort()
+const kinds = (p: TestAgentPort) => p.objects().map((o) => `${o.object.kind}/${o.object.metadata.name}`).sort()
 
-describe('hub <-> agent over mTLS', () => {
+describe.each(AGENT_PORTS)('hub <-> agent over mTLS, into $name', (kind) => {
+  beforeAll(() => {
+    portKind = kind
+  })
+
   it('renders per DPU by label and delivers exactly each node\'s objects', async () => {
     const { manifests, registry } = await setup()
     const h = await hub(manifests, registry)
@@ -229,7 +236,7 @@ describe('hub <-> agent over mTLS', () => {
     const evil = store('evil')
     // dpu-a's certificate, claiming to be dpu-b.
     const tls = await pki.tls('dpu-a')
-    const a = startAgent({ hub: `127.0.0.1:${h.grpcPort}`, dpuName: 'dpu-b', tls, port: evil, backoff: { baseMs: 1000, capMs: 1000 } })
+    const a = startAgent({ hub: `127.0.0.1:${h.grpcPort}`, dpuName: 'dpu-b', tls, port: evil.port, backoff: { baseMs: 1000, capMs: 1000 } })
     cleanups.push(() => a.stop())
     await until(() => a.state().lastError?.code === 'federation.identity', 3000, 'identity error')
     expect(a.state().lastError?.message).toMatch(/certificate identifies "dpu-a" but hello claims "dpu-b"/)
