@@ -207,12 +207,13 @@ describe.each(AGENT_PORTS)('hub <-> agent over mTLS, into $name', (kind) => {
     const view = (await (await fetch(`http://127.0.0.1:${h.apiPort}/v1/dpus/dpu-a`)).json()) as { phase: string; lastNack: { error: { code: string; issues: unknown[] } } }
     expect(view.phase).toBe('rejected')
     expect(view.lastNack.error.code).toBe('api.validation')
-    await new Promise((r) => setTimeout(r, 300))
-    expect((await h.metrics.nacks.get()).values[0]?.value).toBe(1)
     // Fixing forward is a new revision.
     await writeAtomic(join(manifests, 'chain.yaml'), chainYaml('chain-a', 'a', 'fixed'))
-    await until(() => kinds(pa).length === 3, 3000, 'fixed revision')
+    await until(() => kinds(pa).length === 3, 15_000, 'fixed revision')
     expect(pa.readSyncState().appliedRevision).toBeGreaterThan(good)
+    // One push in flight per agent, in order: had the poisoned content been sent again before the fix, it would
+    // have been nacked again by now.
+    expect((await h.metrics.nacks.get()).values[0]?.value).toBe(1)
   })
 
   it('answers heartbeats, so an idle agent keeps a fresh lastHubContact', async () => {

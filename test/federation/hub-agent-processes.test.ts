@@ -143,11 +143,13 @@ describe('federation with real hub and agent processes over mTLS', () => {
     const messages = (await until(() => a.state(), 2000, 'agent state')).messagesReceived
     h = await hub(manifests, registry, `127.0.0.1:${port}`)
     await until(() => a.state()?.connection === 'connected' && a.state()!.messagesReceived > messages, 15_000, 'reconnect')
-    await new Promise((r) => setTimeout(r, 300))
     expect(readStore('dpu-a').commits).toEqual(before.commits)
     await writeAtomic(join(manifests, 'chain.yaml'), chainYaml('chain-a', 'a', 'v2'))
-    await until(() => readStore('dpu-a').revision > before.revision, 5000, 'next revision')
+    await until(() => readStore('dpu-a').revision > before.revision, 15_000, 'next revision')
     expect(readStore('dpu-a').revision).toBe(before.revision + 1)
+    // The hub has one push in flight per agent, in order: the v2 revision landing is the barrier after which a
+    // resend of the old content would already show as a commit. Only v2 was committed since the restart.
+    expect(readStore('dpu-a').commits).toEqual([...before.commits, expect.objectContaining({ revision: before.revision + 1 })])
   })
 
   it('converges without applying twice when the agent dies between commit and ack', async () => {
