@@ -6,13 +6,18 @@ const FNV_OFFSET = 0xcbf29ce484222325n
 const FNV_PRIME = 0x100000001b3n
 const MASK64 = 0xffffffffffffffffn
 
-export function chainCookie(namespace: string, name: string): bigint {
+/** FNV-1a 64 of `bytes`; exported so tests can check it against the published FNV test vectors. */
+export function fnv1a64(bytes: Uint8Array): bigint {
   let h = FNV_OFFSET
-  for (const byte of Buffer.from(`${namespace}/${name}`, 'utf8')) {
+  for (const byte of bytes) {
     h ^= BigInt(byte)
     h = (h * FNV_PRIME) & MASK64
   }
   return h
+}
+
+export function chainCookie(namespace: string, name: string): bigint {
+  return fnv1a64(Buffer.from(`${namespace}/${name}`, 'utf8'))
 }
 
 export function formatCookie(cookie: bigint): string {

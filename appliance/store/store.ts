@@ -25,6 +25,11 @@ export interface StoreOptions {
   eventCapacity?: number
   /** Watch resume window in changes (default 10,000). */
   watchHistory?: number
+  /**
+   * SQLite `synchronous` level. FULL (the default) is what makes an acknowledged write durable; OFF exists only
+   * so the durability test can show that its lost-page-cache harness catches a store that does not sync.
+   */
+  synchronous?: 'FULL' | 'OFF'
 }
 
 export interface StoreStats {
@@ -83,7 +88,7 @@ export function openStore(path: string, opts: StoreOptions = {}): Store {
   try {
     db = new BetterSqlite3(path)
     db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = FULL')
+    db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`)
     db.pragma('foreign_keys = ON')
     db.pragma('busy_timeout = 5000')
   } catch (err) {

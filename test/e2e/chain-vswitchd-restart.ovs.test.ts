@@ -57,8 +57,6 @@ describe('ovs-vswitchd restart (real packets)', () => {
         `${Math.round(pingAt - startedAt)} ms after start; appliance restored ${restored.flows} flows ${Math.round(restored.ms)} ms after its OpenFlow reconnect`,
     )
     expect(restored.flows).toBe(2)
-    expect(restored.ms).toBeLessThan(1000)
-    expect(pingAt - startedAt).toBeLessThan(5000)
     // Same flows as before (vswitchd kept the ofports it had, so even the port numbers match).
     expect((await rig.flows()).map((f) => f.stable).sort()).toEqual(before)
     expect((await ping(ext.netns, '10.63.0.2', { count: 10, interval: 0.02, timeoutS: 2 })).received).toBe(10)

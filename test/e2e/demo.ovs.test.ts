@@ -40,8 +40,8 @@ describe('dpuctl demo', () => {
     expect(line).toMatch(/dpu-a 3 objects\/2 flows, dpu-b 2 objects\/0 flows/)
     expect(line).toMatch(/\(dpu-a 2 objects\/0 flows, dpu-b 3 objects\/2 flows\)/)
     expect(line).toMatch(/ping through dpu-b's chain (\d+)\/\1,/)
-    const moveMs = Number(/chain moved zone a -> b in (\d+) ms/.exec(line!)![1])
-    expect(moveMs).toBeLessThan(5000)
+    // The move's duration is printed for people; that the move happened is asserted above.
+    expect(line).toMatch(/chain moved zone a -> b in \d+ ms/)
 
     // Nothing left: the work dir, the namespaces named after the demo's pid, processes using the work dir.
     const dir = /certificates in (\/\S+)\/pki/.exec(r.stdout)![1]!

@@ -102,9 +102,37 @@ export interface ChainRig {
   serviceNetns(short: string): string
   /** Restart the appliance over the same data directory. */
   restartApp(opts?: Partial<ApplianceProcessOptions>): Promise<void>
+  /**
+   * A barrier on the chains loop: writes a chain that selects nothing (a new spec each call) with
+   * `?wait=installed`, which answers once a chains pass that read this write, and so every store change before
+   * it, has had its flows confirmed by a barrier reply on every bridge. "Nothing else happened" is then read
+   * from counters, not waited for.
+   */
+  settle(): Promise<void>
+  /** The appliance's flow counters from /metrics (dpu_appliance_flow_batches_total, _flow_mods_total) for a bridge. */
+  flowCounters(bridge?: string): Promise<FlowCounters>
   /** The last `n` appliance log lines (for failure output). */
   tail(n?: number): string
   dispose(): Promise<void>
+}
+
+export interface FlowCounters {
+  batches: number
+  added: number
+  modified: number
+  removed: number
+}
+
+/** Sums the samples of `name` whose labels include every `labels` pair, from Prometheus text. */
+export function metricSum(text: string, name: string, labels: Record<string, string>): number {
+  let sum = 0
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (!m || m[1] !== name) continue
+    const have = new Map([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1]!, x[2]!]))
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) sum += Number(m[3])
+  }
+  return sum
 }
 
 const PLURAL = { ServiceChain: 'servicechains', ServiceInterface: 'serviceinterfaces', DPUServiceNAD: 'dpuservicenads' } as const
@@ -112,6 +140,7 @@ const PLURAL = { ServiceChain: 'servicechains', ServiceInterface: 'serviceinterf
 export async function startChainRig(opts: { appOptions?: Partial<ApplianceProcessOptions> } = {}): Promise<ChainRig> {
   const cleanup = new Cleanup()
   const tag = process.pid.toString(36)
+  let settles = 0
   let ovs: OvsSandbox | undefined
   let app: ApplianceProcess | undefined
   try {
@@ -181,6 +210,18 @@ export async function startChainRig(opts: { appOptions?: Partial<ApplianceProces
         // A process started over a given directory leaves it in place: remove it at cleanup ourselves.
         cleanup.defer(`appliance data ${dataDir}`, async () => rmSync(dataDir, { recursive: true, force: true }))
         current = await startApplianceProcess({ ...appOpts(), ...more, dataDir })
+      },
+      async settle() {
+        settles++
+        const barrier = chain(`settle-${tag}`, [[{ 'settle-barrier': `${settles}` }, { 'settle-barrier': `${settles}-peer` }]])
+        const r = await call('POST', '/apis/appliance/v1/apply?wait=installed&timeoutMs=30000', JSON.stringify([barrier]))
+        const flows = r.body.flows as { installed?: boolean } | undefined
+        if (r.status !== 200 || flows?.installed !== true) throw new Error(`settle barrier not installed: HTTP ${r.status}: ${JSON.stringify(r.body)}`)
+      },
+      async flowCounters(bridge = 'br-sfc') {
+        const text = await (await fetch(`${current.url}/metrics`)).text()
+        const mods = (op: string) => metricSum(text, 'dpu_appliance_flow_mods_total', { bridge, op })
+        return { batches: metricSum(text, 'dpu_appliance_flow_batches_total', { bridge }), added: mods('added'), modified: mods('modified'), removed: mods('removed') }
       },
       tail(n = 60) {
         return current.logs.slice(-n).join('\n')

@@ -79,14 +79,12 @@ describe('diffFlows', () => {
     expect(mods.slice(1).map((m) => m.command)).toEqual(['add', 'add', 'add'])
   })
 
-  it('diffs 100k flows with a 1% change quickly', () => {
+  it('diffs 100k flows with a 1% change into exactly the changed flows (timing lives in bench/)', () => {
     const make = (i: number, port: number) =>
       flow({ table: 0, priority: 100, cookie: 1n, match: { eth_type: 0x0800, ipv4_dst: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` }, instructions: apply(output(port)) })
     const installed = buildFlowTable(Array.from({ length: 100_000 }, (_, i) => make(i, 1)))
     const desired = buildFlowTable(Array.from({ length: 100_000 }, (_, i) => make(i, i % 100 === 0 ? 2 : 1)))
-    const t0 = performance.now()
     const d = diffFlows(desired, installed)
-    expect(performance.now() - t0).toBeLessThan(500)
     expect(d.modify).toHaveLength(1000)
     expect(d.add.length + d.remove.length).toBe(0)
   })

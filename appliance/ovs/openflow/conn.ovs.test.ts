@@ -169,7 +169,6 @@ describe('OpenFlow connection to ovs-vswitchd', () => {
     const ev = await back
     const ms = performance.now() - t0
     expect(ev.generation).toBe(2)
-    expect(ms).toBeLessThan(5000)
     // vswitchd lost its flows; the client works on the new connection.
     expect(await readFlowStats(c)).toEqual([])
     console.log(`reconnect after vswitchd restart: ${ms.toFixed(0)} ms from startVswitchd() to connected`)

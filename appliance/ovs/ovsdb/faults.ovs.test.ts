@@ -139,7 +139,6 @@ describe('OvsdbClient inactivity probe', () => {
       expect(err).toBeInstanceOf(OvsdbTimeoutError)
       expect(err.message).toMatch(/inactivity probe/)
       expect(Date.now() - started).toBeGreaterThanOrEqual(550)
-      expect(Date.now() - started).toBeLessThan(3000)
       await reconnected
       expect(client.state).toBe('connected')
     } finally {
