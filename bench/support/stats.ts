@@ -12,7 +12,7 @@ export function spread(xs: readonly number[]): Spread {
 
 /** "123 ms (min-max 110-140, n=5)" */
 export function fmt(s: Spread, unit = 'ms', digits = 0): string {
-  return `${s.median.toFixed(digits)} ${unit} (min-max ${s.min.toFixed(digits)}-${s.max.toFixed(digits)}, n=${s.n})`
+  return `${s.median.toFixed(digits)}${unit === 'x' ? '' : ' '}${unit} (min-max ${s.min.toFixed(digits)}-${s.max.toFixed(digits)}, n=${s.n})`
 }
 
 /** The machine is shared: every result line carries the load it was measured under. */
