@@ -6,15 +6,18 @@
  * call doing the same, on the same private ovsdb-server + ovs-vswitchd. Both sides wait for ovs-vswitchd to
  * apply the change (next_cfg/cur_cfg, as ovs-vsctl does without --no-wait); a second pair measures the
  * database alone (`--no-wait`, no next_cfg). Each side gets its own fresh bridge and the previous bridge is
- * deleted first, so vswitchd reconfigures the same number of ports. One run each; prints times and ratios.
+ * deleted first, so vswitchd reconfigures the same number of ports. `rounds` alternating runs per mode (ours,
+ * ovs-vsctl, ours, ...; the order flips every round); prints medians, ranges and the ratio.
  *
- *   npx tsx bench/ovsdb/ports.ts [ports=1000]
+ *   npx tsx bench/ovsdb/ports.ts [ports=1000] [rounds=5]
  */
 import { performance } from 'node:perf_hooks'
 import { startOvsSandbox, type OvsSandbox } from '../../test/support/ovs-sandbox.js'
 import { OvsdbClient, whereName } from '../../appliance/ovs/ovsdb/index.js'
+import { fmt, load, spread } from '../support/stats.js'
 
 const N = Number(process.argv[2] ?? 1000)
+const ROUNDS = Number(process.argv[3] ?? 5)
 
 async function freshBridge(ovs: OvsSandbox, previous: string | undefined, name: string): Promise<void> {
   if (previous) await ovs.vsctl('del-br', previous)
@@ -55,28 +58,34 @@ async function viaClient(client: OvsdbClient, bridge: string, wait: boolean): Pr
 const ovs = await startOvsSandbox({ privateNetns: true })
 try {
   const client = await OvsdbClient.connect({ remote: ovs.dbRemote })
-  const rows: { mode: string; vsctlMs: number; clientMs: number }[] = []
+  const rows: { mode: string; vsctlMs: number[]; clientMs: number[] }[] = []
   let previous: string | undefined
+  let seq = 0
   for (const wait of [true, false]) {
     const mode = wait ? 'wait for vswitchd (cur_cfg)' : 'database only (--no-wait)'
-    const b1 = `odbv${wait ? 'w' : 'n'}`
-    await freshBridge(ovs, previous, b1)
-    const vsctlMs = await viaVsctl(ovs, b1, wait)
-    const b2 = `odbn${wait ? 'w' : 'n'}`
-    await freshBridge(ovs, b1, b2)
-    const clientMs = await viaClient(client, b2, wait)
-    previous = b2
-    rows.push({ mode, vsctlMs, clientMs })
+    const row = { mode, vsctlMs: [] as number[], clientMs: [] as number[] }
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const side of r % 2 === 0 ? (['client', 'vsctl'] as const) : (['vsctl', 'client'] as const)) {
+        const br = `odb${side === 'client' ? 'n' : 'v'}${seq++}`
+        await freshBridge(ovs, previous, br)
+        previous = br
+        if (side === 'client') row.clientMs.push(await viaClient(client, br, wait))
+        else row.vsctlMs.push(await viaVsctl(ovs, br, wait))
+      }
+    }
+    rows.push(row)
   }
   client.close()
-  console.log(`OVSDB: create ${N} ports (Interface + Port + external_ids, bridge ports mutate) on a fresh netdev bridge`)
+  console.log(`OVSDB: create ${N} ports (Interface + Port + external_ids, bridge ports mutate) on a fresh netdev bridge, ${ROUNDS} alternating rounds`)
   for (const r of rows) {
-    console.log(
-      `  ${r.mode.padEnd(30)} ovs-vsctl (one chained call) ${r.vsctlMs.toFixed(0).padStart(6)} ms | ` +
-        `native client (one transaction) ${r.clientMs.toFixed(0).padStart(6)} ms | ratio client/vsctl ${(r.clientMs / r.vsctlMs).toFixed(2)}x`,
-    )
+    const v = spread(r.vsctlMs)
+    const c = spread(r.clientMs)
+    const perRound = r.clientMs.map((x, i) => (x / r.vsctlMs[i]!).toFixed(2)).join(' ')
+    console.log(`  ${r.mode}\n    ovs-vsctl (one chained call)     ${fmt(v)}\n    native client (one transaction)  ${fmt(c)}\n` +
+      `    ratio of medians client/vsctl ${(c.median / v.median).toFixed(2)}x (per round ${perRound}) (budget <= 1.0x)`)
   }
-  console.log(JSON.stringify({ bench: 'ovsdb/ports', ports: N, results: rows }))
+  console.log(load())
+  console.log(JSON.stringify({ bench: 'ovsdb/ports', ports: N, rounds: ROUNDS, loadavg: load(), results: rows }))
 } finally {
   await ovs.stop()
 }
