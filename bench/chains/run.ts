@@ -364,7 +364,8 @@ const MiB = 1024 * 1024
 async function memory(app: ApplianceProcess, api: Api): Promise<string> {
   const status = readFileSync(`/proc/${app.pid}/status`, 'utf8')
   const kib = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024
-  const text = await metricsText(api, 'nodejs_heap_size_used_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_external_memory_bytes')
+  // prom-client sets all three heap gauges in the collect of heap_size_total only: it must be asked for first.
+  const text = await metricsText(api, 'nodejs_heap_size_total_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes')
   const v = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN) / MiB
   const rss = kib('VmRSS')
   return (
