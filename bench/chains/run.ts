@@ -340,16 +340,39 @@ async function createChains(ovs: OvsSandbox, app: ApplianceProcess, api: Api, sh
   const tReady = await watch.done
   const tPorts = await portsWatch.done
   const metrics = await metricsText(api)
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${app.pid}/status`, 'utf8'))![1]) / 1024
+  const mem = await memory(app, api)
   const installedFlows = (await ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-sfc')).split('\n').filter((l) => l.includes('cookie=')).length
   const ports = (await ovs.vsctl('list-ports', 'br-sfc')).split('\n').filter(Boolean).length
   log(
     `[${shape.name}] create: ${N} chains + ${shape.interfaces.length} interfaces posted in ${ms(tPosted - t0)} (${Math.ceil(shape.interfaces.length / 1000) + 1} batches); ` +
       `all Ready (flows confirmed by barrier) ${ms(tReady - t0)} after the first request ` +
-      `(every ServiceInterface Ready: ${ms(tPorts - t0)}); ${installedFlows} flows and ${ports} ports on br-sfc; appliance RSS ${rss.toFixed(0)} MiB`,
+      `(every ServiceInterface Ready: ${ms(tPorts - t0)}); ${installedFlows} flows and ${ports} ports on br-sfc`,
   )
+  log(`[${shape.name}] memory: ${mem}`)
   const batches = /dpu_appliance_flow_batches_total\{bridge="br-sfc",kind="diff"\} (\d+)/.exec(metrics)?.[1]
   log(`        chains passes so far: ${/dpu_appliance_reconcile_passes_total\{loop="chains",result="ok"\} (\d+)/.exec(metrics)?.[1]}, flow batches (diff): ${batches}`)
+}
+
+/** DESIGN.md §8: the appliance's RSS with 1,000 chains stays under this. */
+const RSS_BUDGET_MIB = 96
+const MiB = 1024 * 1024
+
+/**
+ * The appliance's memory, from the kernel (RSS, and its anonymous/file split: file pages are shared code and
+ * the SQLite file) and from V8 (prom-client's default metrics, read in the appliance itself), with the budget.
+ */
+async function memory(app: ApplianceProcess, api: Api): Promise<string> {
+  const status = readFileSync(`/proc/${app.pid}/status`, 'utf8')
+  const kib = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024
+  // prom-client sets all three heap gauges in the collect of heap_size_total only: it must be asked for first.
+  const text = await metricsText(api, 'nodejs_heap_size_total_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes')
+  const v = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN) / MiB
+  const rss = kib('VmRSS')
+  return (
+    `appliance RSS ${rss.toFixed(1)} MiB (budget ${RSS_BUDGET_MIB} MiB: ${rss <= RSS_BUDGET_MIB ? 'met' : 'MISSED'}, ${(rss / RSS_BUDGET_MIB).toFixed(2)}x; ` +
+    `anon ${kib('RssAnon').toFixed(1)}, file ${kib('RssFile').toFixed(1)}, peak ${kib('VmHWM').toFixed(1)} MiB); ` +
+    `JS heap used ${v('nodejs_heap_size_used_bytes').toFixed(1)} of ${v('nodejs_heap_size_total_bytes').toFixed(1)} MiB, external ${v('nodejs_external_memory_bytes').toFixed(1)} MiB`
+  )
 }
 
 /** The installed flows of one chain (its cookie), as the appliance dumps them in ovs-ofctl text. */
@@ -548,6 +571,7 @@ async function main(): Promise<void> {
       await createChains(ovs, app, api, shape)
       if (CHANGES > 0) await changeChains(ovs, api, shape)
       await restore(ovs, app, shape)
+      log(`[${shape.name}] memory after changes and restore: ${await memory(app, api)}`)
       if (i < shapes.length - 1) await removeChains(ovs, api, shape, base)
     }
   } finally {
