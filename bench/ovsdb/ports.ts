@@ -11,7 +11,7 @@
  *   npx tsx bench/ovsdb/ports.ts [ports=1000]
  */
 import { performance } from 'node:perf_hooks'
-import { startOvsSandbox, type OvsSandbox } from '../../test/support/ovs-sandbox.js'
+import { startOvsSandbox, type OvsSandbox } from '../../bin/demo/ovs-sandbox.js'
 import { OvsdbClient, whereName } from '../../appliance/ovs/ovsdb/index.js'
 
 const N = Number(process.argv[2] ?? 1000)
