@@ -157,9 +157,18 @@ export class ObjectTable {
   list(q: ListQuery = {}): StoredObject[] {
     const where: string[] = []
     const args: string[] = []
-    if (q.apiVersion !== undefined) (where.push('api_version = ?'), args.push(q.apiVersion))
-    if (q.kind !== undefined) (where.push('kind = ?'), args.push(q.kind))
-    if (q.namespace !== undefined) (where.push('namespace = ?'), args.push(q.namespace))
+    if (q.apiVersion !== undefined) {
+      where.push('api_version = ?')
+      args.push(q.apiVersion)
+    }
+    if (q.kind !== undefined) {
+      where.push('kind = ?')
+      args.push(q.kind)
+    }
+    if (q.namespace !== undefined) {
+      where.push('namespace = ?')
+      args.push(q.namespace)
+    }
     const sql = `SELECT * FROM objects ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY api_version, kind, namespace, name`
     let rows = this.#prepared(sql).all(...args) as ObjectRow[]
     if (q.labelSelector !== undefined) {

@@ -125,7 +125,11 @@ export function startAgent(o: AgentOptions): RunningAgent {
 
   const settle = (revision: number): void => {
     st.syncedRevision = revision
-    for (const w of waiters) if (revision >= w.revision) (waiters.delete(w), w.resolve())
+    for (const w of waiters) {
+      if (revision < w.revision) continue
+      waiters.delete(w)
+      w.resolve()
+    }
   }
 
   const onBookmark = (b: Bookmark): void => {

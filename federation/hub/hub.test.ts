@@ -49,7 +49,9 @@ async function hub(manifests: string, registry: string, dataDir = join(work, 'hu
   let stopped = false
   const stop = h.stop.bind(h)
   h.stop = async () => {
-    if (!stopped) (stopped = true), await stop()
+    if (stopped) return
+    stopped = true
+    await stop()
   }
   cleanups.push(() => h.stop())
   return h

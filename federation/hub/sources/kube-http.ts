@@ -99,7 +99,9 @@ export function httpTransport(ep: KubeEndpoint): KubeTransport {
       let buf = ''
       let done = false
       const finish = (err?: unknown): void => {
-        if (!done) (done = true), onDone(err)
+        if (done) return
+        done = true
+        onDone(err)
       }
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => {
