@@ -1,10 +1,18 @@
 #!/usr/bin/env node
-// Runs the whole test suite with vitest and ends with one plain summary line ("N passed, N failed, N skipped"),
-// so any CI reader can count tests; the exit code is vitest's.
-import { spawn } from 'node:child_process'
+// First the static step (`npm run check`: typecheck, ESLint, Prettier --check), so style and types fail fast and
+// are never reviewed by hand; then the whole test suite with vitest, ending with one plain summary line
+// ("N passed, N failed, N skipped") so any CI reader can count tests. The exit code is the check's when it fails,
+// otherwise vitest's.
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+
+const check = spawnSync('npm', ['run', '--silent', 'check'], { stdio: 'inherit' })
+if (check.status !== 0) {
+  console.log('static check failed (npm run check): tests not run')
+  process.exit(check.status ?? 1)
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'vitest-report-'))
 const report = join(dir, 'report.json')

@@ -1,7 +1,7 @@
 /**
  * Composition root of `dpuctl demo`: a federation hub and two appliances, each on its own private Open vSwitch,
  * over the sample fleet (federation/samples/fleet), in a temp dir the user may edit. Wiring and printing only;
- * the fleet itself is test/support/demo-fleet.ts.
+ * the fleet itself is demo/fleet.ts.
  */
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -18,7 +18,7 @@ import {
   startDemoFleet,
   waitConverged,
   type DemoFleet,
-} from '../test/support/demo-fleet.js'
+} from './demo/fleet.js'
 
 const USAGE = `Usage: dpuctl demo [--check] [--timeout SECONDS]
 

@@ -1,6 +1,6 @@
 /** `dpuctl bfb inspect|extract|verify|build`: the BFB codec on the command line. */
 import { UsageError, type CliCommand, type CliIO } from '../api/cli.js'
-import { parseFlags as parseCliFlags, type OptionSpec } from '../api/cli-flags.js'
+import { parseFlags, type OptionSpec } from '../api/cli-flags.js'
 import { buildBfb, extractBfb, parsePartName, partValueSource } from './bfb/build.js'
 import { checkBfb, readTrailer, verifyBfb, type BfbLayout } from './bfb/reader.js'
 import { fileSource } from './bfb/source.js'
@@ -8,9 +8,9 @@ import type { BfbPart } from './bfb/writer.js'
 import { hex32 } from './errors.js'
 import { progressReporter } from './progress.js'
 
-/** The one flag parser, plus an exact count of file arguments. */
-export function parseFlags(args: string[], options: OptionSpec, positionals: number) {
-  const parsed = parseCliFlags(args, options, positionals)
+/** parseFlags (the one flag parser) for commands that take exactly `positionals` file arguments. */
+export function parseFileArgs(args: string[], options: OptionSpec, positionals: number) {
+  const parsed = parseFlags(args, options, positionals)
   if (parsed.positionals.length !== positionals) {
     throw new UsageError(positionals ? `expected ${positionals} file argument(s), got ${parsed.positionals.length}` : `unexpected argument ${parsed.positionals[0]}`)
   }
@@ -78,7 +78,7 @@ function hasProblem(checks: { ok: boolean }[]): boolean {
 }
 
 async function inspect(args: string[], io: CliIO): Promise<0 | 1> {
-  const { values, positionals } = parseFlags(args, { output: { type: 'string', short: 'o' } }, 1)
+  const { values, positionals } = parseFileArgs(args, { output: { type: 'string', short: 'o' } }, 1)
   if (values.output !== undefined && values.output !== 'json' && values.output !== 'table') throw new UsageError('-o must be json or table')
   const { layout, checks } = await checkBfb(positionals[0]!, { onProgress: progressReporter(io, 'checking') })
   const kind = await trailerKind(layout)
@@ -113,7 +113,7 @@ async function inspect(args: string[], io: CliIO): Promise<0 | 1> {
 }
 
 async function extract(args: string[], io: CliIO): Promise<0> {
-  const { values, positionals } = parseFlags(args, { only: { type: 'string', multiple: true }, dir: { type: 'string', short: 'd' } }, 1)
+  const { values, positionals } = parseFileArgs(args, { only: { type: 'string', multiple: true }, dir: { type: 'string', short: 'd' } }, 1)
   const dir = (values.dir as string | undefined) ?? io.cwd
   const files = await extractBfb(positionals[0]!, dir, (values.only as string[] | undefined) ?? [])
   for (const f of files) io.stdout.write(`${f}\n`)
@@ -121,7 +121,7 @@ async function extract(args: string[], io: CliIO): Promise<0> {
 }
 
 async function verify(args: string[], io: CliIO): Promise<0> {
-  const { values, positionals } = parseFlags(args, { 'allow-trailer': { type: 'boolean' } }, 1)
+  const { values, positionals } = parseFileArgs(args, { 'allow-trailer': { type: 'boolean' } }, 1)
   const layout = await verifyBfb(positionals[0]!, { strict: !values['allow-trailer'], onProgress: progressReporter(io, 'verifying') })
   const trailer = layout.trailer ? `, trailer of ${layout.trailer.length} bytes at offset ${layout.trailer.offset}` : ''
   io.stdout.write(`ok: ${layout.images.length} images, ${layout.size} bytes${trailer}\n`)
@@ -136,7 +136,7 @@ async function build(args: string[], io: CliIO): Promise<0> {
     trailer: { type: 'string' },
   }
   for (const k of Object.keys(NAMED_PARTS)) options[k] = { type: 'string' }
-  const { values } = parseFlags(args, options, 0)
+  const { values } = parseFileArgs(args, options, 0)
   const out = values.output as string | undefined
   if (!out) throw new UsageError('-o FILE is required')
   const parts: BfbPart[] = []

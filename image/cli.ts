@@ -5,7 +5,7 @@ import { UsageError, type CliCommand, type CliIO } from '../api/cli.js'
 import { computeAppliancePlan } from '../ignition/appliance-plan.js'
 import { IGNITION_RENDER_OPTIONS, renderIgnitionFromFlags, type IgnitionRenderFlags } from '../ignition/cli.js'
 import { readApplianceInputs } from '../ignition/read-inputs.js'
-import { bfbCommands, parseFlags } from './bfb-cli.js'
+import { bfbCommands, parseFileArgs } from './bfb-cli.js'
 import { renderBfcfg } from './bfcfg/render-bfcfg.js'
 import { buildBundle, sha256File } from './bundle/bundle.js'
 import { TARGET_ARCHES, type TargetArch } from './bundle/elf.js'
@@ -82,7 +82,7 @@ async function appliancePlan(v: Record<string, unknown>) {
 }
 
 async function bundle(args: string[], io: CliIO): Promise<0> {
-  const { values: v } = parseFlags(
+  const { values: v } = parseFileArgs(
     args,
     {
       output: { type: 'string', short: 'o' },
@@ -137,7 +137,7 @@ async function bfcfgText(v: Record<string, unknown>): Promise<string> {
 }
 
 async function bfcfg(args: string[], io: CliIO): Promise<0> {
-  const { values: v } = parseFlags(args, { ...APPLIANCE_OPTIONS, output: { type: 'string', short: 'o' }, bundle: { type: 'string' } }, 0)
+  const { values: v } = parseFileArgs(args, { ...APPLIANCE_OPTIONS, output: { type: 'string', short: 'o' }, bundle: { type: 'string' } }, 0)
   const out = v.output as string | undefined
   if (!out) throw new UsageError('-o FILE is required')
   const text = await bfcfgText(v)
@@ -147,7 +147,7 @@ async function bfcfg(args: string[], io: CliIO): Promise<0> {
 }
 
 async function build(args: string[], io: CliIO): Promise<0> {
-  const { values: v } = parseFlags(
+  const { values: v } = parseFileArgs(
     args,
     { ...IGNITION_RENDER_OPTIONS, output: { type: 'string', short: 'o' }, base: { type: 'string' }, bundle: { type: 'string' }, rhcos: { type: 'boolean' } },
     0,
@@ -173,7 +173,7 @@ async function build(args: string[], io: CliIO): Promise<0> {
 }
 
 async function layer(args: string[], io: CliIO): Promise<0> {
-  const { values: v } = parseFlags(args, { base: { type: 'string' }, bundle: { type: 'string' }, dir: { type: 'string', short: 'd' }, listen: { type: 'string' } }, 0)
+  const { values: v } = parseFileArgs(args, { base: { type: 'string' }, bundle: { type: 'string' }, dir: { type: 'string', short: 'd' }, listen: { type: 'string' } }, 0)
   if (!v.base || !v.bundle) throw new UsageError('--base IMAGE and --bundle FILE are required')
   const r = await writeRhcosLayer({ base: v.base as string, bundle: v.bundle as string, outDir: (v.dir as string | undefined) ?? io.cwd, listen: v.listen as string | undefined })
   io.stdout.write(`${r.containerfile}\n${r.layer}: digest ${r.digest}, diff_id ${r.diffId}\n`)

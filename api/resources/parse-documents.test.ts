@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ApplianceError } from '../errors.js'
+import { type ApplianceError } from '../errors.js'
 import { DecodeError } from './errors.js'
 import { parseDocuments, parseLocatedDocuments } from './parse-documents.js'
 

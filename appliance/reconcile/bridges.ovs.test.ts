@@ -4,7 +4,7 @@
  * survive every reconcile, and the flavor's OVS keys land in Open_vSwitch other_config.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startOvsSandbox, type OvsSandbox } from '../../test/support/ovs-sandbox.js'
+import { startOvsSandbox, type OvsSandbox } from '../../bin/demo/ovs-sandbox.js'
 import { until } from '../../test/support/until.js'
 import { runDpuctl, startApplianceProcess, type ApplianceProcess } from '../../test/support/appliance-process.js'
 

@@ -27,8 +27,7 @@ describe('ReconcileLoop', () => {
     let calls = 0
     const loop = new ReconcileLoop({
       name: 't',
-      minBackoffMs: 1,
-      maxBackoffMs: 2,
+      backoff: { initialMs: 1, maxMs: 2 },
       pass: async () => {
         calls++
         if (calls < 3) throw new ApplianceError('ovsdb.unavailable', 'down', { retryable: true })

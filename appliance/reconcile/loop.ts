@@ -8,6 +8,7 @@
  * (retryable errors) or waits for the next trigger (bad input), and drift detection is a separate `verify`.
  */
 import { isRetryable } from '../../api/errors.js'
+import { backoffDelay, type BackoffOptions } from '../../api/support/backoff.js'
 
 export interface LoopHooks {
   onRun?(info: { name: string; reasons: string[]; durationMs: number; error?: unknown }): void
@@ -19,9 +20,8 @@ export interface ReconcileLoopOptions {
   pass: (reasons: string[]) => Promise<void>
   /** Delay before the first pass after a trigger, to coalesce bursts (ms). */
   debounceMs?: number
-  /** Retry backoff bounds for retryable failures (ms). */
-  minBackoffMs?: number
-  maxBackoffMs?: number
+  /** Retry backoff for retryable failures (default 100 ms doubling to 30 s, full jitter). */
+  backoff?: Partial<BackoffOptions>
   hooks?: LoopHooks
 }
 
@@ -109,8 +109,7 @@ export class ReconcileLoop {
       // Full-jitter exponential backoff; the reasons are kept so the retry redoes the skipped work.
       this.failures++
       for (const r of reasons) this.reasons.add(r)
-      const cap = Math.min(this.options.maxBackoffMs ?? 30_000, (this.options.minBackoffMs ?? 100) * 2 ** (this.failures - 1))
-      this.schedule(Math.random() * cap)
+      this.schedule(backoffDelay(this.failures - 1, { initialMs: this.options.backoff?.initialMs ?? 100, maxMs: this.options.backoff?.maxMs ?? 30_000 }))
       return
     }
     if (this.reasons.size > 0) this.schedule(0)

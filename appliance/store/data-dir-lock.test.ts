@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { guardPid, releasePid } from '../../test/support/exit-guard.js'
+import { guardPid, releasePid } from '../../bin/demo/exit-guard.js'
 import { acquireDataDirLock, HOLDER_FILE, LOCK_FILE, readLockHolder, readProcessStartTicks } from './data-dir-lock.js'
 import { DataDirLockedError } from './errors.js'
 

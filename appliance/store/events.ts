@@ -78,9 +78,18 @@ export class EventLog {
   list(q: EventQuery = {}): ObjectEvent[] {
     const where: string[] = []
     const args: unknown[] = []
-    if (q.kind !== undefined) (where.push('kind = ?'), args.push(q.kind))
-    if (q.namespace !== undefined) (where.push('namespace = ?'), args.push(q.namespace))
-    if (q.name !== undefined) (where.push('name = ?'), args.push(q.name))
+    if (q.kind !== undefined) {
+      where.push('kind = ?')
+      args.push(q.kind)
+    }
+    if (q.namespace !== undefined) {
+      where.push('namespace = ?')
+      args.push(q.namespace)
+    }
+    if (q.name !== undefined) {
+      where.push('name = ?')
+      args.push(q.name)
+    }
     const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
     const rows = this.#prepared(sql).all(...args, q.limit ?? 100) as EventRow[]
     return rows.map(toEvent)

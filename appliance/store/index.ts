@@ -5,7 +5,7 @@ export type { ObjectEvent, EventInput, EventQuery, EventType, EventLog } from '.
 export type { RevisionName, RevisionRecord, Revisions, RevisionTable } from './revisions.js'
 export type { MetaTable } from './meta.js'
 export type { HostResource, HostResourceKind, HostResourceTable, RecordedHostResource } from './host-resources.js'
-export { parseLabelSelector, matchesLabels, type LabelSelector, type LabelRequirement } from './label-selector.js'
+export { parseLabelSelector } from './label-selector.js'
 export { setCondition, READY } from './conditions.js'
 export { canonicalJson, computeSpecHash } from './spec-hash.js'
 export * from './errors.js'

@@ -1,15 +1,11 @@
 /**
  * Kubernetes label selector strings: `a=b`, `a==b`, `a!=b`, `a`, `!a`, `a in (x,y)`, `a notin (x,y)`,
- * joined by commas (AND). Parsed once, matched against each object's labels.
+ * joined by commas (AND). Parsed once into the API's metav1.LabelSelector shape, so one matcher
+ * (`matchesLabelSelector`, api/resources/selector-match.ts) serves strings and objects alike:
+ * `a=b` is `a In (b)` and `a!=b` is `a NotIn (b)`, exactly as in Kubernetes.
  */
 import { ApplianceError } from '../../api/errors.js'
-
-export type LabelRequirement =
-  | { key: string; op: 'eq' | 'neq'; value: string }
-  | { key: string; op: 'in' | 'notin'; values: readonly string[] }
-  | { key: string; op: 'exists' | 'absent' }
-
-export type LabelSelector = readonly LabelRequirement[]
+import type { LabelSelector, LabelSelectorRequirement } from '../../api/resources/common.js'
 
 const TERM = /^\s*(?:(!)\s*([^\s=!,()]+)|([^\s=!,()]+)\s*(?:(==|=|!=)\s*([^\s=!,()]*)|\s+(in|notin)\s*\(([^)]*)\))?)\s*$/
 
@@ -32,35 +28,21 @@ function splitTerms(text: string): string[] {
 
 /** Parses a selector string; throws `api.validation` naming the `labelSelector` parameter. */
 export function parseLabelSelector(text: string): LabelSelector {
-  return splitTerms(text).map((term) => {
+  const matchExpressions = splitTerms(text).map((term): LabelSelectorRequirement => {
     const m = TERM.exec(term)
     if (!m) {
       throw new ApplianceError('api.validation', `invalid label selector term "${term.trim()}"`, {
         issues: [{ path: 'labelSelector', message: `cannot parse "${term.trim()}"` }],
       })
     }
-    if (m[1]) return { key: m[2]!, op: 'absent' as const }
+    if (m[1]) return { key: m[2]!, operator: 'DoesNotExist' }
     const key = m[3]!
-    if (m[4]) return { key, op: m[4] === '!=' ? ('neq' as const) : ('eq' as const), value: m[5] ?? '' }
+    if (m[4]) return { key, operator: m[4] === '!=' ? 'NotIn' : 'In', values: [m[5] ?? ''] }
     if (m[6]) {
       const values = (m[7] ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '')
-      return { key, op: m[6] as 'in' | 'notin', values }
+      return { key, operator: m[6] === 'in' ? 'In' : 'NotIn', values }
     }
-    return { key, op: 'exists' as const }
+    return { key, operator: 'Exists' }
   })
-}
-
-export function matchesLabels(selector: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
-  return selector.every((r) => {
-    const has = Object.hasOwn(labels, r.key)
-    const v = labels[r.key]
-    switch (r.op) {
-      case 'eq': return has && v === r.value
-      case 'neq': return !has || v !== r.value
-      case 'in': return has && r.values.includes(v!)
-      case 'notin': return !has || !r.values.includes(v!)
-      case 'exists': return has
-      case 'absent': return !has
-    }
-  })
+  return { matchExpressions }
 }

@@ -11,7 +11,9 @@ import type { ParsedObject } from '../../api/resources/kind.js'
 import { computeInitialStatus, computeStatusAfterSpecChange } from './conditions.js'
 import { DuplicateObjectError, StoreConflictError, StoreNotFoundError, StoreReadOnlyError } from './errors.js'
 import type { EventLog } from './events.js'
-import { matchesLabels, parseLabelSelector, type LabelSelector } from './label-selector.js'
+import type { LabelSelector } from '../../api/resources/common.js'
+import { matchesLabelSelector } from '../../api/resources/selector-match.js'
+import { parseLabelSelector } from './label-selector.js'
 import { canonicalJson, computeSpecHash } from './spec-hash.js'
 import type { Writer } from './writer.js'
 
@@ -157,14 +159,23 @@ export class ObjectTable {
   list(q: ListQuery = {}): StoredObject[] {
     const where: string[] = []
     const args: string[] = []
-    if (q.apiVersion !== undefined) (where.push('api_version = ?'), args.push(q.apiVersion))
-    if (q.kind !== undefined) (where.push('kind = ?'), args.push(q.kind))
-    if (q.namespace !== undefined) (where.push('namespace = ?'), args.push(q.namespace))
+    if (q.apiVersion !== undefined) {
+      where.push('api_version = ?')
+      args.push(q.apiVersion)
+    }
+    if (q.kind !== undefined) {
+      where.push('kind = ?')
+      args.push(q.kind)
+    }
+    if (q.namespace !== undefined) {
+      where.push('namespace = ?')
+      args.push(q.namespace)
+    }
     const sql = `SELECT * FROM objects ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY api_version, kind, namespace, name`
     let rows = this.#prepared(sql).all(...args) as ObjectRow[]
     if (q.labelSelector !== undefined) {
       const sel = typeof q.labelSelector === 'string' ? parseLabelSelector(q.labelSelector) : q.labelSelector
-      if (sel.length > 0) rows = rows.filter((r) => matchesLabels(sel, JSON.parse(r.labels) as Record<string, string>))
+      rows = rows.filter((r) => matchesLabelSelector(sel, JSON.parse(r.labels) as Record<string, string>))
     }
     return rows.map(rowToObject)
   }

@@ -43,7 +43,9 @@ function spawnWorker(file: string, args: string[] = [], execArgv: string[] = [])
 function request<T>(c: ChildProcess, msg: object, ev: string): Promise<T> {
   return new Promise((resolve) => {
     const on = (m: { ev: string }): void => {
-      if (m.ev === ev) (c.off('message', on), resolve(m as T))
+      if (m.ev !== ev) return
+      c.off('message', on)
+      resolve(m as T)
     }
     c.on('message', on)
     if (Object.keys(msg).length) c.send(msg)

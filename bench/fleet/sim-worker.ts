@@ -20,7 +20,7 @@ process.on('message', (m: Command) => {
       const interval = 1000 / m.ratePerSec
       for (const name of m.names) {
         const port = new MemoryAgentPort()
-        const agent = startAgent({ hub: m.hub, dpuName: name, tls: 'insecure', port, labels: m.labels, heartbeatMs: m.heartbeatMs, backoff: { baseMs: 500, capMs: 10_000 } })
+        const agent = startAgent({ hub: m.hub, dpuName: name, tls: 'insecure', port, labels: m.labels, heartbeatMs: m.heartbeatMs, backoff: { initialMs: 500, maxMs: 10_000 } })
         sims.push({ name, port, agent })
         await new Promise((r) => setTimeout(r, interval))
       }

@@ -12,7 +12,7 @@
  *   npx tsx bench/ovsdb/ports.ts [ports=1000] [rounds=5]
  */
 import { performance } from 'node:perf_hooks'
-import { startOvsSandbox, type OvsSandbox } from '../../test/support/ovs-sandbox.js'
+import { startOvsSandbox, type OvsSandbox } from '../../bin/demo/ovs-sandbox.js'
 import { OvsdbClient, whereName } from '../../appliance/ovs/ovsdb/index.js'
 import { fmt, load, spread } from '../support/stats.js'
 

@@ -25,7 +25,7 @@ import { encodeAgentMessage, type DecodeResult } from '../wire/codec.js'
 import type { Logger } from '../wire/logger.js'
 import { silentLogger } from '../wire/logger.js'
 import { CHANNEL_OPTIONS, FederationClient, type SyncClientStream } from '../wire/service.js'
-import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffOptions } from './backoff.js'
+import { backoffDelay, type BackoffOptions } from '../../api/support/backoff.js'
 import { hubChannel, type HubTls } from './hub-channel.js'
 import { StaleRevisionError } from './errors.js'
 
@@ -75,9 +75,12 @@ function readableDetails(err: grpc.ServiceError): string {
   return (err.details || err.message).replace(/\s*Resolution note:\s*$/, '')
 }
 
+/** Full jitter up to a minute: a fleet that lost its hub together does not reconnect together. */
+const DEFAULT_AGENT_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 60_000 }
+
 export function startAgent(o: AgentOptions): RunningAgent {
   const logger = o.logger ?? silentLogger
-  const backoff = o.backoff ?? DEFAULT_BACKOFF
+  const backoff = o.backoff ?? DEFAULT_AGENT_BACKOFF
   const heartbeatMs = o.heartbeatMs ?? 20_000
   const channel = hubChannel(o.hub, o.tls)
   if (o.tls === 'insecure') logger.warn({ hub: o.hub }, 'agent dialing the hub WITHOUT TLS (--insecure)')
@@ -125,7 +128,11 @@ export function startAgent(o: AgentOptions): RunningAgent {
 
   const settle = (revision: number): void => {
     st.syncedRevision = revision
-    for (const w of waiters) if (revision >= w.revision) (waiters.delete(w), w.resolve())
+    for (const w of waiters) {
+      if (revision < w.revision) continue
+      waiters.delete(w)
+      w.resolve()
+    }
   }
 
   const onBookmark = (b: Bookmark): void => {
@@ -203,7 +210,7 @@ export function startAgent(o: AgentOptions): RunningAgent {
     const wasConnected = st.connection === 'connected'
     st.connection = 'disconnected'
     st.lastError = st.lastError?.code === 'federation.protocol' ? st.lastError : why
-    const delay = fullJitterDelay(wasConnected ? 0 : attempt++, backoff)
+    const delay = backoffDelay(wasConnected ? 0 : attempt++, backoff)
     if (wasConnected) outage.lost(`${why.code}: ${why.message}`)
     else outage.failed(`${why.code}: ${why.message}`)
     logger.debug({ hub: o.hub, error: why, retryInMs: delay }, 'hub stream closed')

@@ -49,7 +49,9 @@ async function hub(manifests: string, registry: string, dataDir = join(work, 'hu
   let stopped = false
   const stop = h.stop.bind(h)
   h.stop = async () => {
-    if (!stopped) (stopped = true), await stop()
+    if (stopped) return
+    stopped = true
+    await stop()
   }
   cleanups.push(() => h.stop())
   return h
@@ -57,7 +59,7 @@ async function hub(manifests: string, registry: string, dataDir = join(work, 'hu
 
 function agent(name: string, grpcPort: number, port: TestAgentPort, extra: Partial<Parameters<typeof startAgent>[0]> = {}): Promise<RunningAgent> {
   return pki.tls(name).then((tls) => {
-    const a = startAgent({ hub: `127.0.0.1:${grpcPort}`, dpuName: name, tls, port: port.port, backoff: { baseMs: 50, capMs: 200 }, statusDebounceMs: 20, ...extra })
+    const a = startAgent({ hub: `127.0.0.1:${grpcPort}`, dpuName: name, tls, port: port.port, backoff: { initialMs: 50, maxMs: 200 }, statusDebounceMs: 20, ...extra })
     cleanups.push(() => a.stop())
     return a
   })
@@ -167,7 +169,7 @@ describe.each(AGENT_PORTS)('hub <-> agent over mTLS, into $name', (kind) => {
     await writeAtomic(join(manifests, 'chain.yaml'), chainYaml('chain-a', 'a'))
     let h = await hub(manifests, registry)
     const pa = store('a')
-    await agent('dpu-a', h.grpcPort, pa, { backoff: { baseMs: 20, capMs: 100 } })
+    await agent('dpu-a', h.grpcPort, pa, { backoff: { initialMs: 20, maxMs: 100 } })
     await until(() => kinds(pa).length === 3, 3000, 'sync')
     const rev = pa.readSyncState().appliedRevision
     const commits = pa.commits().length
@@ -237,7 +239,7 @@ describe.each(AGENT_PORTS)('hub <-> agent over mTLS, into $name', (kind) => {
     const evil = store('evil')
     // dpu-a's certificate, claiming to be dpu-b.
     const tls = await pki.tls('dpu-a')
-    const a = startAgent({ hub: `127.0.0.1:${h.grpcPort}`, dpuName: 'dpu-b', tls, port: evil.port, backoff: { baseMs: 1000, capMs: 1000 } })
+    const a = startAgent({ hub: `127.0.0.1:${h.grpcPort}`, dpuName: 'dpu-b', tls, port: evil.port, backoff: { initialMs: 1000, maxMs: 1000 } })
     cleanups.push(() => a.stop())
     await until(() => a.state().lastError?.code === 'federation.identity', 3000, 'identity error')
     expect(a.state().lastError?.message).toMatch(/certificate identifies "dpu-a" but hello claims "dpu-b"/)

@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { chain, linkMac, physicalInterface, serviceInterface, startChainRig, SVC, until, type ChainRig, type Condition, type Uplink } from '../support/chain-rig.js'
-import { createVethPair, exec, ping } from '../support/netns.js'
+import { createVethPair, exec, ping } from '../../bin/demo/netns.js'
 
 describe('bad input beside a healthy chain (real packets)', () => {
   let rig: ChainRig

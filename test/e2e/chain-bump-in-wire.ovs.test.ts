@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { chain, physicalInterface, serviceInterface, startChainRig, until, type ChainRig, type Uplink } from '../support/chain-rig.js'
-import { exec, ping } from '../support/netns.js'
+import { exec, ping } from '../../bin/demo/netns.js'
 
 describe('bump in the wire: p0 -> svc-fw -> p1 (real packets)', () => {
   let rig: ChainRig

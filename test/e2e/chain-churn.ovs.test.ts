@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { chain, physicalInterface, serviceInterface, startChainRig, SVC, until, type ChainRig, type Uplink } from '../support/chain-rig.js'
-import { createVethPair, exec, ping, startPing } from '../support/netns.js'
+import { createVethPair, exec, ping, startPing } from '../../bin/demo/netns.js'
 
 const N = 100
 const BATCH = 4

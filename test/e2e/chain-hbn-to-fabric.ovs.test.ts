@@ -8,8 +8,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { REPO_ROOT, runDpuctl, startApplianceProcess, type ApplianceProcess } from '../support/appliance-process.js'
-import { Cleanup, createNetns, createVethPair, exec, ping } from '../support/netns.js'
-import { startOvsSandbox, type OvsSandbox } from '../support/ovs-sandbox.js'
+import { Cleanup, createNetns, createVethPair, exec, ping } from '../../bin/demo/netns.js'
+import { startOvsSandbox, type OvsSandbox } from '../../bin/demo/ovs-sandbox.js'
 import { parseFlows, until, type ObjectView } from '../support/chain-rig.js'
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'dpf')

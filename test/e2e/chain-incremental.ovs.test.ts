@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { chain, linkMac, physicalInterface, serviceInterface, startChainRig, until, type ChainRig, type DumpedFlow } from '../support/chain-rig.js'
-import { createVethPair, exec } from '../support/netns.js'
+import { createVethPair, exec } from '../../bin/demo/netns.js'
 
 interface InstalledLine {
   added: number

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { runDpuctl } from '../support/appliance-process.js'
 import { chain, parseFlows, physicalInterface, startChainRig, until, type ChainRig, type Uplink } from '../support/chain-rig.js'
-import { ping } from '../support/netns.js'
+import { ping } from '../../bin/demo/netns.js'
 import { chainCookie, formatCookie } from '../../appliance/sfc/cookie.js'
 
 describe('chain observability (real switch, real packets)', () => {

@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { chain, linkMac, serviceInterface, startChainRig, until, type ChainRig } from '../support/chain-rig.js'
-import { exec, ping, startCapture } from '../support/netns.js'
+import { exec, ping, startCapture } from '../../bin/demo/netns.js'
 
 const IPS = { a: '10.62.0.1', b: '10.62.0.2', c: '10.62.0.3' } as const
 type Svc = keyof typeof IPS

@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { chain, physicalInterface, serviceInterface, startChainRig, until, type ChainRig, type Uplink } from '../support/chain-rig.js'
-import { exec, ping } from '../support/netns.js'
+import { exec, ping } from '../../bin/demo/netns.js'
 
 describe('ovs-vswitchd restart (real packets)', () => {
   let rig: ChainRig

@@ -2,7 +2,7 @@
  * The README's main command works: `dpuctl demo --check` (what `make demo` runs, verifying instead of waiting)
  * starts a hub and two appliances on private Open vSwitch instances, checks objects, flows and real pings,
  * moves a chain between the DPUs, and stops, leaving no process, namespace or temp dir behind. What it says
- * when it cannot run (not root, no OVS) is tested on `demoPreflight` (test/support/demo-fleet.test.ts): running
+ * when it cannot run (not root, no OVS) is tested on `demoPreflight` (bin/demo/fleet.test.ts): running
  * the launcher as another user cannot work from a checkout that user may not read (CI's clone is 0700).
  */
 import { spawn, execFileSync } from 'node:child_process'
@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../support/appliance-process.js'
-import { guardPid, releasePid } from '../support/exit-guard.js'
+import { guardPid, releasePid } from '../../bin/demo/exit-guard.js'
 
 function runLauncher(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; pid: number; stdout: string; stderr: string }> {
   // bin/dpuctl.mjs is what `make demo` runs; DPUCTL_FROM_SOURCE makes it run these sources, not a stale dist.

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chain, physicalInterface, startChainRig, type ChainRig } from '../support/chain-rig.js'
-import { exec } from '../support/netns.js'
+import { exec } from '../../bin/demo/netns.js'
 
 const CHAINS = 200
 const MiB = 1024 * 1024

@@ -11,9 +11,9 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { runDpuctl } from '../support/appliance-process.js'
-import { ping } from '../support/netns.js'
+import { ping } from '../../bin/demo/netns.js'
 import { chain, physicalInterface, serviceInterface, startChainRig, until, type ChainRig, type Uplink } from '../support/chain-rig.js'
-import { exec } from '../support/netns.js'
+import { exec } from '../../bin/demo/netns.js'
 
 describe('switch health: readiness, status and chain conditions follow ovs-vswitchd (real packets)', () => {
   let rig: ChainRig

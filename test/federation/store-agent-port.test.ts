@@ -34,7 +34,7 @@ it('stores hub objects in the appliance store, read-only, and resumes with a boo
   cleanups.push(() => hub.stop())
   const store = openStore(join(work, 'state.db'), { nodeName: 'dpu-a' })
   cleanups.push(() => store.close())
-  const opts = { hub: `127.0.0.1:${hub.grpcPort}`, dpuName: 'dpu-a', tls: await pki.tls('dpu-a'), port: createStoreAgentPort(store), backoff: { baseMs: 20, capMs: 100 } }
+  const opts = { hub: `127.0.0.1:${hub.grpcPort}`, dpuName: 'dpu-a', tls: await pki.tls('dpu-a'), port: createStoreAgentPort(store), backoff: { initialMs: 20, maxMs: 100 } }
   let agent = startAgent(opts)
   await until(() => store.objects.list().length === 3, 5000, 'objects in the store')
   expect(store.objects.list().every((o) => o.metadata.origin === 'hub')).toBe(true)

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startApplianceProcess, type ApplianceProcess } from '../support/appliance-process.js'
-import { startOvsSandbox, type OvsSandbox } from '../support/ovs-sandbox.js'
+import { startOvsSandbox, type OvsSandbox } from '../../bin/demo/ovs-sandbox.js'
 import { until } from '../support/until.js'
 
 interface LogLine {

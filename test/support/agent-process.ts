@@ -17,7 +17,7 @@ const agent = startAgent({
   tls: env.AGENT_INSECURE === '1' ? 'insecure' : { cert: readFileSync(env.AGENT_CERT!), key: readFileSync(env.AGENT_KEY!), ca: readFileSync(env.AGENT_CA!) },
   port,
   ...(env.AGENT_LABELS ? { labels: JSON.parse(env.AGENT_LABELS) as Record<string, string> } : {}),
-  backoff: { baseMs: 100, capMs: 1000 },
+  backoff: { initialMs: 100, maxMs: 1000 },
   statusDebounceMs: 50,
   ...(env.AGENT_FAULT === 'kill-after-commit' ? { afterCommit: () => process.kill(process.pid, 'SIGKILL') } : {}),
 })

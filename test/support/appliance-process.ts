@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { guardPid, releasePid } from './exit-guard.js'
+import { guardPid, releasePid } from '../../bin/demo/exit-guard.js'
 
 export const REPO_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))))
 /**
@@ -71,7 +71,7 @@ export async function startApplianceProcess(opts: ApplianceProcessOptions = {}):
   guardPid(child.pid)
   child.once('exit', () => releasePid(child.pid))
   const logs: string[] = []
-  let exited: Promise<number | string> = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')))
+  const exited: Promise<number | string> = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')))
   let buffer = ''
   const listening = new Promise<{ url: string; tokenFile: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`appliance did not start in time; logs:\n${logs.join('\n')}`)), opts.startTimeoutMs ?? 20_000)

@@ -8,10 +8,9 @@
  * Everything is registered with one `Cleanup`; `dispose()` undoes it all, also after a failed test.
  */
 import { rmSync } from 'node:fs'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { startApplianceProcess, type ApplianceProcess, type ApplianceProcessOptions } from './appliance-process.js'
-import { Cleanup, createNetns, createVethPair, exec } from './netns.js'
-import { startOvsSandbox, type OvsSandbox } from './ovs-sandbox.js'
+import { Cleanup, createNetns, createVethPair, exec } from '../../bin/demo/netns.js'
+import { startOvsSandbox, type OvsSandbox } from '../../bin/demo/ovs-sandbox.js'
 
 export const SVC = 'svc.dpu.nvidia.com/v1alpha1'
 export const NETNS_ANNOTATION = 'dpu.appliance/netns'

@@ -4,7 +4,7 @@
  * vswitchd restarts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startOvsSandbox, type OvsSandbox } from '../../../test/support/ovs-sandbox.js'
+import { startOvsSandbox, type OvsSandbox } from '../../../bin/demo/ovs-sandbox.js'
 import { OpenFlowConnection, OpenFlowRejectedError, readFlowStats, readStatsByCookie } from '../openflow/index.js'
 import { apply, flow, output } from './builders.js'
 import { flowFromStats, normalizeFlow, type Flow } from './flow.js'

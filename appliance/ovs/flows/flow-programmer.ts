@@ -460,13 +460,19 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
 
   private settle(gen: number, report: ApplyReport): void {
     const keep: Waiter[] = []
-    for (const w of this.waiters) (w.gen <= gen ? (w.resolve(report), undefined) : keep.push(w))
+    for (const w of this.waiters) {
+      if (w.gen <= gen) w.resolve(report)
+      else keep.push(w)
+    }
     this.waiters = keep
   }
 
   private fail(gen: number, error: unknown): void {
     const keep: Waiter[] = []
-    for (const w of this.waiters) (w.gen <= gen ? (w.reject(error), undefined) : keep.push(w))
+    for (const w of this.waiters) {
+      if (w.gen <= gen) w.reject(error)
+      else keep.push(w)
+    }
     this.waiters = keep
   }
 }

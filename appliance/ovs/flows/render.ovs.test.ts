@@ -4,7 +4,7 @@
  * flow is installed on a real switch, read back through our client, rendered, and compared with dump-flows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startOvsSandbox, type OvsSandbox } from '../../../test/support/ovs-sandbox.js'
+import { startOvsSandbox, type OvsSandbox } from '../../../bin/demo/ovs-sandbox.js'
 import { OFPP, OpenFlowConnection, commitFlowMods, readFlowStats, type Match } from '../openflow/index.js'
 import { apply, flow, output } from './builders.js'
 import { flowFromStats, flowModFor, type Flow } from './flow.js'

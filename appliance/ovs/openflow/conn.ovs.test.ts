@@ -2,7 +2,7 @@
  * The OpenFlow client against a real ovs-vswitchd (private sandbox, netdev datapath).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startOvsSandbox, type OvsSandbox } from '../../../test/support/ovs-sandbox.js'
+import { startOvsSandbox, type OvsSandbox } from '../../../bin/demo/ovs-sandbox.js'
 import { commitFlowMods } from './bundle.js'
 import { OpenFlowConnection, type ConnectedEvent } from './conn.js'
 import { OpenFlowRejectedError } from './errors.js'

@@ -68,7 +68,7 @@ function polite(rest: (sock: Socket, f: OfFrame, n: number) => void): Script {
 }
 
 function client(path: string): { conn: OpenFlowConnection; errors: OpenFlowProtocolError[] } {
-  const conn = new OpenFlowConnection({ socketPath: path, reconnectMinMs: 10, reconnectMaxMs: 50, requestTimeoutMs: 2000, handshakeTimeoutMs: 500 })
+  const conn = new OpenFlowConnection({ socketPath: path, backoff: { initialMs: 10, maxMs: 50 }, requestTimeoutMs: 2000, handshakeTimeoutMs: 500 })
   const errors: OpenFlowProtocolError[] = []
   conn.on('protocol-error', (e) => errors.push(e))
   cleanups.push(() => conn.close())

@@ -17,6 +17,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { connect, type Socket } from 'node:net'
+import { backoffDelay, type BackoffOptions } from '../../../api/support/backoff.js'
 import { decodeMessage, writeFrame } from './codec.js'
 import {
   OpenFlowEncodeError,
@@ -40,8 +41,8 @@ export interface OpenFlowConnectionOptions {
   requestTimeoutMs?: number
   /** Handshake timeout after the socket connects (default 5 s). */
   handshakeTimeoutMs?: number
-  reconnectMinMs?: number
-  reconnectMaxMs?: number
+  /** Reconnect backoff (default 50 ms doubling to 250 ms, equal jitter so a failing socket is never retried at once). */
+  backoff?: Partial<BackoffOptions>
   /** Send an ECHO_REQUEST after this much silence (default 15 s; the switch probes `.mgmt` every 60 s). */
   echoIntervalMs?: number
   /** Ask for asynchronous messages (port status) on this service connection (default true). */
@@ -132,8 +133,7 @@ export class OpenFlowConnection extends EventEmitter<OpenFlowConnectionEvents> {
   private readonly versions: readonly OfVersion[]
   private readonly requestTimeoutMs: number
   private readonly handshakeTimeoutMs: number
-  private readonly reconnectMinMs: number
-  private readonly reconnectMaxMs: number
+  private readonly backoff: BackoffOptions
   private readonly echoIntervalMs: number
   private readonly asyncMessages: boolean
 
@@ -161,10 +161,9 @@ export class OpenFlowConnection extends EventEmitter<OpenFlowConnectionEvents> {
     this.versions = options.versions ?? SUPPORTED_VERSIONS
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5_000
-    this.reconnectMinMs = options.reconnectMinMs ?? 50
     // A local unix socket: a failed connect costs microseconds, and flows must be back within a second of a
     // vswitchd restart (DESIGN.md §8), so retry often.
-    this.reconnectMaxMs = options.reconnectMaxMs ?? 250
+    this.backoff = { initialMs: options.backoff?.initialMs ?? 50, maxMs: options.backoff?.maxMs ?? 250, jitter: 'equal' }
     this.echoIntervalMs = options.echoIntervalMs ?? 15_000
     this.asyncMessages = options.asyncMessages ?? true
     this.xid = options.firstXid ?? 1
@@ -584,8 +583,7 @@ export class OpenFlowConnection extends EventEmitter<OpenFlowConnectionEvents> {
     if (wasConnected) this.emit('disconnected', { generation: this._generation, reason })
     if (this._state === 'closed') return
     this._state = 'backoff'
-    const base = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** this.attempt++)
-    const delay = base / 2 + Math.random() * (base / 2)
+    const delay = backoffDelay(this.attempt++, this.backoff)
     this.reconnectTimer = setTimeout(() => {
       if (this._state === 'backoff') this.dial()
     }, delay)

@@ -19,6 +19,7 @@
  */
 import { createConnection, type Socket } from 'node:net'
 import { isApplianceError } from '../../../api/errors.js'
+import { backoffDelay, type BackoffOptions } from '../../../api/support/backoff.js'
 import { LogLimiter } from '../../../api/support/log-limit.js'
 import { TableCache, CacheInconsistentError, type RowChange } from './cache.js'
 import {
@@ -84,7 +85,7 @@ export interface OvsdbClientOptions {
   /** How long `OvsdbClient.connect` waits for the first sync (default 10 s). */
   connectTimeoutMs?: number
   /** Full-jitter reconnect backoff: a random delay in [0, min(maxMs, initialMs * 2^attempt)). */
-  backoff?: { initialMs?: number; maxMs?: number }
+  backoff?: Partial<BackoffOptions>
   /**
    * After a message larger than `maxMessageBytes` (the database outgrew it: every resync would download it again
    * and fail the same way), wait this long before the next attempt instead of the backoff (default 5 min);
@@ -486,10 +487,7 @@ export class OvsdbClient {
   }
 
   private backoffDelay(): number {
-    const initial = this.options.backoff?.initialMs ?? 100
-    const max = this.options.backoff?.maxMs ?? 5000
-    const ceiling = Math.min(max, initial * 2 ** Math.min(this.attempt++, 20))
-    return Math.random() * ceiling
+    return backoffDelay(this.attempt++, { initialMs: this.options.backoff?.initialMs ?? 100, maxMs: this.options.backoff?.maxMs ?? 5000 })
   }
 
   private sleep(ms: number): Promise<void> {

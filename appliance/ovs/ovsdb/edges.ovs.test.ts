@@ -7,7 +7,7 @@
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isRetryable } from '../../../api/errors.js'
-import { startOvsSandbox, type OvsSandbox } from '../../../test/support/ovs-sandbox.js'
+import { startOvsSandbox, type OvsSandbox } from '../../../bin/demo/ovs-sandbox.js'
 import { OvsNode } from '../../node/ovs-node.js'
 import { OvsdbClient } from './client.js'
 import { OvsdbMessageTooLargeError, OvsdbReferentialIntegrityError, OvsdbTransactTimeoutError } from './errors.js'

@@ -4,7 +4,7 @@
  * typed error, never a crash or an unbounded buffer, and the client must reconnect and resync.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startOvsSandbox, type OvsSandbox } from '../../../test/support/ovs-sandbox.js'
+import { startOvsSandbox, type OvsSandbox } from '../../../bin/demo/ovs-sandbox.js'
 import { startSocketProxy, type SocketProxy } from '../../../test/support/socket-proxy.js'
 import { CacheInconsistentError } from './cache.js'
 import { OvsdbClient } from './client.js'

@@ -4,7 +4,7 @@
  * atoms, so the test first writes 20 bridges x 50 external_ids entries.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startOvsSandbox, type OvsSandbox } from '../../../test/support/ovs-sandbox.js'
+import { startOvsSandbox, type OvsSandbox } from '../../../bin/demo/ovs-sandbox.js'
 import { startSocketProxy, type SocketProxy } from '../../../test/support/socket-proxy.js'
 import type { RowChange } from './cache.js'
 import { OvsdbClient, type SyncInfo } from './client.js'

@@ -17,7 +17,8 @@ import { kindSchemaNames, parameterRef, problemResponses, schemaRef, type JsonOb
 import type { KindInfo } from '../../../api/resources/kind.js'
 import { KINDS, kindByPath } from '../../../api/resources/registry.js'
 import { applyLocalObjects, deleteLocalObjects } from '../../desired/index.js'
-import { matchesLabels, parseLabelSelector } from '../../store/index.js'
+import { matchesLabelSelector } from '../../../api/resources/selector-match.js'
+import { parseLabelSelector } from '../../store/index.js'
 import { parseItems, readDocuments } from '../body.js'
 import type { RestDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
@@ -154,7 +155,7 @@ export function objectRoutes(deps: RestDeps): Hono<AppEnv> {
     const selector = parseLabelSelector(c.req.query('labelSelector') ?? '')
     const watch = c.req.query('watch')
     if (watch === 'true' || watch === '1') {
-      return watchResponse(c, deps.store, { apiVersion: info.apiVersion, kind: info.kind, namespace, matches: (o) => matchesLabels(selector, o.metadata.labels ?? {}) }, heartbeat)
+      return watchResponse(c, deps.store, { apiVersion: info.apiVersion, kind: info.kind, namespace, matches: (o) => matchesLabelSelector(selector, o.metadata.labels ?? {}) }, heartbeat)
     }
     const items = deps.store.objects.list({ apiVersion: info.apiVersion, kind: info.kind, namespace, labelSelector: selector })
     return c.json(listBody(info.kind, deps.store.resourceVersion(), items))

@@ -30,19 +30,6 @@ export {
   vfRepresentorName,
 } from './names.js'
 export {
-  applySf,
-  findSfPort,
-  parseDevlinkPorts,
-  planSfCommands,
-  planSfRemoval,
-  readDevlinkPorts,
-  removeSf,
-  type DevlinkPort,
-  type SfPort,
-  type SfRunOptions,
-  type SfSpec,
-} from './sf-provider.js'
-export {
   ensureServiceVeth,
   removeServiceVeth,
   type HostCreation,

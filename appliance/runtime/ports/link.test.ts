@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { Cleanup, createNetns, uniqueName } from '../../../test/support/netns.js'
+import { Cleanup, createNetns, uniqueName } from '../../../bin/demo/netns.js'
 import { runCommand } from './command.js'
 import { CommandFailedError } from './errors.js'
 import {

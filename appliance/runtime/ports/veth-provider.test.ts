@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { Cleanup, ping, uniqueName } from '../../../test/support/netns.js'
+import { Cleanup, ping, uniqueName } from '../../../bin/demo/netns.js'
 import { runCommand } from './command.js'
 import { InvalidNameError } from './errors.js'
 import { listNetns, readLink } from './link.js'

@@ -1,8 +1,8 @@
 /**
  * The `service` interface provider for development and test machines: a veth pair whose inner end lives in
  * the service's network namespace (named as the service expects, e.g. `net1`) and whose outer end stays in
- * ours, named by `serviceVethName(dpfId)`, for the OVS side to add to br-sfc. On hardware, sf-provider.ts
- * plays this role with a scalable function.
+ * ours, named by `serviceVethName(dpfId)`, for the OVS side to add to br-sfc.
+ * TODO(#13): on hardware a scalable function (devlink port add ... flavour pcisf) plays this role; no provider yet.
  *
  *     appliance netns                     service netns
  *     OVS br-sfc -- outerName <==veth==> innerName (mac, mtu)

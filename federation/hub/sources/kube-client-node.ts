@@ -1,19 +1,10 @@
 /**
  * KubeTransport over @kubernetes/client-node, the hub's default. Pinned to 1.x: the 2.x line bundles undici 8,
- * which needs Node >= 22 (zstd in zlib) and fails at import on Node 20. Loaded lazily all the same.
+ * which needs Node >= 22 (zstd in zlib) and fails at import on Node 20 (package.json pins ^1.3.0). Loaded lazily:
+ * a hub without a Kubernetes source never pays for it.
  */
-import * as zlib from 'node:zlib'
 import type { KubeList, KubeTransport, KubeWatchEvent, WatchedKind } from './kube-transport.js'
 import { kindPath } from './kube-transport.js'
-import { createRequire } from 'node:module'
-
-const CLIENT_NODE_VERSION = (createRequire(import.meta.url)('@kubernetes/client-node/package.json') as { version: string }).version
-
-/** Whether the installed client can load here: 1.x always; a 2.x upgrade needs zlib zstd (Node >= 22.15). */
-export function clientNodeSupported(): boolean {
-  const major = Number(CLIENT_NODE_VERSION.split('.')[0])
-  return major < 2 || typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === 'function'
-}
 
 export async function loadClientNodeTransport(kubeconfig: string | undefined): Promise<KubeTransport> {
   const k8s = await import('@kubernetes/client-node')

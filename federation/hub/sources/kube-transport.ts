@@ -2,9 +2,8 @@
  * The two Kubernetes API calls the Kubernetes source needs, behind one small interface so the source logic
  * (resourceVersion, bookmarks, relist on 410) does not depend on how HTTP is done.
  *
- * Two implementations: `kube-client-node.ts` over @kubernetes/client-node (preferred; its 2.x line needs
- * Node >= 22 because it bundles undici 8), and `kube-http.ts` over node:http(s) with a minimal kubeconfig
- * reader, used when the former cannot load (Node 20 here).
+ * The product implementation is `kube-client-node.ts` over @kubernetes/client-node (pinned to 1.x: 2.x needs
+ * Node >= 22); tests may drive the source through any other.
  */
 export interface WatchedKind {
   group: string

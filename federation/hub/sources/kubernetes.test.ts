@@ -9,8 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { parseObject } from '../../../api/resources/registry.js'
 import type { ParsedObject } from '../../../api/resources/kind.js'
 import { KubernetesSource } from './kubernetes.js'
-import { httpTransport, loadKubeEndpoint } from './kube-http.js'
-import { clientNodeSupported, loadClientNodeTransport } from './kube-client-node.js'
+import { loadClientNodeTransport } from './kube-client-node.js'
 import type { KubeTransport } from './kube-transport.js'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -127,12 +126,9 @@ async function waitFor(snapshots: Array<readonly ParsedObject[]>, pred: (s: read
   }
 }
 
-// Both transports run against the same fake API server: @kubernetes/client-node (the default) and the built-in
-// node:http one the hub falls back to if a future client-node major cannot load on this Node.
-const clientNodeLoads = clientNodeSupported()
+// The product transport (@kubernetes/client-node) against a fake API server.
 const TRANSPORTS: Array<{ name: string; available: boolean; make(kubeconfig: string): Promise<KubeTransport> }> = [
-  { name: 'node:http', available: true, make: async (kc) => httpTransport(loadKubeEndpoint(kc)) },
-  { name: '@kubernetes/client-node', available: clientNodeLoads, make: (kc) => loadClientNodeTransport(kc) },
+  { name: '@kubernetes/client-node', available: true, make: (kc) => loadClientNodeTransport(kc) },
 ]
 
 describe.each(TRANSPORTS)('Kubernetes source over $name (against a fake API server)', ({ available, make }) => {

@@ -16,8 +16,7 @@ import { LogLimiter } from '../../../api/support/log-limit.js'
 import type { Logger } from '../../wire/logger.js'
 import { silentLogger } from '../../wire/logger.js'
 import { objectKey, type FleetSource } from '../source.js'
-import { clientNodeSupported, loadClientNodeTransport } from './kube-client-node.js'
-import { httpTransport, loadKubeEndpoint } from './kube-http.js'
+import { loadClientNodeTransport } from './kube-client-node.js'
 import type { KubeTransport, KubeWatchEvent, WatchedKind } from './kube-transport.js'
 
 export type { WatchedKind } from './kube-transport.js'
@@ -157,18 +156,9 @@ export class KubernetesSource implements FleetSource {
     this.watches = o.kinds.map((k) => new KindWatch(k, this, o))
   }
 
-  /**
-   * From a kubeconfig file (or KUBECONFIG, ~/.kube/config, in-cluster): @kubernetes/client-node when it loads
-   * on this Node.js, else the built-in node:http transport.
-   */
+  /** From a kubeconfig file (or KUBECONFIG, ~/.kube/config, in-cluster), over @kubernetes/client-node. */
   static async fromKubeconfig(o: Omit<KubernetesSourceOptions, 'transport'> & { kubeconfig?: string | undefined }): Promise<KubernetesSource> {
-    let transport: KubeTransport
-    if (clientNodeSupported()) transport = await loadClientNodeTransport(o.kubeconfig)
-    else {
-      o.logger?.warn({ node: process.version }, '@kubernetes/client-node needs Node >= 22 (undici 8); using the built-in HTTP transport')
-      transport = httpTransport(loadKubeEndpoint(o.kubeconfig))
-    }
-    return new KubernetesSource({ ...o, transport })
+    return new KubernetesSource({ ...o, transport: await loadClientNodeTransport(o.kubeconfig) })
   }
 
   async start(onSnapshot: (objects: readonly ParsedObject[]) => void): Promise<void> {

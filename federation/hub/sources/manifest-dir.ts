@@ -80,7 +80,11 @@ export class ManifestDirSource implements FleetSource {
   private watchDirs(dirs: readonly string[]): void {
     if (this.stopped) return
     const want = new Set(dirs)
-    for (const [dir, w] of this.watchers) if (!want.has(dir)) (w.close(), this.watchers.delete(dir))
+    for (const [dir, w] of this.watchers) {
+      if (want.has(dir)) continue
+      w.close()
+      this.watchers.delete(dir)
+    }
     for (const dir of want) {
       if (this.watchers.has(dir)) continue
       try {

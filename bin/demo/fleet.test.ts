@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { demoPreflight, renderExpected } from './demo-fleet.js'
+import { demoPreflight, renderExpected } from './fleet.js'
 
 const SAMPLES = fileURLToPath(new URL('../../federation/samples/fleet/manifests/', import.meta.url))
 
