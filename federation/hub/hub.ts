@@ -25,6 +25,7 @@ import { Planner, type RenderFn } from './planner.js'
 import { createHubApi } from './rest.js'
 import { AgentSession } from './session.js'
 import type { FleetSource } from './source.js'
+import { degradedReasons, watchSourceHealth } from './source-health.js'
 
 export interface TlsFiles {
   cert: Buffer
@@ -131,7 +132,12 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
     new AgentSession(call, identity, host)
   }
 
-  for (const source of o.sources) await source.start((objects) => onSnapshot(source, objects))
+  const sourceErrors = (): Record<string, string> => Object.assign({}, ...o.sources.map((s) => s.errors?.() ?? {})) as Record<string, string>
+  watchSourceHealth(metrics.registry, o.sources)
+  for (const source of o.sources) {
+    source.useStore?.(db.sourceStore(source.name))
+    await source.start((objects) => onSnapshot(source, objects))
+  }
 
   const server = new grpc.Server(SERVER_OPTIONS)
   server.addService(FEDERATION_SERVICE, { sync: onStream })
@@ -167,11 +173,11 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
       session: (name) => sessions.get(name),
       ready: () => {
         const reasons = o.sources.filter((s) => !s.synced()).map((s) => `source ${s.name} not synced`)
-        return { ready: reasons.length === 0, reasons }
+        return { ready: reasons.length === 0, reasons, degraded: degradedReasons(o.sources) }
       },
       metricsText: () => metrics.registry.metrics(),
       metricsContentType: metrics.registry.contentType,
-      sourceErrors: () => Object.assign({}, ...o.sources.map((s) => ('errors' in s && typeof s.errors === 'function' ? (s.errors as () => Record<string, string>)() : {}))),
+      sourceErrors,
     })
     const { host: aHost, port: aPort } = splitHostPort(o.apiListen)
     apiPort = await new Promise<number>((resolve) => {

@@ -34,7 +34,8 @@ export interface DpuView {
 export interface HubView {
   dpus(): DpuRecord[]
   session(name: string): AgentSession | undefined
-  ready(): { ready: boolean; reasons: string[] }
+  /** degraded: the hub serves, but some input is held at its last good version (a broken file, a failing watch). */
+  ready(): { ready: boolean; reasons: string[]; degraded?: string[] }
   metricsText(): Promise<string>
   metricsContentType: string
   sourceErrors(): Record<string, string>
@@ -72,7 +73,10 @@ export function createHubApi(hub: HubView): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.get('/readyz', (c) => {
     const r = hub.ready()
-    return c.json({ status: r.ready ? 'ready' : 'not-ready', reasons: r.reasons }, r.ready ? 200 : 503)
+    const degraded = r.degraded ?? []
+    // Degraded stays 200: the hub still serves every DPU its last good objects; taking it out would stop that.
+    const status = !r.ready ? 'not-ready' : degraded.length > 0 ? 'degraded' : 'ready'
+    return c.json({ status, reasons: [...r.reasons, ...degraded] }, r.ready ? 200 : 503)
   })
   app.get('/metrics', async (c) => c.body(await hub.metricsText(), 200, { 'content-type': hub.metricsContentType }))
   app.get('/v1/fleet', (c) => {

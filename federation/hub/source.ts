@@ -12,6 +12,20 @@ export interface FleetSource {
   stop(): Promise<void>
   /** True once a first full snapshot was delivered. */
   synced(): boolean
+  /**
+   * Called before start with this source's durable store of last good inputs, so an input that is broken when
+   * the hub starts still contributes what it last contributed instead of being read as a delete.
+   */
+  useStore?(store: SnapshotStore): void
+  /** Inputs currently rejected (their last good objects are still served), with the reason. */
+  errors?(): Record<string, string>
+}
+
+/** One source's last good inputs by key (a file's relative path, a Kubernetes object's key), as text. */
+export interface SnapshotStore {
+  load(): Map<string, string>
+  put(key: string, body: string): void
+  delete(key: string): void
 }
 
 export function objectKey(obj: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string | undefined } }): string {
