@@ -39,6 +39,9 @@ export interface HubView {
   metricsText(): Promise<string>
   metricsContentType: string
   sourceErrors(): Record<string, string>
+  /** A source change held for removing too much of some DPU's objects, until confirmed. */
+  heldChange(): unknown
+  confirm(): boolean
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
@@ -85,8 +88,13 @@ export function createHubApi(hub: HubView): Hono {
     return c.json({
       summary: { total: dpus.length, connected: dpus.filter((d) => d.connected).length, synced: count('synced'), pending: count('pending'), sent: count('sent'), rejected: count('rejected'), offline: count('offline') },
       sourceErrors: hub.sourceErrors(),
+      heldChange: hub.heldChange(),
       dpus,
     })
+  })
+  app.post('/v1/fleet/confirm', (c) => {
+    if (!hub.confirm()) return c.json({ type: 'urn:dpu-appliance:problem:rest.not-found', title: 'Nothing held', status: 404, detail: 'no source change is held', code: 'rest.not-found' }, 404, { 'content-type': 'application/problem+json' })
+    return c.json({ confirmed: true })
   })
   app.get('/v1/dpus/:name', (c) => {
     const name = c.req.param('name')

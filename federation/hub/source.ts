@@ -8,7 +8,7 @@ import type { ParsedObject } from '../../api/resources/kind.js'
 export interface FleetSource {
   readonly name: string
   /** Starts reading; calls onSnapshot with every object after the first full read and after each change. */
-  start(onSnapshot: (objects: readonly ParsedObject[]) => void): Promise<void>
+  start(onSnapshot: (objects: readonly ParsedObject[], change?: SnapshotChange) => void): Promise<void>
   stop(): Promise<void>
   /** True once a first full snapshot was delivered. */
   synced(): boolean
@@ -19,6 +19,12 @@ export interface FleetSource {
   useStore?(store: SnapshotStore): void
   /** Inputs currently rejected (their last good objects are still served), with the reason. */
   errors?(): Record<string, string>
+}
+
+/** What the source knows about a snapshot beyond its objects. */
+export interface SnapshotChange {
+  /** Keys of objects removed on purpose since the previous snapshot (a file deleted, a Kubernetes DELETE). */
+  deliberate: ReadonlySet<string>
 }
 
 /** One source's last good inputs by key (a file's relative path, a Kubernetes object's key), as text. */

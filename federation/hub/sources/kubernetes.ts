@@ -22,7 +22,7 @@ import type { ParsedObject } from '../../../api/resources/kind.js'
 import { LogLimiter } from '../../../api/support/log-limit.js'
 import type { Logger } from '../../wire/logger.js'
 import { silentLogger } from '../../wire/logger.js'
-import { objectKey, type FleetSource, type SnapshotStore } from '../source.js'
+import { type FleetSource, type SnapshotChange, type SnapshotStore } from '../source.js'
 import { clientNodeSupported, loadClientNodeTransport } from './kube-client-node.js'
 import { httpTransport, loadKubeEndpoint } from './kube-http.js'
 import type { KubeTransport, KubeWatchEvent, WatchedKind } from './kube-transport.js'
@@ -194,7 +194,11 @@ class KindWatch {
         events++
         if (e.type === 'ADDED' || e.type === 'MODIFIED') this.put(e.object)
         // A DELETE is a removal on purpose: the stored last good version goes too.
-        else if (e.type === 'DELETED') this.remove(this.keyOf(e.object))
+        else if (e.type === 'DELETED') {
+          const key = this.keyOf(e.object)
+          this.remove(key)
+          this.source.deliberate.add(key)
+        }
         if (e.object.metadata?.resourceVersion && this.resourceVersion) this.resourceVersion = e.object.metadata.resourceVersion
         if (e.type !== 'BOOKMARK') this.source.changed()
       }
@@ -222,7 +226,9 @@ export class KubernetesSource implements FleetSource {
   readonly name = 'kubernetes'
   readonly logger: Logger
   private readonly watches: KindWatch[]
-  private onSnapshot: (objects: readonly ParsedObject[]) => void = () => {}
+  private onSnapshot: (objects: readonly ParsedObject[], change?: SnapshotChange) => void = () => {}
+  /** Keys DELETEd since the last snapshot: removed on purpose (a relist's absences are not). */
+  deliberate = new Set<string>()
   private store: SnapshotStore | undefined
   private stored = new Map<string, string>()
   private timer: NodeJS.Timeout | undefined
@@ -248,7 +254,7 @@ export class KubernetesSource implements FleetSource {
     return new KubernetesSource({ ...o, transport })
   }
 
-  async start(onSnapshot: (objects: readonly ParsedObject[]) => void): Promise<void> {
+  async start(onSnapshot: (objects: readonly ParsedObject[], change?: SnapshotChange) => void): Promise<void> {
     this.onSnapshot = onSnapshot
     this.started = true
     for (const w of this.watches) w.start()
@@ -313,7 +319,9 @@ export class KubernetesSource implements FleetSource {
       this.timer = undefined
       if (!this.watches.every((w) => w.listed)) return
       this.isSynced = true
-      this.onSnapshot(this.watches.flatMap((w) => [...w.objects.values()]))
+      const deliberate = this.deliberate
+      this.deliberate = new Set()
+      this.onSnapshot(this.watches.flatMap((w) => [...w.objects.values()]), { deliberate })
     }, this.o.debounceMs ?? 100)
   }
 }

@@ -17,7 +17,7 @@ import { dirname, join, relative } from 'node:path'
 import type { ParsedObject } from '../../../api/resources/kind.js'
 import type { Logger } from '../../wire/logger.js'
 import { silentLogger } from '../../wire/logger.js'
-import { objectKey, type FleetSource, type SnapshotStore } from '../source.js'
+import { objectKey, type FleetSource, type SnapshotChange, type SnapshotStore } from '../source.js'
 
 export type ParseFile = (text: string, source: string) => ParsedObject[]
 
@@ -46,7 +46,9 @@ export class ManifestDirSource implements FleetSource {
   private again = false
   private lastFingerprint = ''
   private isSynced = false
-  private onSnapshot: (objects: readonly ParsedObject[]) => void = () => {}
+  private onSnapshot: (objects: readonly ParsedObject[], change?: SnapshotChange) => void = () => {}
+  /** Objects of files deleted since the last snapshot: removed on purpose. */
+  private deliberate = new Set<string>()
   private readonly logger: Logger
   private store: SnapshotStore | undefined
   /** Last good text per file (relative path), as held in the store. */
@@ -61,7 +63,7 @@ export class ManifestDirSource implements FleetSource {
     this.stored = store.load()
   }
 
-  async start(onSnapshot: (objects: readonly ParsedObject[]) => void): Promise<void> {
+  async start(onSnapshot: (objects: readonly ParsedObject[], change?: SnapshotChange) => void): Promise<void> {
     this.onSnapshot = onSnapshot
     await this.scan()
     this.rescanTimer = setInterval(() => this.schedule(), this.options.rescanMs ?? 2000)
@@ -131,7 +133,11 @@ export class ManifestDirSource implements FleetSource {
     if (!paths) return
     this.watchDirs([this.options.dir, ...new Set(paths.map((p) => dirname(p)))])
     const seen = new Set(paths)
-    for (const path of [...this.files.keys()]) if (!seen.has(path)) this.files.delete(path)
+    for (const [path, f] of [...this.files]) {
+      if (seen.has(path)) continue
+      for (const obj of f.objects) this.deliberate.add(objectKey(obj))
+      this.files.delete(path)
+    }
     for (const path of [...this.fileErrors.keys()]) if (!seen.has(path)) this.fileErrors.delete(path)
     // A file that is gone was removed on purpose: forget its last good text too.
     const seenRel = new Set(paths.map((p) => relative(this.options.dir, p)))
@@ -173,7 +179,9 @@ export class ManifestDirSource implements FleetSource {
     if (this.isSynced && fingerprint === this.lastFingerprint) return
     this.lastFingerprint = fingerprint
     this.isSynced = true
-    this.onSnapshot([...byKey.values()])
+    const deliberate = this.deliberate
+    this.deliberate = new Set()
+    this.onSnapshot([...byKey.values()], { deliberate })
   }
 
   private remember(rel: string, text: string): void {
