@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ApplianceError } from '../../api/errors.js'
 import { SqliteAgentPort } from '../../test/support/sqlite-agent-port.js'
+import { runDpuctl } from '../../test/support/appliance-process.js'
 import { chainYaml, INTERFACES_YAML, makePki, parseManifest, removeDir, render, writeAtomic, type Pki } from '../../test/support/federation-fixtures.js'
 import { startAgent, type RunningAgent } from '../agent/agent.js'
 import { DpuRegistry } from './dpu-registry.js'
@@ -258,8 +259,9 @@ describe('large removals (issue #14)', () => {
     const rev = pa.readSyncState().appliedRevision
     expect(kinds(pa)).toHaveLength(3)
 
-    const confirm = await fetch(`http://127.0.0.1:${h.apiPort}/v1/fleet/confirm`, { method: 'POST' })
-    expect(confirm.status).toBe(200)
+    const confirm = await runDpuctl(['hub', 'confirm', '--api', `127.0.0.1:${h.apiPort}`])
+    expect(confirm.code, confirm.stderr).toBe(0)
+    expect(confirm.stdout).toContain('dpu-a')
     await until(() => pa.readSyncState().appliedRevision > rev, 5000, 'the confirmed change applied')
     expect(kinds(pa)).toEqual(['ServiceChain/chain-a'])
     expect(h.heldChange()).toBeNull()
