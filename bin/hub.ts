@@ -30,6 +30,7 @@ export interface HubFlags {
   requireRegistered: boolean
   tls: { cert: string; key: string; ca: string } | 'insecure'
   logLevel: LogLevel
+  maxRemovalShare?: number
 }
 
 /**
@@ -44,6 +45,7 @@ const USAGE = `Usage: dpuctl hub run --data-dir DIR [--listen HOST:PORT] [--api-
                       [--manifests DIR] [--kubernetes [--kubeconfig FILE] [--namespace NS]]
                       [--dpu-registry FILE] [--require-registered]
                       (--tls-cert FILE --tls-key FILE --tls-ca FILE | --insecure) [--log-level LEVEL]
+                      [--max-removal-share FRACTION]
 
 Runs the federation hub: renders fleet objects (DPF kinds) per DPU and streams them to appliances. Logs are
 JSON lines on stderr; stdout gets one line, "hub listening grpc=PORT api=PORT", once both ports are bound.
@@ -56,6 +58,8 @@ JSON lines on stderr; stdout gets one line, "hub listening grpc=PORT api=PORT", 
   --tls-*             hub certificate, key and the CA that signs DPU client certificates (mTLS required)
   --insecure          plaintext, identity taken from the hello: development only, logs a warning
   --log-level LEVEL   fatal|error|warn|info|debug|trace|silent (default info)
+  --max-removal-share a source change removing more than this share of a connected DPU's objects is held
+                      until \`dpuctl hub confirm\` (default 0.5), unless removed on purpose (file or object deleted)
 Create development certificates with: dpuctl certs init --out DIR; dpuctl certs issue --out DIR --dpu NAME`
 
 export function parseHubFlags(args: string[], cwd: string): HubFlags {
@@ -66,7 +70,7 @@ export function parseHubFlags(args: string[], cwd: string): HubFlags {
       manifests: { type: 'string' }, kubernetes: { type: 'boolean' }, kubeconfig: { type: 'string' }, namespace: { type: 'string' },
       'dpu-registry': { type: 'string' }, 'require-registered': { type: 'boolean' },
       'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-ca': { type: 'string' }, insecure: { type: 'boolean' },
-      'log-level': { type: 'string' },
+      'log-level': { type: 'string' }, 'max-removal-share': { type: 'string' },
     },
     0,
   ).values
@@ -78,6 +82,8 @@ export function parseHubFlags(args: string[], cwd: string): HubFlags {
   if (!v.insecure && tlsGiven.length !== 3) throw new UsageError('mTLS is required: give --tls-cert, --tls-key and --tls-ca (or --insecure for development)')
   const logLevel = (v['log-level'] as string | undefined) ?? 'info'
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join('|')}`)
+  const share = v['max-removal-share'] === undefined ? undefined : Number(v['max-removal-share'])
+  if (share !== undefined && !(share >= 0 && share <= 1)) throw new UsageError('--max-removal-share must be a number from 0 to 1')
   return {
     dataDir: str('data-dir')!,
     listen: (v.listen as string | undefined) ?? DEFAULT_HUB_LISTEN,
@@ -90,6 +96,7 @@ export function parseHubFlags(args: string[], cwd: string): HubFlags {
     requireRegistered: v['require-registered'] === true,
     tls: v.insecure ? 'insecure' : { cert: str('tls-cert')!, key: str('tls-key')!, ca: str('tls-ca')! },
     logLevel,
+    ...(share !== undefined ? { maxRemovalShare: share } : {}),
   }
 }
 
@@ -114,6 +121,7 @@ export async function startHubFromFlags(f: HubFlags): Promise<RunningHub> {
     render: (obj, node) => renderForNode(obj, node),
     registry: new DpuRegistry(f.dpuRegistry, f.requireRegistered, logger),
     logger,
+    ...(f.maxRemovalShare !== undefined ? { maxRemovalShare: f.maxRemovalShare } : {}),
   })
 }
 
@@ -136,8 +144,30 @@ async function runHub(args: string[], io: CliIO): Promise<0 | 1 | 2> {
   return 0
 }
 
+const CONFIRM_USAGE = `Usage: dpuctl hub confirm [--api HOST:PORT]
+
+Applies the source change the hub holds because it would remove more than --max-removal-share of some DPU's
+objects (shown as heldChange in /v1/fleet). Exits 1 when nothing is held.
+  --api HOST:PORT     the hub's REST address (default ${DEFAULT_HUB_API_LISTEN})`
+
+async function confirmHeld(args: string[], io: CliIO): Promise<0 | 1 | 2> {
+  const v = parseFlags(args, { api: { type: 'string' } }, 0).values
+  const api = (v.api as string | undefined) ?? DEFAULT_HUB_API_LISTEN
+  const url = `http://${api}`
+  const held = (await (await fetch(`${url}/v1/fleet`)).json()) as { heldChange?: unknown }
+  const res = await fetch(`${url}/v1/fleet/confirm`, { method: 'POST' })
+  if (res.status === 404) {
+    io.stderr.write('no source change is held\n')
+    return 1
+  }
+  if (!res.ok) throw new Error(`hub at ${api} answered ${res.status} to confirm: ${await res.text()}`)
+  io.stdout.write(`confirmed: ${JSON.stringify(held.heldChange)}\n`)
+  return 0
+}
+
 export const hubCommands: CliCommand[] = [
   { path: ['hub', 'run'], summary: 'run the federation hub (fleet objects -> per-DPU desired state over gRPC/mTLS)', usage: USAGE, run: runHub },
+  { path: ['hub', 'confirm'], summary: 'apply a source change the hub holds for removing too many of a DPU\'s objects', usage: CONFIRM_USAGE, run: confirmHeld },
 ]
 
 export { certsCommands }

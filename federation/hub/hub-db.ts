@@ -6,6 +6,7 @@
  */
 import Database from 'better-sqlite3'
 import type { RevisionPhase, WireError } from '../../api/federation/messages.js'
+import type { SnapshotStore } from './source.js'
 
 export interface DpuRecord {
   name: string
@@ -34,6 +35,12 @@ CREATE TABLE IF NOT EXISTS dpus (
   last_nack TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS source_snapshots (
+  source TEXT NOT NULL,
+  key TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (source, key)
+);
 `
 
 interface Row {
@@ -112,6 +119,22 @@ export class HubDb {
     const next = Math.max(r.hubRevision, agentRevision) + 1
     this.update(name, { hubRevision: next })
     return next
+  }
+
+  /**
+   * A source's last good inputs. Written through, not behind: they change only when an input changes, and a
+   * hub killed right after must start from them (a lost write would turn the next broken input into a delete).
+   */
+  sourceStore(source: string): SnapshotStore {
+    const db = this.db
+    const put = db.prepare('INSERT INTO source_snapshots (source, key, body) VALUES (?, ?, ?) ON CONFLICT(source, key) DO UPDATE SET body = excluded.body')
+    const del = db.prepare('DELETE FROM source_snapshots WHERE source = ? AND key = ?')
+    const all = db.prepare('SELECT key, body FROM source_snapshots WHERE source = ?')
+    return {
+      load: () => new Map((all.all(source) as Array<{ key: string; body: string }>).map((r) => [r.key, r.body])),
+      put: (key, body) => void put.run(source, key, body),
+      delete: (key) => void del.run(source, key),
+    }
   }
 
   flush(): void {

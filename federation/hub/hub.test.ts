@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ApplianceError } from '../../api/errors.js'
 import { AGENT_PORTS, type AgentPortKind, type TestAgentPort, type TestAgentPortOptions } from '../../test/support/agent-ports.js'
+import { runDpuctl } from '../../test/support/appliance-process.js'
 import { chainYaml, INTERFACES_YAML, makePki, parseManifest, removeDir, render, writeAtomic, type Pki } from '../../test/support/federation-fixtures.js'
 import { startAgent, type RunningAgent } from '../agent/agent.js'
 import { DpuRegistry } from './dpu-registry.js'
@@ -245,5 +246,41 @@ describe.each(AGENT_PORTS)('hub <-> agent over mTLS, into $name', (kind) => {
     expect(a.state().lastError?.message).toMatch(/certificate identifies "dpu-a" but hello claims "dpu-b"/)
     expect(evil.objects()).toEqual([])
     expect(h.sessions.size).toBe(0)
+  })
+})
+
+describe('large removals (issue #14)', () => {
+  it('holds a change that would remove most of a DPU\'s objects until confirmed; a deleted file is not held', async () => {
+    const { manifests, registry } = await setup()
+    await writeAtomic(join(manifests, 'interfaces.yaml'), INTERFACES_YAML)
+    await writeAtomic(join(manifests, 'chain.yaml'), chainYaml('chain-a', 'a'))
+    const h = await hub(manifests, registry)
+    const pa = store('a')
+    await agent('dpu-a', h.grpcPort, pa)
+    await until(() => kinds(pa).length === 3, 5000, 'three objects on dpu-a')
+    const fleet = async () => (await (await fetch(`http://127.0.0.1:${h.apiPort}/v1/fleet`)).json()) as { heldChange: { source: string; removals: Record<string, { removed: number; of: number }> } | null }
+
+    // Edited, not deleted: the file now holds nothing. 2 of dpu-a's 3 objects would go: held.
+    await writeAtomic(join(manifests, 'interfaces.yaml'), '# emptied by mistake\n')
+    await until(() => h.heldChange() !== null, 5000, 'the change held')
+    expect((await fleet()).heldChange).toMatchObject({ source: 'manifest-dir', removals: { 'dpu-a': { removed: 2, of: 3 } } })
+    expect(await (await fetch(`http://127.0.0.1:${h.apiPort}/metrics`)).text()).toMatch(/dpu_hub_held_source_changes 1/)
+    const rev = pa.readSyncState().appliedRevision
+    expect(kinds(pa)).toHaveLength(3)
+
+    const confirm = await runDpuctl(['hub', 'confirm', '--api', `127.0.0.1:${h.apiPort}`])
+    expect(confirm.code, confirm.stderr).toBe(0)
+    expect(confirm.stdout).toContain('dpu-a')
+    await until(() => pa.readSyncState().appliedRevision > rev, 5000, 'the confirmed change applied')
+    expect(kinds(pa)).toEqual(['ServiceChain/chain-a'])
+    expect(h.heldChange()).toBeNull()
+    expect((await fetch(`http://127.0.0.1:${h.apiPort}/v1/fleet/confirm`, { method: 'POST' })).status).toBe(404)
+
+    // Back to three, then the file is deleted: a removal on purpose, applied without confirmation.
+    await writeAtomic(join(manifests, 'interfaces.yaml'), INTERFACES_YAML)
+    await until(() => kinds(pa).length === 3, 5000, 'three objects again')
+    await rm(join(manifests, 'interfaces.yaml'))
+    await until(() => kinds(pa).length === 1, 5000, 'the deleted file\'s objects removed')
+    expect(h.heldChange()).toBeNull()
   })
 })

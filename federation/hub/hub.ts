@@ -24,7 +24,9 @@ import { HubMetrics } from './metrics.js'
 import { Planner, type RenderFn } from './planner.js'
 import { createHubApi } from './rest.js'
 import { AgentSession } from './session.js'
-import type { FleetSource } from './source.js'
+import type { FleetSource, SnapshotChange } from './source.js'
+import { accidentalRemovals, type HeldChange } from './removal-guard.js'
+import { degradedReasons, watchSourceHealth } from './source-health.js'
 
 export interface TlsFiles {
   cert: Buffer
@@ -46,6 +48,8 @@ export interface HubOptions {
   logger?: Logger
   /** A stream with no message for this long is closed (3 missed agent heartbeats). */
   idleTimeoutMs?: number
+  /** A source change removing more than this share of a connected DPU's objects is held until confirmed (0.5). */
+  maxRemovalShare?: number
   /** Sessions updated per event-loop turn after a fleet change. */
   fanoutSlice?: number
 }
@@ -57,6 +61,10 @@ export interface RunningHub {
   metrics: HubMetrics
   planner: Planner
   db: HubDb
+  /** The source change held for removing too much, if any. */
+  heldChange(): HeldChange | null
+  /** Applies the held change; false when none is held. */
+  confirm(): boolean
   stop(): Promise<void>
 }
 
@@ -92,7 +100,21 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
     setImmediate(step)
   }
 
-  const onSnapshot = (source: FleetSource, objects: readonly ParsedObject[]): void => {
+  let held: (HeldChange & { apply(): void }) | null = null
+  const onSnapshot = (source: FleetSource, objects: readonly ParsedObject[], change?: SnapshotChange, confirmed = false): void => {
+    if (held?.source === source.name) held = null // a newer snapshot of that source replaces the held one
+    if (!confirmed && snapshots.size === o.sources.length) {
+      const next = [...o.sources].flatMap((s) => (s === source ? objects : (snapshots.get(s) ?? [])))
+      const nodes = [...sessions.values()].filter((s) => s.dpu).map((s) => ({ name: s.dpu!, labels: s.labels }))
+      const over = accidentalRemovals(o.render, planner, next, change?.deliberate ?? new Set(), nodes, o.maxRemovalShare ?? 0.5)
+      if (over) {
+        held = { source: source.name, since: new Date().toISOString(), removals: over, apply: () => onSnapshot(source, objects, change, true) }
+        metrics.heldChanges.set(1)
+        logger.warn({ source: source.name, removals: over }, 'source change would remove most of some DPUs\' objects; held until confirmed (dpuctl hub confirm)')
+        return
+      }
+    }
+    if (!held) metrics.heldChanges.set(0)
     snapshots.set(source, objects)
     // Until every source has delivered a full snapshot the planner holds nothing: sessions wait rather than
     // push an empty set that would remove every object from every DPU (fail-static on hub restart).
@@ -131,7 +153,12 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
     new AgentSession(call, identity, host)
   }
 
-  for (const source of o.sources) await source.start((objects) => onSnapshot(source, objects))
+  const sourceErrors = (): Record<string, string> => Object.assign({}, ...o.sources.map((s) => s.errors?.() ?? {})) as Record<string, string>
+  watchSourceHealth(metrics.registry, o.sources)
+  for (const source of o.sources) {
+    source.useStore?.(db.sourceStore(source.name))
+    await source.start((objects, change) => onSnapshot(source, objects, change))
+  }
 
   const server = new grpc.Server(SERVER_OPTIONS)
   server.addService(FEDERATION_SERVICE, { sync: onStream })
@@ -167,11 +194,13 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
       session: (name) => sessions.get(name),
       ready: () => {
         const reasons = o.sources.filter((s) => !s.synced()).map((s) => `source ${s.name} not synced`)
-        return { ready: reasons.length === 0, reasons }
+        return { ready: reasons.length === 0, reasons, degraded: degradedReasons(o.sources) }
       },
       metricsText: () => metrics.registry.metrics(),
       metricsContentType: metrics.registry.contentType,
-      sourceErrors: () => Object.assign({}, ...o.sources.map((s) => ('errors' in s && typeof s.errors === 'function' ? (s.errors as () => Record<string, string>)() : {}))),
+      sourceErrors,
+      heldChange: () => (held ? { source: held.source, since: held.since, removals: held.removals } : null),
+      confirm: () => confirm(),
     })
     const { host: aHost, port: aPort } = splitHostPort(o.apiListen)
     apiPort = await new Promise<number>((resolve) => {
@@ -180,7 +209,19 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
   }
   logger.info({ grpcPort, apiPort, tls: !insecure }, 'hub listening')
 
+  function confirm(): boolean {
+    if (!held) return false
+    const h = held
+    held = null
+    metrics.heldChanges.set(0)
+    logger.warn({ source: h.source, removals: h.removals }, 'held source change confirmed; applying it')
+    h.apply()
+    return true
+  }
+
   return {
+    heldChange: () => (held ? { source: held.source, since: held.since, removals: held.removals } : null),
+    confirm,
     grpcPort,
     apiPort,
     sessions,

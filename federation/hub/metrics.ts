@@ -16,6 +16,7 @@ export class HubMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   })
+  readonly heldChanges = new Gauge({ name: 'dpu_hub_held_source_changes', help: 'Source changes held because they would remove more than the allowed share of a DPU\'s objects (confirm with dpuctl hub confirm)', registers: [this.registry] })
   readonly behind: Gauge
 
   constructor(countBehind: () => number) {

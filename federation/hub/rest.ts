@@ -34,10 +34,14 @@ export interface DpuView {
 export interface HubView {
   dpus(): DpuRecord[]
   session(name: string): AgentSession | undefined
-  ready(): { ready: boolean; reasons: string[] }
+  /** degraded: the hub serves, but some input is held at its last good version (a broken file, a failing watch). */
+  ready(): { ready: boolean; reasons: string[]; degraded?: string[] }
   metricsText(): Promise<string>
   metricsContentType: string
   sourceErrors(): Record<string, string>
+  /** A source change held for removing too much of some DPU's objects, until confirmed. */
+  heldChange(): unknown
+  confirm(): boolean
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
@@ -72,7 +76,10 @@ export function createHubApi(hub: HubView): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.get('/readyz', (c) => {
     const r = hub.ready()
-    return c.json({ status: r.ready ? 'ready' : 'not-ready', reasons: r.reasons }, r.ready ? 200 : 503)
+    const degraded = r.degraded ?? []
+    // Degraded stays 200: the hub still serves every DPU its last good objects; taking it out would stop that.
+    const status = !r.ready ? 'not-ready' : degraded.length > 0 ? 'degraded' : 'ready'
+    return c.json({ status, reasons: [...r.reasons, ...degraded] }, r.ready ? 200 : 503)
   })
   app.get('/metrics', async (c) => c.body(await hub.metricsText(), 200, { 'content-type': hub.metricsContentType }))
   app.get('/v1/fleet', (c) => {
@@ -81,8 +88,13 @@ export function createHubApi(hub: HubView): Hono {
     return c.json({
       summary: { total: dpus.length, connected: dpus.filter((d) => d.connected).length, synced: count('synced'), pending: count('pending'), sent: count('sent'), rejected: count('rejected'), offline: count('offline') },
       sourceErrors: hub.sourceErrors(),
+      heldChange: hub.heldChange(),
       dpus,
     })
+  })
+  app.post('/v1/fleet/confirm', (c) => {
+    if (!hub.confirm()) return c.json({ type: 'urn:dpu-appliance:problem:rest.not-found', title: 'Nothing held', status: 404, detail: 'no source change is held', code: 'rest.not-found' }, 404, { 'content-type': 'application/problem+json' })
+    return c.json({ confirmed: true })
   })
   app.get('/v1/dpus/:name', (c) => {
     const name = c.req.param('name')

@@ -3,6 +3,8 @@
  * `dpuctl appliance run` processes, each on its own OVS sandbox, with different node labels. One DPF manifest
  * set renders differently per DPU (nodeSelector); the hub is SIGKILLed while a ping runs through a chain on
  * dpu-a, the appliances keep serving and forwarding, and a change made meanwhile arrives after the restart.
+ * Issue #14: a hub SIGKILLed while a manifest is half written starts from that file's last good objects (kept in
+ * hub.db), so the chain stays and the ping loses nothing.
  */
 import { mkdtempSync, rmSync, writeFileSync, renameSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -290,5 +292,44 @@ describe('federation: hub + two appliances on their own OVS', () => {
     // lost counts gaps before the last answer; this rules out a path that never answered at all.
     expect(result.received).toBeGreaterThan(result.sent * 0.9)
     expect(await chainFlows(a.ovs)).toBe(2)
+  }, 180_000)
+  it('starts from a broken file\'s last good objects after a SIGKILL: the chain stays, 0 packets lost (issue #14)', async () => {
+    const [a, b] = dpus as [Dpu, Dpu]
+    expect((await ping(a.ext, '10.77.0.2', { count: 3, interval: 0.2, timeoutS: 3 })).received).toBe(3)
+    const pinger = await startPing(cleanup, a.ext, '10.77.0.2', { interval: 0.02 })
+    await new Promise((r) => setTimeout(r, 500))
+    const port = hub.grpcPort
+    await hub.kill('SIGKILL')
+    // The write the crash cut short: half of chains.yaml, which no longer parses.
+    const full = manifests(svcNetns, 'v2')['chains.yaml']!
+    writeFileSync(join(manifestDir, 'chains.yaml'), full.slice(0, Math.floor(full.length / 2)) + '\n  - [')
+    hub = await startHubProcess(hubArgs(`127.0.0.1:${port}`))
+
+    const fleet = async () => (await (await fetch(`http://127.0.0.1:${hub.apiPort}/v1/fleet`)).json()) as { sourceErrors: Record<string, string>; dpus: Array<{ name: string; connected: boolean; phase: string }> }
+    // Both DPUs back and synced to what the restarted hub wants: had it read the broken file as empty, that
+    // would be a revision without their chains, applied by now.
+    await until(async () => {
+      const f = await fleet()
+      return f.dpus.filter((d) => d.connected && d.phase === 'synced').length === 2
+    }, 90_000, 'both DPUs synced to the restarted hub')
+    expect(Object.keys((await fleet()).sourceErrors)).toEqual([join(manifestDir, 'chains.yaml')])
+    const ready = (await (await fetch(`http://127.0.0.1:${hub.apiPort}/readyz`)).json()) as { status: string; reasons: string[] }
+    expect(ready.status).toBe('degraded')
+    expect(ready.reasons.join('\n')).toContain('chains.yaml')
+    expect(await (await fetch(`http://127.0.0.1:${hub.apiPort}/metrics`)).text()).toMatch(/dpu_hub_source_errors\{source="manifest-dir"\} 1/)
+    expect(await held(a.app)).toEqual(EXPECTED['dpu-a'])
+    expect(await held(b.app)).toEqual(EXPECTED['dpu-b'])
+    expect(await chainFlows(a.ovs)).toBe(2)
+
+    await new Promise((r) => setTimeout(r, 500))
+    const result = await pinger.stop()
+    figures.brokenRestartPingSent = result.sent
+    figures.brokenRestartPingLost = result.lost
+    expect(result.sent).toBeGreaterThan(50)
+    expect(result.lost).toBe(0)
+    expect(result.received).toBeGreaterThan(result.sent * 0.9)
+
+    writeAtomic(join(manifestDir, 'chains.yaml'), full)
+    await until(async () => Object.keys((await fleet()).sourceErrors).length === 0, 30_000, 'the fixed file is read again')
   }, 180_000)
 })

@@ -11,11 +11,12 @@ import type { ParsedObject } from '../../../api/resources/kind.js'
 import { KubernetesSource } from './kubernetes.js'
 import { loadClientNodeTransport } from './kube-client-node.js'
 import type { KubeTransport } from './kube-transport.js'
+import { recordingLogger } from '../../../test/support/recording-logger.js'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-interface Obj { apiVersion: string; kind: string; metadata: { name: string; namespace: string; resourceVersion?: string }; spec: unknown }
+interface Obj { apiVersion: string; kind: string; metadata: { name: string; namespace: string; resourceVersion?: string; annotations?: Record<string, string> }; spec: unknown }
 
 /** FAKE Kubernetes API server: custom-resource list + watch only. */
 class FakeApiServer {
@@ -25,6 +26,10 @@ class FakeApiServer {
   private compactedBelow = 0
   private readonly watchers = new Set<{ plural: string; res: ServerResponse; bookmarks: boolean }>()
   down = false
+  /** HTTP status to answer instead of the real one, per request type (RBAC 403, server 500, 410 Gone). */
+  readonly fail: { list?: number; watch?: number } = {}
+  /** Plurals whose CRD is not installed: 404 on every request. */
+  readonly missing = new Set<string>()
   readonly objectVersions = new Set<string>()
   readonly authorization: Array<string | undefined> = []
   readonly requests: Array<{ plural: string; watch: boolean; resourceVersion: string | null }> = []
@@ -86,6 +91,9 @@ class FakeApiServer {
     const from = url.searchParams.get('resourceVersion')
     this.requests.push({ plural, watch, resourceVersion: from })
     this.authorization.push(req.headers.authorization)
+    if (this.missing.has(plural)) return void res.writeHead(404).end('{"kind":"Status","code":404,"reason":"NotFound"}')
+    const failWith = watch ? this.fail.watch : this.fail.list
+    if (failWith) return void res.writeHead(failWith, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: failWith, message: `injected ${failWith}` }))
     res.setHeader('content-type', 'application/json')
     if (!watch) {
       const items = [...(this.items.get(plural)?.values() ?? [])]
@@ -121,7 +129,7 @@ async function waitFor(snapshots: Array<readonly ParsedObject[]>, pred: (s: read
   for (;;) {
     const last = snapshots.at(-1)
     if (last && pred(last)) return last
-    if (Date.now() - t0 > 5000) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last?.map((o) => o.metadata.name))}`)
+    if (Date.now() - t0 > 5000) throw new Error(`timed out waiting for ${what}; requests ${JSON.stringify(fake?.requests)} errors ${JSON.stringify(source?.errors())}; last: ${JSON.stringify(last?.map((o) => o.metadata.name))}`)
     await new Promise((r) => setTimeout(r, 20))
   }
 }
@@ -171,5 +179,118 @@ describe.each(TRANSPORTS)('Kubernetes source over $name (against a fake API serv
     // A bookmark moved the watch position past the last object event before the watch was dropped.
     expect(watches.some((w) => !fake!.objectVersions.has(w.resourceVersion!))).toBe(true)
     expect(fake.authorization.every((a) => a === 'Bearer test-token')).toBe(true)
+  })
+})
+
+describe('Kubernetes source failures never become deletes, and are reported (issue #14)', () => {
+  const KIND = { group: 'svc.dpu.nvidia.com', version: 'v1alpha1', plural: 'dpuservicechains' }
+  const names = (s: readonly ParsedObject[]) => s.map((o) => o.metadata.name).sort().join(',')
+  const watches = () => fake!.requests.filter((r) => r.watch).length
+  const lists = () => fake!.requests.filter((r) => !r.watch).length
+
+  async function startSource(o: { retryMs?: number; logger?: ReturnType<typeof recordingLogger> } = {}): Promise<Array<readonly ParsedObject[]>> {
+    const port = await fake!.start()
+    const snapshots: Array<readonly ParsedObject[]> = []
+    const dir = await mkdtemp(join(tmpdir(), 'kubeconfig-'))
+    const kubeconfig = join(dir, 'config')
+    await writeFile(kubeconfig, `apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: fake, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: test-token}}]\ncontexts: [{name: c, context: {cluster: fake, user: u}}]\n`)
+    const transport = await loadClientNodeTransport(kubeconfig).finally(() => rm(dir, { recursive: true, force: true }))
+    source = new KubernetesSource({ transport, kinds: [KIND], parse: (raw) => parseObject(raw), debounceMs: 20, retryMs: o.retryMs ?? 30_000, ...(o.logger ? { logger: o.logger } : {}) })
+    await source.start((s) => snapshots.push(s))
+    return snapshots
+  }
+  const until = async (pred: () => boolean, what: string): Promise<void> => {
+    const t0 = Date.now()
+    while (!pred()) {
+      if (Date.now() - t0 > 10_000) throw new Error(`timed out waiting for ${what}`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+
+  it('watch answered 403 forever: reported (errors, log) and retried with a growing backoff, not ~5 a second', async () => {
+    fake = new FakeApiServer()
+    fake.apply('dpuservicechains', chain('c1'))
+    fake.fail.watch = 403
+    const logger = recordingLogger()
+    const snapshots = await startSource({ logger })
+    await waitFor(snapshots, (s) => names(s) === 'c1', 'initial list')
+    await until(() => Object.keys(source!.errors()).length > 0, 'the watch failure reported')
+    expect(Object.values(source!.errors()).join()).toContain('HTTP 403')
+    expect(logger.lines.some((l) => l.level === 'warn' && JSON.stringify(l.fields).includes('403'))).toBe(true)
+    const first = watches()
+    await new Promise((r) => setTimeout(r, 2000))
+    // A doubling backoff from 125-250 ms makes at most 4 more attempts in 2 s; the old 0-500 ms retry made ~8.
+    expect(watches() - first).toBeLessThanOrEqual(4)
+    expect(names(snapshots.at(-1)!)).toBe('c1')
+    fake.fail.watch = undefined
+  })
+
+  it('HTTP 410 on the watch request relists once per expiry, with backoff, instead of a tight loop', async () => {
+    fake = new FakeApiServer()
+    fake.apply('dpuservicechains', chain('c1'))
+    fake.fail.watch = 410
+    const snapshots = await startSource()
+    await waitFor(snapshots, (s) => names(s) === 'c1', 'initial list')
+    const first = lists()
+    await new Promise((r) => setTimeout(r, 2000))
+    expect(lists() - first).toBeLessThanOrEqual(5)
+    const w = watches()
+    const l = lists()
+    // Each relist is followed by one watch, not several.
+    expect(Math.abs(w - l)).toBeLessThanOrEqual(1)
+  })
+
+  it('list answered 500 or 403: not synced and reported; recovers when the API server does', async () => {
+    for (const code of [500, 403]) {
+      fake = new FakeApiServer()
+      fake.apply('dpuservicechains', chain('c1'))
+      fake.fail.list = code
+      const snapshots = await startSource({ retryMs: 500 })
+      await until(() => Object.values(source!.errors()).join().includes(`HTTP ${code}`), `list ${code} reported`)
+      expect(source!.synced()).toBe(false)
+      expect(snapshots).toEqual([])
+      fake.fail.list = undefined
+      await waitFor(snapshots, (s) => names(s) === 'c1', 'list after recovery')
+      await until(() => Object.keys(source!.errors()).length === 0, 'error cleared')
+      await source!.stop()
+      await fake.stop()
+    }
+    fake = undefined
+    source = undefined
+  })
+
+  it('an object modified into one the schema rejects keeps its last good version, with the error under its key; DELETE removes it', async () => {
+    fake = new FakeApiServer()
+    fake.apply('dpuservicechains', chain('c1'))
+    fake.apply('dpuservicechains', chain('c2'))
+    const snapshots = await startSource()
+    await waitFor(snapshots, (s) => names(s) === 'c1,c2', 'initial list')
+    fake.apply('dpuservicechains', { ...chain('c1'), metadata: { ...chain('c1').metadata, annotations: { note: 'broken' } }, spec: { template: 3 } })
+    await until(() => Object.keys(source!.errors()).some((k) => k.endsWith('/dpf/c1')), 'the invalid object reported')
+    fake.apply('dpuservicechains', chain('c3'))
+    const after = await waitFor(snapshots, (s) => names(s) === 'c1,c2,c3', 'c3 added')
+    expect(after.find((o) => o.metadata.name === 'c1')!.metadata.annotations?.note).toBeUndefined()
+    // A relist (410) must not lose it either.
+    fake.dropWatches()
+    fake.apply('dpuservicechains', chain('c4'))
+    fake.compact()
+    await until(() => lists() >= 2, 'relist')
+    await waitFor(snapshots, (s) => names(s) === 'c1,c2,c3,c4', 'c1 kept across the relist')
+    fake.remove('dpuservicechains', chain('c1'))
+    await waitFor(snapshots, (s) => names(s) === 'c2,c3,c4', 'DELETE removes it')
+    expect(source!.errors()).toEqual({})
+  })
+
+  it('a missing CRD counts as empty, is reported, and is picked up once installed', async () => {
+    fake = new FakeApiServer()
+    fake.missing.add('dpuservicechains')
+    const snapshots = await startSource({ retryMs: 200 })
+    await waitFor(snapshots, (s) => s.length === 0, 'empty snapshot')
+    expect(source!.synced()).toBe(true)
+    expect(Object.values(source!.errors()).join()).toContain('CRD not installed')
+    fake.missing.delete('dpuservicechains')
+    fake.apply('dpuservicechains', chain('c1'))
+    await waitFor(snapshots, (s) => names(s) === 'c1', 'objects after the CRD appears')
+    await until(() => Object.keys(source!.errors()).length === 0, 'error cleared')
   })
 })

@@ -4,8 +4,15 @@
  *   list (resourceVersion R) -> watch from R with allowWatchBookmarks
  *     ADDED/MODIFIED/DELETED -> update the kind's object map, R = event RV
  *     BOOKMARK               -> R = bookmark RV only ("nothing for you up to R", KEP-956)
- *     ERROR 410 / done 410   -> R = '' -> relist (history compacted)
- *     other end or error     -> re-watch from R after a jittered delay
+ *     ERROR 410 / done 410   -> R = '' -> relist (history compacted), at most once per expiry: a relist
+ *                               whose watch expires again without one event waits a backoff first
+ *     other ERROR event      -> logged, re-watch from R after a backoff
+ *     other end or error     -> re-watch from R after a jittered backoff (403, 500 ...: reported in errors())
+ *
+ * An object the schema rejects keeps its last good version (and the error is reported under its key), as a
+ * broken manifest file does; only a DELETED event or its absence from a successful list removes it. With a
+ * store, each object's last good version is also kept in the hub's database, so a hub that restarts while an
+ * object is invalid still serves it.
  *
  * Snapshots go to the hub only after every kind has listed once, then after each change (debounced 100 ms:
  * Istio's PILOT_DEBOUNCE_AFTER). A kind whose CRD is not installed (404) counts as empty and is relisted
@@ -15,7 +22,7 @@ import type { ParsedObject } from '../../../api/resources/kind.js'
 import { LogLimiter } from '../../../api/support/log-limit.js'
 import type { Logger } from '../../wire/logger.js'
 import { silentLogger } from '../../wire/logger.js'
-import { objectKey, type FleetSource } from '../source.js'
+import { type FleetSource, type SnapshotChange, type SnapshotStore } from '../source.js'
 import { loadClientNodeTransport } from './kube-client-node.js'
 import type { KubeTransport, KubeWatchEvent, WatchedKind } from './kube-transport.js'
 
@@ -48,6 +55,10 @@ class KindWatch {
   private wake: (() => void) | undefined
   /** An API server away retries every ~1 s per kind: one warning a minute, with the count. */
   private readonly failureLog = new LogLimiter()
+  /** Objects the schema rejects (by key), and this kind's list/watch failure (under the kind's name). */
+  readonly errors = new Map<string, string>()
+  /** Consecutive failed list/watch attempts: the backoff grows with it and resets on the first good event. */
+  private failures = 0
 
   constructor(private readonly kind: WatchedKind, private readonly source: KubernetesSource, private readonly o: KubernetesSourceOptions) {}
 
@@ -66,13 +77,56 @@ class KindWatch {
     return `${this.kind.group}/${this.kind.version}/${raw.kind}/${raw.metadata?.namespace ?? 'default'}/${raw.metadata?.name}`
   }
 
-  private put(raw: KubeWatchEvent['object']): void {
+  private get kindError(): string {
+    return `kind ${this.kind.plural}`
+  }
+
+  /** Returns the object's key. An invalid object keeps its last good version: in memory, else from the store. */
+  private put(raw: KubeWatchEvent['object']): string {
+    const key = this.keyOf(raw)
     try {
       const obj = this.o.parse({ apiVersion: `${this.kind.group}/${this.kind.version}`, ...raw })
-      this.objects.set(objectKey(obj), obj)
+      this.objects.set(key, obj)
+      if (this.errors.delete(key)) this.source.logger.info({ object: key }, 'Kubernetes object valid again')
+      this.source.remember(key, obj)
     } catch (err) {
-      this.objects.delete(this.keyOf(raw))
-      this.source.logger.warn({ object: this.keyOf(raw), err: (err as Error).message }, 'skipping invalid object from Kubernetes')
+      const message = (err as Error).message
+      if (this.errors.get(key) !== message) this.source.logger.warn({ object: key, err: message }, 'invalid object from Kubernetes; keeping its last good version')
+      this.errors.set(key, message)
+      if (!this.objects.has(key)) {
+        const last = this.source.lastGood(key)
+        if (last) this.objects.set(key, last)
+      }
+    }
+    return key
+  }
+
+  private remove(key: string): void {
+    this.objects.delete(key)
+    this.errors.delete(key)
+    this.source.forget(key)
+  }
+
+  /** Jittered exponential backoff: 0.5..1 x min(maxMs, 250 ms x 2^failures). */
+  private backoffMs(): number {
+    const cap = this.o.retryMs ?? 30_000
+    const base = Math.min(cap, 250 * 2 ** Math.min(this.failures, 16))
+    this.failures++
+    return Math.floor(base / 2 + Math.random() * (base / 2))
+  }
+
+  private failed(what: 'list' | 'watch', err: unknown): void {
+    const status = statusOf(err)
+    const message = `${what} failed${status ? ` (HTTP ${status})` : ''}: ${(err as Error | undefined)?.message ?? String(err)}`
+    if (this.errors.get(this.kindError) !== message) this.failureLog.reset('list-watch') // a new kind of failure is news
+    this.errors.set(this.kindError, message)
+    this.failureLog.log(this.source.logger, 'warn', 'list-watch', { kind: this.kind.plural, status, err: message }, 'Kubernetes list/watch failed; serving the last good objects and retrying with backoff')
+  }
+
+  private recovered(): void {
+    if (this.errors.delete(this.kindError)) {
+      this.failureLog.reset('list-watch')
+      this.source.logger.info({ kind: this.kind.plural }, 'Kubernetes list/watch working again')
     }
   }
 
@@ -80,52 +134,77 @@ class KindWatch {
     while (!this.stopped) {
       try {
         if (!this.resourceVersion) {
+          let missing = false
           try {
             const list = await this.o.transport.list(this.kind, this.o.namespace)
-            this.objects.clear()
-            for (const item of list.items) this.put(item as KubeWatchEvent['object'])
+            // A successful list is the truth: what it no longer holds was deleted.
+            const seen = new Set(list.items.map((item) => this.put(item as KubeWatchEvent['object'])))
+            for (const key of [...this.objects.keys()]) if (!seen.has(key)) this.remove(key)
+            for (const key of [...this.errors.keys()]) if (key !== this.kindError && !seen.has(key)) this.errors.delete(key)
             this.resourceVersion = list.resourceVersion
           } catch (err) {
-            if (statusOf(err) !== 404) throw err
-            this.objects.clear()
+            if (statusOf(err) !== 404) throw Object.assign(err as Error, { during: 'list' })
+            // CRD not installed: no object of this kind can exist.
+            missing = true
+            for (const key of [...this.objects.keys()]) this.remove(key)
           }
           this.listed = true
-          this.failureLog.reset('list-watch') // the API server is back: its next failure is news
+          if (missing) this.errors.set(this.kindError, `CRD not installed (list answered 404); relisting every ${Math.round((this.o.retryMs ?? 30_000) / 1000)} s`)
+          else this.recovered()
           this.source.changed()
           if (!this.resourceVersion) {
             await this.sleep(this.o.retryMs ?? 30_000)
             continue
           }
         }
-        const err = await this.watchOnce()
+        const { err, events } = await this.watchOnce()
         if (this.stopped) return
-        if (statusOf(err) === 410) this.resourceVersion = ''
-        else await this.sleep(Math.floor(Math.random() * 500))
+        if (events > 0) (this.failures = 0), this.recovered()
+        if (statusOf(err) === 410) {
+          this.resourceVersion = ''
+          // Expired again before one event: the relist did not help by itself; do not spin list/watch pairs.
+          if (events === 0) await this.sleep(this.backoffMs())
+        } else if (err) {
+          this.failed('watch', err)
+          await this.sleep(this.backoffMs())
+        } else await this.sleep(Math.floor(Math.random() * 500))
       } catch (err) {
         if (this.stopped) return
-        this.failureLog.log(this.source.logger, 'warn', 'list-watch', { kind: this.kind.plural, err: (err as Error).message }, 'Kubernetes list/watch failed; retrying')
-        await this.sleep(Math.floor(Math.random() * (this.o.retryMs ?? 2000)) + 100)
+        this.failed((err as { during?: string }).during === 'list' ? 'list' : 'watch', err)
+        await this.sleep(this.backoffMs())
       }
     }
   }
 
-  /** Resolves when the watch ends, with its error if any. */
-  private watchOnce(): Promise<unknown> {
-    return new Promise<unknown>((resolve, reject) => {
+  /** Resolves when the watch ends, with its error if any and how many events it carried. */
+  private watchOnce(): Promise<{ err: unknown; events: number }> {
+    let events = 0
+    return new Promise<{ err: unknown; events: number }>((resolve, reject) => {
       const onEvent = (e: KubeWatchEvent): void => {
         if (e.type === 'ERROR') {
           // 410 Gone: our resourceVersion left the server's history window; relist.
           if (e.object.code === 410) this.resourceVersion = ''
+          else {
+            const status = e.object as { code?: number; reason?: string; message?: string }
+            watchError = Object.assign(new Error(`ERROR event: ${status.reason ?? 'unknown'}: ${status.message ?? ''}`), { statusCode: status.code })
+          }
           return
         }
+        events++
         if (e.type === 'ADDED' || e.type === 'MODIFIED') this.put(e.object)
-        else if (e.type === 'DELETED') this.objects.delete(this.keyOf(e.object))
+        // A DELETE is a removal on purpose: the stored last good version goes too.
+        else if (e.type === 'DELETED') {
+          const key = this.keyOf(e.object)
+          this.remove(key)
+          this.source.deliberate.add(key)
+        }
         if (e.object.metadata?.resourceVersion && this.resourceVersion) this.resourceVersion = e.object.metadata.resourceVersion
         if (e.type !== 'BOOKMARK') this.source.changed()
       }
+      let watchError: unknown
       const onDone = (err?: unknown): void => {
         this.abort = undefined
-        resolve(this.resourceVersion === '' ? Object.assign(new Error('resource version expired'), { statusCode: 410 }) : err)
+        resolve({ err: this.resourceVersion === '' ? Object.assign(new Error('resource version expired'), { statusCode: 410 }) : (err ?? watchError), events })
       }
       this.o.transport.watch(this.kind, this.o.namespace, this.resourceVersion, onEvent, onDone).then((a) => {
         this.abort = a
@@ -146,7 +225,11 @@ export class KubernetesSource implements FleetSource {
   readonly name = 'kubernetes'
   readonly logger: Logger
   private readonly watches: KindWatch[]
-  private onSnapshot: (objects: readonly ParsedObject[]) => void = () => {}
+  private onSnapshot: (objects: readonly ParsedObject[], change?: SnapshotChange) => void = () => {}
+  /** Keys DELETEd since the last snapshot: removed on purpose (a relist's absences are not). */
+  deliberate = new Set<string>()
+  private store: SnapshotStore | undefined
+  private stored = new Map<string, string>()
   private timer: NodeJS.Timeout | undefined
   private started = false
   private isSynced = false
@@ -161,7 +244,7 @@ export class KubernetesSource implements FleetSource {
     return new KubernetesSource({ ...o, transport: await loadClientNodeTransport(o.kubeconfig) })
   }
 
-  async start(onSnapshot: (objects: readonly ParsedObject[]) => void): Promise<void> {
+  async start(onSnapshot: (objects: readonly ParsedObject[], change?: SnapshotChange) => void): Promise<void> {
     this.onSnapshot = onSnapshot
     this.started = true
     for (const w of this.watches) w.start()
@@ -177,6 +260,48 @@ export class KubernetesSource implements FleetSource {
     return this.isSynced
   }
 
+  useStore(store: SnapshotStore): void {
+    this.store = store
+    this.stored = store.load()
+  }
+
+  /** Objects the schema rejects and kinds whose list/watch fails, with the reason. */
+  errors(): Record<string, string> {
+    return Object.fromEntries(this.watches.flatMap((w) => [...w.errors]))
+  }
+
+  /** Keeps an object's last good version in the store (only when it changed). */
+  remember(key: string, obj: ParsedObject): void {
+    if (!this.store) return
+    const body = JSON.stringify(obj)
+    if (this.stored.get(key) === body) return
+    this.stored.set(key, body)
+    try {
+      this.store.put(key, body)
+    } catch (err) {
+      this.logger.error({ err, object: key }, 'cannot store the last good version of a Kubernetes object')
+    }
+  }
+
+  forget(key: string): void {
+    if (!this.stored.delete(key)) return
+    try {
+      this.store?.delete(key)
+    } catch (err) {
+      this.logger.error({ err, object: key }, 'cannot forget the stored version of a deleted Kubernetes object')
+    }
+  }
+
+  lastGood(key: string): ParsedObject | undefined {
+    const body = this.stored.get(key)
+    if (body === undefined) return undefined
+    try {
+      return this.o.parse(JSON.parse(body))
+    } catch {
+      return undefined
+    }
+  }
+
   /** Debounced: a burst of watch events becomes one snapshot. */
   changed(): void {
     if (!this.started || this.timer) return
@@ -184,7 +309,9 @@ export class KubernetesSource implements FleetSource {
       this.timer = undefined
       if (!this.watches.every((w) => w.listed)) return
       this.isSynced = true
-      this.onSnapshot(this.watches.flatMap((w) => [...w.objects.values()]))
+      const deliberate = this.deliberate
+      this.deliberate = new Set()
+      this.onSnapshot(this.watches.flatMap((w) => [...w.objects.values()]), { deliberate })
     }, this.o.debounceMs ?? 100)
   }
 }

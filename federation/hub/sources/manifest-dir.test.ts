@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ParsedObject } from '../../../api/resources/kind.js'
 import { chainYaml, INTERFACES_YAML, parseManifest, writeAtomic } from '../../../test/support/federation-fixtures.js'
+import { HubDb } from '../hub-db.js'
 import { ManifestDirSource } from './manifest-dir.js'
 
 let dir: string | undefined
@@ -65,6 +66,51 @@ describe('manifest directory source', () => {
       // The removal and the write may land in one scan or two: wait for the one carrying v<i>.
       while (!JSON.stringify(snap).includes(`"note":"v${i}"`)) snap = await next(snapshots, snapshots.length + 1)
       expect(JSON.stringify(snap[0]!.spec)).toContain(`"note":"v${i}"`)
+    }
+  })
+})
+
+describe('manifest directory source with the hub database', () => {
+  it('starts from a file\'s last good objects when the file is broken at start (a write cut short by a crash)', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'manifests-'))
+    const dataDir = await mkdtemp(join(tmpdir(), 'hubdb-'))
+    try {
+      await writeFile(join(dir, 'interfaces.yaml'), INTERFACES_YAML)
+      await writeFile(join(dir, 'chain.yaml'), chainYaml('c1', 'a'))
+      let db = new HubDb(join(dataDir, 'hub.db'))
+      let snapshots: Array<readonly ParsedObject[]> = []
+      source = new ManifestDirSource({ dir, parse: parseManifest, debounceMs: 20, rescanMs: 600_000 })
+      source.useStore(db.sourceStore(source.name))
+      await source.start((s) => snapshots.push(s))
+      expect(snapshots[0]!.map((o) => o.metadata.name).sort()).toEqual(['c1', 'p0', 'p0-sf'])
+      await source.stop()
+      db.close()
+
+      // The "crash": the hub is gone while chain.yaml is half written.
+      const full = chainYaml('c1', 'a')
+      await writeFile(join(dir, 'chain.yaml'), full.slice(0, Math.floor(full.length / 2)) + '\n  - [broken')
+      db = new HubDb(join(dataDir, 'hub.db'))
+      snapshots = []
+      source = new ManifestDirSource({ dir, parse: parseManifest, debounceMs: 20, rescanMs: 600_000 })
+      source.useStore(db.sourceStore(source.name))
+      await source.start((s) => snapshots.push(s))
+      expect(snapshots[0]!.map((o) => o.metadata.name).sort()).toEqual(['c1', 'p0', 'p0-sf'])
+      expect(Object.keys(source.errors())).toEqual([join(dir, 'chain.yaml')])
+      await source.stop()
+      db.close()
+
+      // Removed while the hub was down: that is a delete on purpose, and the stored version goes with it.
+      await rm(join(dir, 'chain.yaml'))
+      db = new HubDb(join(dataDir, 'hub.db'))
+      snapshots = []
+      source = new ManifestDirSource({ dir, parse: parseManifest, debounceMs: 20, rescanMs: 600_000 })
+      source.useStore(db.sourceStore(source.name))
+      await source.start((s) => snapshots.push(s))
+      expect(snapshots[0]!.map((o) => o.metadata.name).sort()).toEqual(['p0', 'p0-sf'])
+      expect([...db.sourceStore('manifest-dir').load().keys()]).toEqual(['interfaces.yaml'])
+      db.close()
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
     }
   })
 })

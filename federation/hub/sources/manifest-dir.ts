@@ -1,7 +1,9 @@
 /**
  * Fleet objects from a directory of YAML/JSON manifests (recursively, `*.yaml|*.yml|*.json`, dot-files
  * skipped), re-read on change. A file that fails to parse keeps its last good objects and is reported in
- * `errors()`, so a half-saved edit never deletes a fleet's objects. When two files define the same object,
+ * `errors()`, so a half-saved edit never deletes a fleet's objects. With a store (the hub's database), each
+ * file's last good text is kept there too, so a file that is broken when the hub starts (a write cut short by a
+ * crash) still contributes its last good objects; only a file that is gone removes them. When two files define the same object,
  * the first in path order wins and the other is reported.
  *
  * Change detection: one non-recursive fs.watch (inotify) per directory, debounced by 100 ms, plus a rescan every
@@ -15,7 +17,7 @@ import { dirname, join, relative } from 'node:path'
 import type { ParsedObject } from '../../../api/resources/kind.js'
 import type { Logger } from '../../wire/logger.js'
 import { silentLogger } from '../../wire/logger.js'
-import { objectKey, type FleetSource } from '../source.js'
+import { objectKey, type FleetSource, type SnapshotChange, type SnapshotStore } from '../source.js'
 
 export type ParseFile = (text: string, source: string) => ParsedObject[]
 
@@ -44,14 +46,24 @@ export class ManifestDirSource implements FleetSource {
   private again = false
   private lastFingerprint = ''
   private isSynced = false
-  private onSnapshot: (objects: readonly ParsedObject[]) => void = () => {}
+  private onSnapshot: (objects: readonly ParsedObject[], change?: SnapshotChange) => void = () => {}
+  /** Objects of files deleted since the last snapshot: removed on purpose. */
+  private deliberate = new Set<string>()
   private readonly logger: Logger
+  private store: SnapshotStore | undefined
+  /** Last good text per file (relative path), as held in the store. */
+  private stored = new Map<string, string>()
 
   constructor(private readonly options: ManifestDirOptions) {
     this.logger = options.logger ?? silentLogger
   }
 
-  async start(onSnapshot: (objects: readonly ParsedObject[]) => void): Promise<void> {
+  useStore(store: SnapshotStore): void {
+    this.store = store
+    this.stored = store.load()
+  }
+
+  async start(onSnapshot: (objects: readonly ParsedObject[], change?: SnapshotChange) => void): Promise<void> {
     this.onSnapshot = onSnapshot
     await this.scan()
     this.rescanTimer = setInterval(() => this.schedule(), this.options.rescanMs ?? 2000)
@@ -125,24 +137,35 @@ export class ManifestDirSource implements FleetSource {
     if (!paths) return
     this.watchDirs([this.options.dir, ...new Set(paths.map((p) => dirname(p)))])
     const seen = new Set(paths)
-    for (const path of [...this.files.keys()]) if (!seen.has(path)) this.files.delete(path)
+    for (const [path, f] of [...this.files]) {
+      if (seen.has(path)) continue
+      for (const obj of f.objects) this.deliberate.add(objectKey(obj))
+      this.files.delete(path)
+    }
     for (const path of [...this.fileErrors.keys()]) if (!seen.has(path)) this.fileErrors.delete(path)
+    // A file that is gone was removed on purpose: forget its last good text too.
+    const seenRel = new Set(paths.map((p) => relative(this.options.dir, p)))
+    for (const rel of [...this.stored.keys()]) if (!seenRel.has(rel)) this.forget(rel)
     for (const path of paths) {
       const st = await stat(path).catch(() => undefined)
       if (!st) continue
       const prev = this.files.get(path)
       if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) continue
       const rel = relative(this.options.dir, path)
+      let text: string | undefined
       try {
-        const objects = this.options.parse(await readFile(path, 'utf8'), rel)
+        text = await readFile(path, 'utf8')
+        const objects = this.options.parse(text, rel)
         this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, objects })
         this.fileErrors.delete(path)
+        this.remember(rel, text)
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err)
         if (this.fileErrors.get(path) !== message) this.logger.warn({ file: rel, err: message }, 'manifest rejected; keeping its last good objects')
         this.fileErrors.set(path, message)
-        // Remember the failed version's mtime so it is not re-parsed every rescan; keep the old objects.
-        this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, objects: prev?.objects ?? [] })
+        // Remember the failed version's mtime so it is not re-parsed every rescan; keep the old objects, from
+        // memory or, right after a restart, from the store.
+        this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, objects: prev?.objects ?? this.lastGood(rel) })
       }
     }
     const byKey = new Map<string, ParsedObject>()
@@ -160,7 +183,42 @@ export class ManifestDirSource implements FleetSource {
     if (this.isSynced && fingerprint === this.lastFingerprint) return
     this.lastFingerprint = fingerprint
     this.isSynced = true
-    this.onSnapshot([...byKey.values()])
+    const deliberate = this.deliberate
+    this.deliberate = new Set()
+    this.onSnapshot([...byKey.values()], { deliberate })
+  }
+
+  private remember(rel: string, text: string): void {
+    if (this.stored.get(rel) === text) return
+    this.stored.set(rel, text)
+    try {
+      this.store?.put(rel, text)
+    } catch (err) {
+      this.logger.error({ err, file: rel }, 'cannot store the last good version of a manifest')
+    }
+  }
+
+  private forget(rel: string): void {
+    this.stored.delete(rel)
+    try {
+      this.store?.delete(rel)
+    } catch (err) {
+      this.logger.error({ err, file: rel }, 'cannot forget the stored version of a removed manifest')
+    }
+  }
+
+  private lastGood(rel: string): ParsedObject[] {
+    const text = this.stored.get(rel)
+    if (text === undefined) return []
+    try {
+      const objects = this.options.parse(text, rel)
+      this.logger.warn({ file: rel, objects: objects.length }, 'manifest rejected at start; serving its last good version from the hub database')
+      return objects
+    } catch (err) {
+      // The schema changed under a stored version: nothing safe to serve for this file.
+      this.logger.error({ file: rel, err: err instanceof Error ? err.message : String(err) }, 'stored last good manifest no longer parses')
+      return []
+    }
   }
 }
 
