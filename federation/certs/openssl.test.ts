@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dpuNameFromCertificate } from './identity.js'
+import { CLIENT_AUTH_OID, dpuNameFromCertificate, identifyDpu } from './identity.js'
 import { initDevPki, issueDpuCertificate } from './openssl.js'
 
 let dir: string
@@ -54,5 +54,18 @@ describe('identity from a peer certificate', () => {
     expect(dpuNameFromCertificate({ subjectaltname: 'URI:spiffe://other/dpu/dpu-a', subject: { CN: 'dpu-a' } })).toBeNull()
     expect(dpuNameFromCertificate({ subject: { CN: 'Not A Name' } })).toBeNull()
     expect(dpuNameFromCertificate(null)).toBeNull()
+  })
+})
+
+describe('the hub\'s identity rule', () => {
+  const eku = [CLIENT_AUTH_OID]
+  it('requires clientAuth, refuses two DPUs, and keeps CN only without URI SANs', () => {
+    expect(identifyDpu({ subjectaltname: 'URI:spiffe://dpu-appliance/dpu/dpu-a', subject: { CN: 'dpu-a' } })).toMatchObject({ ok: false, reason: expect.stringMatching(/clientAuth/) })
+    expect(identifyDpu({ subjectaltname: 'URI:spiffe://dpu-appliance/dpu/dpu-a', ext_key_usage: ['1.3.6.1.5.5.7.3.1'] })).toMatchObject({ ok: false })
+    expect(identifyDpu({ subjectaltname: 'URI:spiffe://dpu-appliance/dpu/dpu-a, URI:spiffe://dpu-appliance/dpu/dpu-b', ext_key_usage: eku })).toMatchObject({ ok: false, reason: expect.stringMatching(/names 2 DPUs/) })
+    expect(identifyDpu({ subjectaltname: 'URI:spiffe://dpu-appliance/dpu/dpu-a', ext_key_usage: eku })).toEqual({ ok: true, name: 'dpu-a' })
+    expect(identifyDpu({ subject: { CN: 'dpu-c' }, ext_key_usage: eku })).toEqual({ ok: true, name: 'dpu-c' })
+    expect(identifyDpu({ subject: { CN: ['dpu-c', 'dpu-d'] }, ext_key_usage: eku })).toMatchObject({ ok: false })
+    expect(identifyDpu(null)).toMatchObject({ ok: false, reason: 'no client certificate' })
   })
 })

@@ -46,7 +46,8 @@ export interface IssueOptions {
   commonName: string
   /** subjectAltName value, e.g. `URI:spiffe://...` or `DNS:localhost,IP:127.0.0.1`. */
   subjectAltName: string
-  extendedKeyUsage: 'clientAuth' | 'serverAuth' | 'serverAuth,clientAuth'
+  /** null: no EKU extension at all (TLS then accepts the certificate for any purpose; the hub does not). */
+  extendedKeyUsage: 'clientAuth' | 'serverAuth' | 'serverAuth,clientAuth' | null
   notBefore?: Date
   notAfter?: Date
 }
@@ -71,7 +72,7 @@ export async function issueCertificate(o: IssueOptions): Promise<{ cert: string;
         'default_md = sha256', 'policy = any', 'unique_subject = no', 'copy_extensions = none',
         '[any]', 'commonName = supplied',
         '[ext]', 'basicConstraints = critical,CA:FALSE', 'keyUsage = critical,digitalSignature,keyEncipherment',
-        `extendedKeyUsage = ${o.extendedKeyUsage}`, `subjectAltName = ${o.subjectAltName}`,
+        ...(o.extendedKeyUsage ? [`extendedKeyUsage = ${o.extendedKeyUsage}`] : []), `subjectAltName = ${o.subjectAltName}`,
         'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid',
         '',
       ].join('\n'),

@@ -1,7 +1,9 @@
 /**
  * Encoded push chunks keyed by (what the agent holds, what it should hold), as set hashes. Agents in the same
  * state that need the same change get the same Buffers, so a change is encoded once per distinct delta
- * (go-control-plane's NodeHash idea). Bounded LRU: entries are cheap to rebuild.
+ * (go-control-plane's NodeHash idea). Bounded LRU, by entries and by encoded bytes (issue #14: 256 entries of
+ * 3.3 MiB deltas held 1.09 GiB): entries are cheap to rebuild, and a delta larger than the whole byte budget is
+ * sent without being cached.
  */
 import type { WireObject } from '../../api/federation/messages.js'
 import { encodeDeltaChunks } from '../wire/chunk.js'
@@ -21,11 +23,31 @@ export function computeDelta(held: ReadonlyMap<string, string>, desired: { objec
   return { upserts, removals }
 }
 
-export class DeltaCache {
-  private readonly entries = new Map<string, Buffer[]>()
-  encodes = 0
+export interface DeltaCacheLimits {
+  /** Entries kept at most (default 256). */
+  maxEntries?: number
+  /** Encoded bytes kept at most (default 64 MiB). */
+  maxBytes?: number
+}
 
-  constructor(private readonly capacity = 256) {}
+export const DEFAULT_DELTA_CACHE_BYTES = 64 * 1024 * 1024
+
+export class DeltaCache {
+  private readonly entries = new Map<string, { chunks: Buffer[]; bytes: number }>()
+  private readonly maxEntries: number
+  readonly maxBytes: number
+  encodes = 0
+  /** Encoded bytes held now. */
+  bytes = 0
+
+  constructor(limits: DeltaCacheLimits = {}) {
+    this.maxEntries = limits.maxEntries ?? 256
+    this.maxBytes = limits.maxBytes ?? DEFAULT_DELTA_CACHE_BYTES
+  }
+
+  get size(): number {
+    return this.entries.size
+  }
 
   chunksFor(fromHash: string, toHash: string, build: () => Delta): Buffer[] {
     const key = `${fromHash}>${toHash}`
@@ -33,13 +55,20 @@ export class DeltaCache {
     if (hit) {
       this.entries.delete(key)
       this.entries.set(key, hit)
-      return hit
+      return hit.chunks
     }
     const { upserts, removals } = build()
     const chunks = encodeDeltaChunks(upserts, removals)
     this.encodes++
-    this.entries.set(key, chunks)
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string)
+    const bytes = chunks.reduce((n, c) => n + c.length, 0)
+    if (bytes > this.maxBytes) return chunks
+    this.entries.set(key, { chunks, bytes })
+    this.bytes += bytes
+    while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
+      const oldest = this.entries.keys().next().value as string
+      this.bytes -= this.entries.get(oldest)!.bytes
+      this.entries.delete(oldest)
+    }
     return chunks
   }
 }

@@ -62,6 +62,11 @@ export class DpuRegistry {
     if (this.path) unwatchFile(this.path)
   }
 
+  /** Whether the registry file lists this DPU. */
+  has(name: string): boolean {
+    return this.entries.has(name)
+  }
+
   /** Labels for a DPU, or null when it must be refused (unlisted while --require-registered). */
   labelsFor(name: string, reported: Record<string, string> | undefined): Record<string, string> | null {
     const listed = this.entries.get(name)

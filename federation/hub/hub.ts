@@ -13,17 +13,17 @@ import * as grpc from '@grpc/grpc-js'
 import { serve, type ServerType } from '@hono/node-server'
 import type { ParsedObject } from '../../api/resources/kind.js'
 import { LogLimiter } from '../../api/support/log-limit.js'
-import { dpuNameFromCertificate } from '../certs/identity.js'
+import { identifyDpu } from '../certs/identity.js'
 import type { Logger } from '../wire/logger.js'
 import { silentLogger } from '../wire/logger.js'
 import { FEDERATION_SERVICE, SERVER_OPTIONS, type SyncServerStream } from '../wire/service.js'
-import { DeltaCache } from './delta-cache.js'
+import { DEFAULT_DELTA_CACHE_BYTES, DeltaCache } from './delta-cache.js'
 import { DpuRegistry } from './dpu-registry.js'
 import { HubDb } from './hub-db.js'
 import { HubMetrics } from './metrics.js'
 import { Planner, type RenderFn } from './planner.js'
 import { createHubApi } from './rest.js'
-import { AgentSession } from './session.js'
+import { AgentSession, type SessionLimits } from './session.js'
 import type { FleetSource, SnapshotChange } from './source.js'
 import { accidentalRemovals, type HeldChange } from './removal-guard.js'
 import { degradedReasons, watchSourceHealth } from './source-health.js'
@@ -52,6 +52,29 @@ export interface HubOptions {
   maxRemovalShare?: number
   /** Sessions updated per event-loop turn after a fleet change. */
   fanoutSlice?: number
+  /** What one DPU certificate may cost the hub (issue #14); each field has a stated default. */
+  limits?: Partial<HubLimits>
+}
+
+export interface HubLimits extends SessionLimits {
+  /** Open streams per identity (awaiting hello or not); more are refused with RESOURCE_EXHAUSTED. */
+  maxStreamsPerIdentity: number
+  /** Hellos per identity: a burst of this many ... */
+  helloBurst: number
+  /** ... refilled at one per this many ms. */
+  helloRefillMs: number
+  /** Encoded bytes the delta cache keeps. */
+  deltaCacheBytes: number
+}
+
+export const DEFAULT_HUB_LIMITS: HubLimits = {
+  helloTimeoutMs: 5_000,
+  maxHelloObjects: 10_000,
+  maxHelloBytes: 1024 * 1024,
+  maxStreamsPerIdentity: 4,
+  helloBurst: 10,
+  helloRefillMs: 6_000,
+  deltaCacheBytes: DEFAULT_DELTA_CACHE_BYTES,
 }
 
 export interface RunningHub {
@@ -65,6 +88,8 @@ export interface RunningHub {
   heldChange(): HeldChange | null
   /** Applies the held change; false when none is held. */
   confirm(): boolean
+  /** Open agent streams, hello or not. */
+  openStreams(): number
   stop(): Promise<void>
 }
 
@@ -79,10 +104,21 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
   mkdirSync(o.dataDir, { recursive: true })
   const db = new HubDb(join(o.dataDir, 'hub.db'))
   const planner = new Planner(o.render)
-  const deltas = new DeltaCache()
+  const limits: HubLimits = { ...DEFAULT_HUB_LIMITS, ...o.limits }
+  const deltas = new DeltaCache({ maxBytes: limits.deltaCacheBytes })
   const registry = o.registry ?? new DpuRegistry(undefined)
   const sessions = new Map<string, AgentSession>()
-  const metrics = new HubMetrics(() => [...sessions.values()].filter((s) => s.behind()).length)
+  /** Every open stream, by identity (the certificate's DPU, or '' in --insecure mode), whatever its state. */
+  const open = new Map<string, Set<AgentSession>>()
+  let openCount = 0
+  const metrics = new HubMetrics(
+    () => [...sessions.values()].filter((s) => s.behind()).length,
+    () => ({ awaitingHello: openCount - sessions.size, ready: sessions.size }),
+    () => deltas.bytes,
+  )
+  /** Token bucket per identity; entries whose bucket is full again are forgotten (see admitHello). */
+  const helloBuckets = new Map<string, { tokens: number; at: number }>()
+  const warned = new Set<string>()
   const snapshots = new Map<FleetSource, readonly ParsedObject[]>()
   let fanout: { pending: AgentSession[] } | null = null
 
@@ -124,8 +160,32 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
     fanOut()
   }
 
+  const logLimit = new LogLimiter()
   const host = {
-    planner, db, deltas, registry, metrics, logger, logLimit: new LogLimiter(),
+    planner, db, deltas, registry, metrics, logger, logLimit, limits,
+    admitHello(dpu: string): boolean {
+      const now = Date.now()
+      const b = helloBuckets.get(dpu) ?? { tokens: limits.helloBurst, at: now }
+      b.tokens = Math.min(limits.helloBurst, b.tokens + (now - b.at) / limits.helloRefillMs)
+      b.at = now
+      if (b.tokens < 1) return (helloBuckets.set(dpu, b), false)
+      b.tokens -= 1
+      helloBuckets.set(dpu, b)
+      if (helloBuckets.size > 10_000) {
+        for (const [k, v] of helloBuckets) if (v.tokens + (now - v.at) / limits.helloRefillMs >= limits.helloBurst) helloBuckets.delete(k)
+      }
+      return true
+    },
+    warnOnce(key: string, fields: object, msg: string): void {
+      if (warned.has(key) || warned.size > 10_000) return
+      warned.add(key)
+      logger.warn(fields, msg)
+    },
+    streamClosed(s: AgentSession): void {
+      const set = open.get(s.identity ?? '')
+      if (set?.delete(s)) openCount--
+      if (set?.size === 0) open.delete(s.identity ?? '')
+    },
     attach(s: AgentSession) {
       const prev = sessions.get(s.dpu!)
       if (prev && prev !== s) prev.close(grpc.status.ALREADY_EXISTS, 'replaced by a newer stream from the same DPU')
@@ -140,17 +200,29 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
   }
 
   const insecure = o.tls === 'insecure'
+  const refuse = (call: SyncServerStream, code: grpc.status, reason: string, details: string, fields: object): void => {
+    metrics.streamErrors.inc({ reason })
+    logLimit.log(logger, 'warn', `${call.getPeer()}\0${reason}`, { peer: call.getPeer(), reason, details, ...fields }, 'refusing agent stream')
+    call.emit('error', Object.assign(new Error(details), { code, details }))
+  }
   const onStream = (call: SyncServerStream): void => {
     let identity: string | null = null
     if (!insecure) {
-      identity = dpuNameFromCertificate(call.getAuthContext()?.sslPeerCertificate)
-      if (!identity) {
-        metrics.streamErrors.inc({ reason: 'federation.identity' })
-        call.emit('error', Object.assign(new Error('client certificate names no DPU'), { code: grpc.status.UNAUTHENTICATED, details: 'client certificate names no DPU' }))
-        return
-      }
+      const id = identifyDpu(call.getAuthContext()?.sslPeerCertificate)
+      if (!id.ok) return refuse(call, grpc.status.UNAUTHENTICATED, 'federation.identity', id.reason, {})
+      identity = id.name
     }
-    new AgentSession(call, identity, host)
+    const key = identity ?? ''
+    const set = open.get(key) ?? new Set<AgentSession>()
+    // Only with a certificate: in --insecure mode every agent shares the '' identity.
+    if (identity !== null && set.size >= limits.maxStreamsPerIdentity) {
+      return refuse(call, grpc.status.RESOURCE_EXHAUSTED, 'federation.stream-limit', `"${identity}" already has ${set.size} open streams; at most ${limits.maxStreamsPerIdentity} allowed`, { identity })
+    }
+    const session = new AgentSession(call, identity, host, call.getPeer())
+    if (session.state === 'closed') return
+    set.add(session)
+    open.set(key, set)
+    openCount++
   }
 
   const sourceErrors = (): Record<string, string> => Object.assign({}, ...o.sources.map((s) => s.errors?.() ?? {})) as Record<string, string>
@@ -228,11 +300,12 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
     metrics,
     planner,
     db,
+    openStreams: () => openCount,
     async stop() {
       clearInterval(sweeper)
       registry.stop()
       for (const source of o.sources) await source.stop()
-      for (const s of [...sessions.values()]) s.close(grpc.status.UNAVAILABLE, 'hub shutting down')
+      for (const set of [...open.values()]) for (const s of [...set]) s.close(grpc.status.UNAVAILABLE, 'hub shutting down')
       server.forceShutdown()
       if (api) await new Promise<void>((resolve) => (api as ServerType).close(() => resolve()))
       db.close()

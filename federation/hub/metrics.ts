@@ -19,7 +19,29 @@ export class HubMetrics {
   readonly heldChanges = new Gauge({ name: 'dpu_hub_held_source_changes', help: 'Source changes held because they would remove more than the allowed share of a DPU\'s objects (confirm with dpuctl hub confirm)', registers: [this.registry] })
   readonly behind: Gauge
 
-  constructor(countBehind: () => number) {
+  readonly streams: Gauge<'state'>
+  readonly deltaCacheBytes: Gauge
+
+  constructor(countBehind: () => number, countStreams: () => { awaitingHello: number; ready: number } = () => ({ awaitingHello: 0, ready: 0 }), cacheBytes: () => number = () => 0) {
+    this.streams = new Gauge({
+      name: 'dpu_hub_streams',
+      help: 'Open agent streams by state (awaiting-hello streams are not in /v1/fleet)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const n = countStreams()
+        this.set({ state: 'awaiting-hello' }, n.awaitingHello)
+        this.set({ state: 'ready' }, n.ready)
+      },
+    })
+    this.deltaCacheBytes = new Gauge({
+      name: 'dpu_hub_delta_cache_bytes',
+      help: 'Encoded bytes held by the delta cache',
+      registers: [this.registry],
+      collect() {
+        this.set(cacheBytes())
+      },
+    })
     this.behind = new Gauge({
       name: 'dpu_hub_agents_behind',
       help: 'Connected agents whose acknowledged state differs from their desired state (sync lag)',

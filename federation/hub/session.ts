@@ -11,6 +11,11 @@
  *                                |  sendNext: desired != held and no push in flight -> chunks..., bookmark
  *                                |  ack(nonce) -> held = target; sendNext
  *                                |  nack(nonce) -> failedHash = target; sendNext
+ *
+ * Nothing an agent says is trusted beyond what it proves (issue #14): a stream that sends no hello within
+ * `helloTimeoutMs` is closed; a hello may claim at most `maxHelloObjects` keys of at most `maxHelloBytes` in all;
+ * an ack may only name the revision the hub sent with that nonce, and a hello or nack may only claim a revision
+ * the hub minted (or, for a DPU the hub has no record of, one low enough that minting after it stays exact).
  */
 import { randomBytes } from 'node:crypto'
 import * as grpc from '@grpc/grpc-js'
@@ -27,6 +32,26 @@ import type { HubDb } from './hub-db.js'
 import type { HubMetrics } from './metrics.js'
 import type { DesiredSet, Planner } from './planner.js'
 
+export interface SessionLimits {
+  /** A stream that sends no hello within this long is closed. */
+  helloTimeoutMs: number
+  /** Keys a hello may claim to hold. */
+  maxHelloObjects: number
+  /** Bytes of keys and hashes a hello may claim, in all. */
+  maxHelloBytes: number
+}
+
+/**
+ * How far past the hub's recorded revision an agent may claim to be: revisions minted but not yet flushed to
+ * hub.db when the hub died (flushed every 250 ms, one revision in flight per agent, so a handful at most).
+ */
+export const REVISION_SLACK = 1024
+/**
+ * The highest revision a hub with no record of a DPU (hub.db lost) adopts from its hello: half the exact
+ * integer range, so the hub can mint 2^52 more revisions before a revision stops being exact.
+ */
+export const MAX_ADOPTED_REVISION = 2 ** 52
+
 export interface SessionHost {
   planner: Planner
   db: HubDb
@@ -36,6 +61,13 @@ export interface SessionHost {
   logger: Logger
   /** Per DPU and reason: an agent refused on every redial (wrong identity, unregistered) warns once a minute. */
   logLimit: LogLimiter
+  limits: SessionLimits
+  /** Whether this identity may say hello now (per-identity rate limit). */
+  admitHello(dpu: string): boolean
+  /** Logs a line once per key for the life of the hub. */
+  warnOnce(key: string, fields: object, msg: string): void
+  /** Called once when the stream ends, whatever state it reached. */
+  streamClosed(session: AgentSession): void
   /** Called once the hello named the DPU; returns false if the session must not proceed. */
   attach(session: AgentSession): void
   detach(session: AgentSession): void
@@ -64,14 +96,23 @@ export class AgentSession {
   lastContact = Date.now()
   desired: DesiredSet | null = null
   private greeted = false
+  private helloTimer: NodeJS.Timeout | null
+
+  /** The DPU the certificate names (null in --insecure mode). */
+  readonly identity: string | null
 
   constructor(
     private readonly call: SyncServerStream,
     /** From the client certificate; null only in --insecure mode, where the hello names the DPU. */
-    private readonly identity: string | null,
+    identity: string | null,
     private readonly host: SessionHost,
+    /** The peer address, for log lines about refusals. */
+    readonly peer: string,
   ) {
+    this.identity = identity
     this.dpu = identity
+    this.helloTimer = setTimeout(() => this.fail(grpc.status.DEADLINE_EXCEEDED, `no hello within ${host.limits.helloTimeoutMs} ms`, 'federation.hello-timeout'), host.limits.helloTimeoutMs)
+    this.helloTimer.unref()
     call.on('data', (r: DecodeResult<AgentMessage>) => this.onData(r))
     call.on('end', () => this.close(grpc.status.OK, 'agent closed the stream'))
     call.on('cancelled', () => this.finish())
@@ -107,18 +148,35 @@ export class AgentSession {
   }
 
   private onHello(h: Hello): void {
+    if (this.helloTimer) clearTimeout(this.helloTimer)
+    this.helloTimer = null
     if (this.identity !== null && h.dpu !== this.identity) {
       return this.fail(grpc.status.PERMISSION_DENIED, `certificate identifies "${this.identity}" but hello claims "${h.dpu}"`, 'federation.identity')
     }
     this.dpu = h.dpu
+    if (!this.host.admitHello(h.dpu)) return this.fail(grpc.status.RESOURCE_EXHAUSTED, `too many hellos from "${h.dpu}"; retry later`, 'federation.hello-rate')
+    const claimed = Object.entries(h.objectHashes)
+    const { maxHelloObjects, maxHelloBytes } = this.host.limits
+    if (claimed.length > maxHelloObjects) {
+      return this.fail(grpc.status.RESOURCE_EXHAUSTED, `hello claims ${claimed.length} objects; at most ${maxHelloObjects} allowed`, 'federation.hello-too-large')
+    }
+    const claimedBytes = claimed.reduce((n, [k, v]) => n + k.length + v.length, 0)
+    if (claimedBytes > maxHelloBytes) {
+      return this.fail(grpc.status.RESOURCE_EXHAUSTED, `hello claims ${claimedBytes} bytes of objects; at most ${maxHelloBytes} allowed`, 'federation.hello-too-large')
+    }
+    const rec = this.host.db.get(h.dpu)
+    const refused = this.refuseRevision(h.appliedRevision, rec.hubRevision)
+    if (refused) return this.fail(grpc.status.INVALID_ARGUMENT, `hello claims applied revision ${h.appliedRevision}: ${refused}`, 'federation.revision')
     const labels = this.host.registry.labelsFor(h.dpu, h.labels)
     if (labels === null) return this.fail(grpc.status.PERMISSION_DENIED, `DPU "${h.dpu}" is not in the hub's DPU registry`, 'federation.identity')
+    if (!this.host.registry.has(h.dpu) && Object.keys(labels).length > 0) {
+      this.host.warnOnce(`unregistered-labels\0${h.dpu}`, { dpu: h.dpu, labels }, 'DPU not in the registry reports its own labels; they select what it receives')
+    }
     this.labels = labels
-    this.held = new Map(Object.entries(h.objectHashes))
+    this.held = new Map(claimed)
     this.heldHash = hashSet(this.held)
     this.heldRevision = h.appliedRevision
     this.state = 'ready'
-    const rec = this.host.db.get(h.dpu)
     // A restored hub whose record is older than the agent adopts the agent's revision (never goes backwards).
     this.host.db.update(h.dpu, {
       labels,
@@ -130,6 +188,13 @@ export class AgentSession {
     this.host.logLimit.reset(`${h.dpu}\0`) // accepted: its next refusal is news
     this.host.logger.info({ dpu: h.dpu, appliedRevision: h.appliedRevision, objects: this.held.size, agent: h.versions.agent }, 'agent connected')
     this.sendNext(true)
+  }
+
+  /** Why an agent's claimed revision is refused, or null if the hub could have minted it. */
+  private refuseRevision(claimed: number, hubRevision: number): string | null {
+    if (claimed <= hubRevision) return null
+    if (hubRevision === 0) return claimed <= MAX_ADOPTED_REVISION ? null : `above ${MAX_ADOPTED_REVISION}, the most a hub with no record of this DPU adopts`
+    return claimed <= hubRevision + REVISION_SLACK ? null : `the hub minted at most ${hubRevision}`
   }
 
   /** Sends the next revision if the agent is behind and nothing is in flight; `always` sends at least a bookmark. */
@@ -178,10 +243,12 @@ export class AgentSession {
     const f = this.inflight
     // Stale nonces (from a push this session no longer waits for) are ignored, as xDS does.
     if (!f || f.nonce !== nonce || !this.dpu) return
+    // The hub sent f.revision with this nonce; an agent acknowledging a later one is lying or broken.
+    if (revision > f.revision) return this.fail(grpc.status.INVALID_ARGUMENT, `ack names revision ${revision} but the hub sent ${f.revision}`, 'federation.revision')
     this.inflight = null
     this.held = f.target.hashes
     this.heldHash = f.target.hash
-    this.heldRevision = Math.max(revision, f.revision)
+    this.heldRevision = f.revision
     this.host.metrics.acks.inc()
     this.host.metrics.ackLatency.observe((Date.now() - f.sentAt) / 1000)
     this.host.db.update(this.dpu, { ackedRevision: this.heldRevision, ackedAt: Date.now(), lastContact: this.lastContact })
@@ -191,6 +258,9 @@ export class AgentSession {
   private onNack(nonce: string, lastGoodRevision: number, error: { code: string; message: string }): void {
     const f = this.inflight
     if (!f || f.nonce !== nonce || !this.dpu) return
+    if (lastGoodRevision > f.revision) {
+      return this.fail(grpc.status.INVALID_ARGUMENT, `nack names last good revision ${lastGoodRevision} but the hub sent ${f.revision}`, 'federation.revision')
+    }
     this.inflight = null
     this.failedHash = f.target.hash
     this.heldRevision = Math.max(this.heldRevision, lastGoodRevision)
@@ -202,6 +272,8 @@ export class AgentSession {
 
   private onStatus(s: Status): void {
     if (!this.dpu) return
+    const minted = this.host.db.get(this.dpu).hubRevision
+    if (s.revision > minted) return this.fail(grpc.status.INVALID_ARGUMENT, `status names revision ${s.revision} but the hub minted at most ${minted}`, 'federation.revision')
     this.host.db.update(this.dpu, {
       agentPhase: s.phase,
       agentRevision: s.revision,
@@ -215,7 +287,7 @@ export class AgentSession {
     if (this.state === 'closed') return
     this.host.metrics.streamErrors.inc({ reason })
     const key = `${this.dpu ?? this.identity ?? '-'}\0${reason}`
-    this.host.logLimit.log(this.host.logger, 'warn', key, { dpu: this.dpu, identity: this.identity, reason, details }, 'closing agent stream')
+    this.host.logLimit.log(this.host.logger, 'warn', key, { dpu: this.dpu, identity: this.identity, peer: this.peer, reason, details }, 'closing agent stream')
     this.close(code, details)
   }
 
@@ -231,6 +303,9 @@ export class AgentSession {
     const wasReady = this.state === 'ready'
     this.state = 'closed'
     this.inflight = null
+    if (this.helloTimer) clearTimeout(this.helloTimer)
+    this.helloTimer = null
+    this.host.streamClosed(this)
     if (wasReady && this.dpu) {
       this.host.db.update(this.dpu, { lastContact: this.lastContact })
       this.host.detach(this)
