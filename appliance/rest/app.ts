@@ -22,9 +22,12 @@ import { objectRoutes, unservedKindError } from './routes/objects.js'
 import { openApiRoutes } from './routes/openapi.js'
 import { switchRoutes } from './routes/switch.js'
 import { versionRoutes } from './routes/version.js'
+import { WatchAdmission } from './watch-limits.js'
 import { readVersionInfo } from '../../api/version-info.js'
 
-export function createApp(deps: RestDeps): Hono<AppEnv> {
+export function createApp(given: RestDeps): Hono<AppEnv> {
+  // One admission for the watch routes and the metrics that report it.
+  const deps: RestDeps = { ...given, watchAdmission: given.watchAdmission ?? new WatchAdmission() }
   const app = new Hono<AppEnv>()
   const version = deps.version ?? readVersionInfo()
   app.use('*', requestId({ log: deps.log }))
