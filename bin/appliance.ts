@@ -15,7 +15,7 @@ import { applianceCleanupCommand } from '../appliance/cli/cleanup.js'
 import { runCleanup } from '../appliance/cleanup/index.js'
 import { createLogger } from '../api/support/logger.js'
 import { createMetricsRegistry } from '../appliance/observe/index.js'
-import { createApp, loadOrCreateToken } from '../appliance/rest/index.js'
+import { createApp, loadOrCreateToken, TokenFileSource } from '../appliance/rest/index.js'
 import { acquireDataDirLock, openStore } from '../appliance/store/index.js'
 import { startFleetRollup } from '../appliance/desired/index.js'
 import { OvsNode } from '../appliance/node/ovs-node.js'
@@ -35,10 +35,12 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
   // Before anything else touches the data dir: a refused second start must leave the first one undisturbed.
   const lock = acquireDataDirLock(config.dataDir, 'appliance run')
   let store: ReturnType<typeof openStore>
-  let token: string
+  let token: TokenFileSource
   const tokenFile = config.tokenFile ?? join(config.dataDir, 'token')
   try {
-    token = loadOrCreateToken(tokenFile, config.tokenFile === undefined)
+    loadOrCreateToken(tokenFile, config.tokenFile === undefined)
+    // Re-read when it changes: rewriting the file revokes the old token with the next request.
+    token = new TokenFileSource(tokenFile)
     store = openStore(join(config.dataDir, 'state.db'), { nodeName: config.nodeName })
   } catch (err) {
     lock.release()
@@ -95,7 +97,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
     store,
     log,
     registry,
-    token: () => token,
+    token: () => token.current(),
     node,
     readiness: [
       ...(ovs ? [() => ovs.readiness(), () => ovs.openflowReadiness()] : []),
