@@ -18,6 +18,10 @@ export interface RestDeps {
   readiness?: readonly ReadinessCheck[]
   /** Request body limit in bytes (default 1 MiB). */
   bodyLimitBytes?: number
+  /** Host header values served besides IP literals, localhost, the node and host names (`*`: any). */
+  allowedHosts?: readonly string[]
+  /** Serve `/metrics` and `/openapi.json` without the token (default: behind it). */
+  publicMetrics?: boolean
   /** SSE keep-alive comment interval (default 15 s). */
   watchHeartbeatMs?: number
   /** The caps on watch streams and their queues (default `DEFAULT_WATCH_LIMITS`); shared with the metrics. */
