@@ -18,6 +18,10 @@ export const ERROR_CODES = {
   'rest.body-too-large': { status: 413, title: 'Request body too large' },
   'rest.unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'rest.method-not-allowed': { status: 405, title: 'Method not allowed' },
+  // past the watch caps (in total, per client): the client retries later (Retry-After)
+  'rest.too-many-watches': { status: 429, title: 'Too many watches' },
+  // the Host header names neither this appliance's address nor an allowed host name (DNS rebinding)
+  'rest.host-not-allowed': { status: 421, title: 'Host not allowed' },
   'rest.unreachable': { status: 503, title: 'Appliance not reachable' },
   // a route was registered without its OpenAPI operation, or two routes claim one operation: a bug, not a request error
   'rest.api-description': { status: 500, title: 'API description does not match the routes' },

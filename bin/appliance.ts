@@ -3,10 +3,8 @@
  * decision lives in the parts it connects.
  */
 import { mkdirSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
-import { serve } from '@hono/node-server'
 import type { CliCommand } from '../api/cli.js'
 import { applianceClientCommands } from '../appliance/cli/index.js'
 import type { ApplianceConfig } from '../appliance/cli/config.js'
@@ -17,7 +15,7 @@ import { runCleanup } from '../appliance/cleanup/index.js'
 import { createLogger } from '../api/support/logger.js'
 import { installCrashHandlers } from '../api/support/crash-handlers.js'
 import { createMetricsRegistry } from '../appliance/observe/index.js'
-import { createApp, loadOrCreateToken } from '../appliance/rest/index.js'
+import { createApp, listenRest, loadOrCreateToken, TokenFileSource, type RestListener } from '../appliance/rest/index.js'
 import { acquireDataDirLock, openStore } from '../appliance/store/index.js'
 import { startFleetRollup } from '../appliance/desired/index.js'
 import { OvsNode } from '../appliance/node/ovs-node.js'
@@ -43,10 +41,12 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
   // Before anything else touches the data dir: a refused second start must leave the first one undisturbed.
   const lock = acquireDataDirLock(config.dataDir, 'appliance run')
   let store: ReturnType<typeof openStore>
-  let token: string
+  let token: TokenFileSource
   const tokenFile = config.tokenFile ?? join(config.dataDir, 'token')
   try {
-    token = loadOrCreateToken(tokenFile, config.tokenFile === undefined)
+    loadOrCreateToken(tokenFile, config.tokenFile === undefined)
+    // Re-read when it changes: rewriting the file revokes the old token with the next request.
+    token = new TokenFileSource(tokenFile)
     store = openStore(join(config.dataDir, 'state.db'), { nodeName: config.nodeName })
   } catch (err) {
     lock.release()
@@ -98,13 +98,16 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
     labels: config.nodeLabels,
   })
   if (agentOptions?.tls === 'insecure') log.warn({ hub: config.hub }, 'federation without TLS (--insecure): development only, anyone can impersonate this DPU or the hub')
-  const agent = agentOptions ? startAgent({ ...agentOptions, port: createStoreAgentPort(store), logger: root.child({ component: 'agent' }) }) : undefined
+  const agent = agentOptions ? startAgent({ ...agentOptions, port: createStoreAgentPort(store, { log: root.child({ component: 'federation' }) }), logger: root.child({ component: 'agent' }) }) : undefined
+  const { host, port } = splitListen(config.listen)
   const app = createApp({
     store,
     log,
     registry,
-    token: () => token,
+    token: () => token.current(),
     node,
+    allowedHosts: [host, ...config.allowedHosts],
+    publicMetrics: config.publicMetrics,
     readiness: [
       ...(ovs ? [() => ovs.readiness(), () => ovs.openflowReadiness()] : []),
       // The hub being away never makes the appliance unready (fail-static): the check reports, it does not gate.
@@ -118,21 +121,16 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
   })
   controller?.start()
   ovs?.start()
-  const { host, port } = splitListen(config.listen)
 
-  let server: ReturnType<typeof serve>
+  let server: RestListener['server']
+  let url: string
   try {
-    server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s))
-      s.once('error', reject)
-    })
+    ;({ server, url } = await listenRest(app, { host, port, log, ...(config.apiTlsCert && config.apiTlsKey ? { tls: { certFile: config.apiTlsCert, keyFile: config.apiTlsKey } } : {}) }))
   } catch (err) {
     store.close()
     lock.release()
     throw err
   }
-  const address = server.address() as AddressInfo
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
   log.info({ url, tokenFile, dataDir: config.dataDir, nodeLabels: node.labels }, `listening on ${url} as node ${config.nodeName}, token file ${tokenFile}`)
 
   let closing: Promise<void> | undefined

@@ -15,9 +15,9 @@ describe('resolveApplianceConfig', () => {
     writeFileSync(
       file,
       'data-dir: state\nlisten: 0.0.0.0:9000\nnode-name: file-node\nnode-label: [zone=a]\novsdb: tcp:127.0.0.1:6640\n' +
-        'bridges: {hbn: br-tenant}\nother-config: {hw-offload: true}\nmtu: 9000\n',
+        'bridges: {hbn: br-tenant}\nother-config: {hw-offload: true}\nmtu: 9000\nallowed-host: [dpu.mgmt.example]\napi-tls-cert: tls/api.crt\napi-tls-key: tls/api.key\n',
     )
-    const c = resolveApplianceConfig({ config: file, listen: '127.0.0.1:1234', 'node-label': ['rack=r1'], datapath: 'system' }, dir)
+    const c = resolveApplianceConfig({ config: file, listen: '127.0.0.1:1234', 'node-label': ['rack=r1'], datapath: 'system', 'allowed-host': ['dpu-a'], 'public-metrics': true }, dir)
     expect(c).toEqual({
       dataDir: join(dir, 'state'),
       listen: '127.0.0.1:1234',
@@ -32,6 +32,10 @@ describe('resolveApplianceConfig', () => {
       otherConfig: { 'hw-offload': 'true' },
       mtu: 9000,
       insecure: false,
+      allowedHosts: ['dpu.mgmt.example', 'dpu-a'],
+      apiTlsCert: join(dir, 'tls/api.crt'),
+      apiTlsKey: join(dir, 'tls/api.key'),
+      publicMetrics: true,
     })
   })
 

@@ -69,6 +69,13 @@ export const ApplianceConfigSchema = z.strictObject({
   tlsKey: z.string().min(1).optional(),
   tlsCa: z.string().min(1).optional(),
   insecure: z.boolean(),
+  /** Serve the local REST API over HTTPS with this certificate and key (PEM files). */
+  apiTlsCert: z.string().min(1).optional(),
+  apiTlsKey: z.string().min(1).optional(),
+  /** Host header values the REST API answers besides IP literals, localhost, node and host names (`*`: any). */
+  allowedHosts: z.array(z.string().min(1).max(253).regex(/^[^\s/]+$/, 'allowed-host is a host name')),
+  /** `/metrics` and `/openapi.json` without the token. */
+  publicMetrics: z.boolean(),
   /**
    * Prefix for the default service network namespace (`<prefix>svc-<serviceID>`): namespaces are machine-wide,
    * so two appliances sharing one development host (the demo) would otherwise both claim `svc-<serviceID>`.
@@ -83,7 +90,7 @@ export type FlagValues = Record<string, string | string[] | boolean | undefined>
 const FILE_KEYS = [
   'data-dir', 'listen', 'token-file', 'node-name', 'node-label', 'log-level', 'ovsdb', 'ovs-rundir', 'ovs-netns', 'ovs-ctl', 'counters-interval', 'verify-interval', 'datapath',
   'bridges', 'other-config', 'mtu', 'hub', 'dpu-name', 'tls-cert', 'tls-key', 'tls-ca', 'insecure',
-  'service-netns-prefix',
+  'service-netns-prefix', 'api-tls-cert', 'api-tls-key', 'allowed-host', 'public-metrics',
 ] as const
 
 function labelsFrom(values: readonly string[], where: string): Record<string, string> {
@@ -154,8 +161,15 @@ export function resolveApplianceConfig(flags: FlagValues, cwd: string): Applianc
     ...optionalPath('tlsCa', pick('tls-ca'), cwd),
     insecure: pick('insecure') === true || pick('insecure') === 'true',
     ...optionalString('serviceNetnsPrefix', pick('service-netns-prefix')),
+    ...optionalPath('apiTlsCert', pick('api-tls-cert'), cwd),
+    ...optionalPath('apiTlsKey', pick('api-tls-key'), cwd),
+    allowedHosts: [
+      ...(Array.isArray(file['allowed-host']) ? (file['allowed-host'] as unknown[]).map(String) : []),
+      ...(Array.isArray(flags['allowed-host']) ? flags['allowed-host'] : []),
+    ],
+    publicMetrics: pick('public-metrics') === true || pick('public-metrics') === 'true',
   }
-  return parseConfig(ApplianceConfigSchema, candidate)
+  return parseConfig(ApplianceConfigSchema.refine((c) => (c.apiTlsCert === undefined) === (c.apiTlsKey === undefined), { message: 'api-tls-cert and api-tls-key go together', path: ['apiTlsCert'] }), candidate)
 }
 
 /** What `dpuctl appliance cleanup` needs of an appliance's configuration (same flags and file keys as `run`). */

@@ -19,6 +19,7 @@ const USAGE = `Usage: dpuctl appliance run [--data-dir DIR] [--listen HOST:PORT]
                            [--ovsdb unix:PATH|tcp:HOST:PORT|none] [--ovs-rundir DIR] [--ovs-netns NAME]
                            [--ovs-ctl PATH] [--counters-interval SECONDS] [--verify-interval SECONDS]
                            [--datapath netdev|system]
+                           [--api-tls-cert F --api-tls-key F] [--allowed-host NAME]... [--public-metrics]
                            [--hub HOST:PORT --dpu-name NAME --tls-cert F --tls-key F --tls-ca F | --insecure]
 
 Starts the appliance: SQLite state in DIR, the local REST API on HOST:PORT. Logs are JSON lines on stderr.
@@ -38,6 +39,11 @@ Starts the appliance: SQLite state in DIR, the local REST API on HOST:PORT. Logs
   --counters-interval S  how often chain packet/byte counters are read into status (default 10)
   --verify-interval S  how often installed flows are read back to find drift (default 30; 0 turns it off)
   --datapath TYPE      datapath of the bridges the appliance creates: netdev (default; DOCA) or system
+  --api-tls-cert/--api-tls-key F   serve the REST API over HTTPS with this PEM certificate and key
+                       (a non-loopback --listen without them logs a warning: the token travels in clear)
+  --allowed-host NAME  also answer requests whose Host header is NAME (repeatable; * for any). Default: IP
+                       addresses, localhost, the node name and the host name (DNS-rebinding defence)
+  --public-metrics     serve /metrics and /openapi.json without the token (default: behind it)
   --hub HOST:PORT      federation hub to sync desired state from (absent: standalone)
   --dpu-name NAME      this DPU's name at the hub (must match its certificate; default: --node-name)
   --tls-cert/--tls-key/--tls-ca F   mTLS client certificate, key and CA for the hub
@@ -77,6 +83,10 @@ export function applianceRunCommand(start: StartAppliance): CliCommand {
           'tls-ca': { type: 'string' },
           insecure: { type: 'boolean' },
           'service-netns-prefix': { type: 'string' },
+          'api-tls-cert': { type: 'string' },
+          'api-tls-key': { type: 'string' },
+          'allowed-host': { type: 'string', multiple: true },
+          'public-metrics': { type: 'boolean' },
         },
         0,
       )

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { WireObject } from '../../api/federation/messages.js'
 import { openStore, type Store } from '../store/index.js'
+import { recordingLogger } from '../../test/support/recording-logger.js'
 import { createStoreAgentPort, refFromKey } from './agent-port-impl.js'
 
 let dir: string
@@ -61,6 +62,31 @@ describe('AgentPort over the appliance store', () => {
     const status = port.readStatus()
     expect(status.revision).toBe(1)
     expect(status.objects.map((o) => o.key)).toEqual([si('p0', 'p0', H1).key])
+  })
+
+  it('takes over a local object with the same key loudly: Warning event with the local spec, a warning log', () => {
+    const log = recordingLogger()
+    const port = createStoreAgentPort(store, { log })
+    // Created on the DPU while the hub was away; the hub later sends an object with the same key.
+    const local = { ...si('p0', 'eth-local', H1).object, metadata: { name: 'p0', namespace: 'dpf' } }
+    store.objects.apply([local as never], { origin: 'local' })
+    port.commitRevision({ revision: 1, upserts: [si('p0', 'p0', H1), si('p1', 'p1', H2)], removals: [] })
+
+    const stored = store.objects.list().find((o) => o.metadata.name === 'p0')!
+    expect(stored.metadata.origin).toBe('hub')
+    expect((stored.spec as { physical: { interfaceName: string } }).physical.interfaceName).toBe('p0')
+    const warnings = store.events.list({}).filter((e) => e.type === 'Warning')
+    expect(warnings.map((e) => `${e.reason}:${e.object.name}`)).toEqual(['TakenOverByHub:p0'])
+    expect(warnings[0]!.message).toContain('"interfaceName":"eth-local"')
+    const lines = log.lines.filter((l) => l.level === 'warn')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]!.msg).toContain('ServiceInterface/dpf/p0')
+    expect(lines[0]!.fields).toMatchObject({ revision: 1, objects: ['ServiceInterface/dpf/p0'] })
+
+    // A later hub revision of the same object is an ordinary update: no second warning.
+    port.commitRevision({ revision: 2, upserts: [si('p0', 'p9', H2)], removals: [] })
+    expect(store.events.list({}).filter((e) => e.type === 'Warning')).toHaveLength(1)
+    expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1)
   })
 
   it('parses object keys whose apiVersion contains a slash', () => {

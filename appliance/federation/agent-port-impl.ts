@@ -15,6 +15,7 @@ import { ApplianceError } from '../../api/errors.js'
 import type { ObjectRef } from '../../api/meta.js'
 import type { ParsedObject } from '../../api/resources/kind.js'
 import { parseObject } from '../../api/resources/registry.js'
+import type { LevelLogger } from '../../api/support/log-limit.js'
 import type { Store } from '../store/index.js'
 
 export const OBJECT_HASHES_META_KEY = 'federation.objectHashes'
@@ -32,7 +33,7 @@ export function refFromKey(key: string): ObjectRef {
 const keyOf = (o: { apiVersion: string; kind: string; metadata: { namespace?: string; name: string } }): string =>
   `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? 'default'}/${o.metadata.name}`
 
-export function createStoreAgentPort(store: Store): AgentPort {
+export function createStoreAgentPort(store: Store, opts: { log?: LevelLogger } = {}): AgentPort {
   const readHashes = (): Record<string, string> => {
     const raw = store.meta.get(OBJECT_HASHES_META_KEY)
     return raw ? (JSON.parse(raw) as Record<string, string>) : {}
@@ -58,18 +59,24 @@ export function createStoreAgentPort(store: Store): AgentPort {
         return obj
       })
       const removals = push.removals.map(refFromKey)
+      let takenOver: string[] = []
       store.batch(() => {
         const applied = store.revisions.read().applied?.revision ?? 0
         if (push.revision <= applied) {
           throw new ApplianceError('federation.stale-revision', `revision ${push.revision} is not newer than the applied revision ${applied}`, { context: { revision: push.revision, applied } })
         }
-        store.applyHubRevision(push.revision, upserts, removals)
+        const result = store.applyHubRevision(push.revision, upserts, removals)
+        takenOver = result.applied.filter((r) => r.takenOverFromLocal).map((r) => `${r.ref.kind}/${r.ref.namespace}/${r.ref.name}`)
         const hashes = readHashes()
         for (const k of push.removals) delete hashes[k]
         for (const u of push.upserts) hashes[u.key] = u.hash
         store.meta.set(OBJECT_HASHES_META_KEY, JSON.stringify(hashes))
         store.revisions.set('lastKnownGood', push.revision)
       })
+      // Logged once committed: a rolled-back revision replaced nothing.
+      if (takenOver.length > 0) {
+        opts.log?.warn({ revision: push.revision, objects: takenOver }, `hub revision ${push.revision} replaced ${takenOver.length} local object(s) with the same key: ${takenOver.join(', ')} (the local specs are in TakenOverByHub events)`)
+      }
     },
 
     readStatus(): AgentStatusReport {

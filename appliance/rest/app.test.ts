@@ -141,20 +141,20 @@ describe('apply and read', () => {
     expect(disc.resources.find((r) => r.kind === 'DPUServiceChain')?.shortNames).toContain('dsc')
     expect((await fetch(`${url}/healthz`)).status).toBe(200)
     expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ ok: true, checks: [{ name: 'store', ok: true }] })
-    const metrics = await (await fetch(`${url}/metrics`)).text()
+    const metrics = await (await fetch(`${url}/metrics`, { headers: auth })).text()
     expect(metrics).toMatch(/dpu_appliance_objects\{api_version="svc.dpu.nvidia.com\/v1alpha1",kind="ServiceInterface"\} \d+/)
     // Each kind has routes of its own, so latency is labelled per kind (bounded: seven routes per kind).
     expect(metrics).toMatch(/dpu_appliance_http_requests_total\{method="GET",route="\/apis\/svc.dpu.nvidia.com\/v1alpha1\/namespaces\/:namespace\/serviceinterfaces",status="200"\}/)
     expect(metrics).toMatch(/dpu_appliance_store_bytes \d+/)
     // ?name= answers just the metrics named; an unknown name is a 400 naming it.
-    const one = await (await fetch(`${url}/metrics?name=dpu_appliance_store_bytes&name=dpu_appliance_watch_streams`)).text()
+    const one = await (await fetch(`${url}/metrics?name=dpu_appliance_store_bytes&name=dpu_appliance_watch_streams`, { headers: auth })).text()
     expect(one).toMatch(/^# HELP dpu_appliance_store_bytes /)
     expect(one).toMatch(/\ndpu_appliance_watch_streams \d+\n/)
     expect(one).not.toContain('dpu_appliance_objects')
-    const bad = await fetch(`${url}/metrics?name=no_such_metric`)
+    const bad = await fetch(`${url}/metrics?name=no_such_metric`, { headers: auth })
     expect(bad.status).toBe(400)
     expect(((await bad.json()) as { detail: string }).detail).toContain('no_such_metric')
-    const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> }
+    const doc = (await (await fetch(`${url}/openapi.json`, { headers: auth })).json()) as { openapi: string; paths: Record<string, unknown> }
     expect(doc.openapi).toBe('3.1.0')
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/apis', '/apis/appliance/v1/apply', '/apis/appliance/v1/events', `${SVC}/namespaces/{namespace}/servicechains/{name}/status`]),
@@ -176,7 +176,7 @@ describe('apply and read', () => {
     expect(Object.keys(info).sort()).toEqual(['buildDate', 'compiler', 'gitCommit', 'gitTreeState', 'gitVersion', 'goVersion', 'major', 'minor', 'platform'])
     expect(info).toMatchObject({ gitVersion: `v${pkg.version}`, major: pkg.version.split('.')[0], minor: pkg.version.split('.')[1], goVersion: process.version, compiler: 'node' })
     expect(info.platform).toMatch(/^linux\/(amd64|arm64)$/)
-    const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, { get?: { security?: unknown[] } }> }
+    const doc = (await (await fetch(`${url}/openapi.json`, { headers: auth })).json()) as { paths: Record<string, { get?: { security?: unknown[] } }> }
     expect(doc.paths['/version']?.get?.security).toEqual([])
   })
 })

@@ -1,6 +1,7 @@
 import type { Logger, Registry } from '../observe/index.js'
 import type { NodeIdentity } from '../desired/index.js'
 import type { Store } from '../store/index.js'
+import type { WatchAdmission } from './watch-limits.js'
 import type { VersionInfo } from '../../api/version-info.js'
 
 /** A readiness check for `/readyz`: the store now; OVS and the hub connection later. */
@@ -17,8 +18,14 @@ export interface RestDeps {
   readiness?: readonly ReadinessCheck[]
   /** Request body limit in bytes (default 1 MiB). */
   bodyLimitBytes?: number
+  /** Host header values served besides IP literals, localhost, the node and host names (`*`: any). */
+  allowedHosts?: readonly string[]
+  /** Serve `/metrics` and `/openapi.json` without the token (default: behind it). */
+  publicMetrics?: boolean
   /** SSE keep-alive comment interval (default 15 s). */
   watchHeartbeatMs?: number
+  /** The caps on watch streams and their queues (default `DEFAULT_WATCH_LIMITS`); shared with the metrics. */
+  watchAdmission?: WatchAdmission
   /** The appliance's own state for `/apis/appliance/v1/status` (`dpuctl status`): hub sync, OVS connection. */
   status?: () => Record<string, unknown>
   /** Observed switch state (`/apis/appliance/v1/bridges`, `/flows`, ...); absent when running without OVS. */

@@ -3,13 +3,20 @@
  * resourceVersion (so EventSource's Last-Event-ID resumes), `data:` `{type, object}` as Kubernetes watch sends.
  * Without `resourceVersion` the stream starts with ADDED for every current object, as a Kubernetes watch does.
  * The subscription is made before the response starts, so a too-old resourceVersion is a 410 problem, not a
- * broken stream.
+ * broken stream, and a watch past the caps a 429 (`WatchAdmission`).
+ *
+ * A watcher that does not read gets at most `maxQueuedEvents`/`maxQueuedBytes` of changes queued past the
+ * initial list; then the queue is dropped and the stream ends with an ERROR event (a Kubernetes `Status`, code
+ * 410, naming the last resourceVersion sent): the client watches again from there (`resourceVersion` or
+ * Last-Event-ID), or lists if the window has moved on.
  */
 import type { Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import type { StoredObject } from '../../api/meta.js'
 import { ApplianceError } from '../../api/errors.js'
 import type { Store, WatchEvent } from '../store/index.js'
+import { eventBytes } from '../store/watch.js'
+import type { WatchAdmission } from './watch-limits.js'
 import type { AppEnv } from './env.js'
 
 export interface WatchFilter {
@@ -29,31 +36,81 @@ function parseResourceVersion(value: string | undefined): number | undefined {
   return Number(value)
 }
 
-export function watchResponse(c: Context<AppEnv>, store: Store, filter: WatchFilter, heartbeatMs: number): Response {
+export interface WatchStreamOptions {
+  heartbeatMs: number
+  admission: WatchAdmission
+  /** Who is asking (the peer address), for the per-client cap. */
+  client: string
+}
+
+/** The `data` of the ERROR event that ends a dropped watcher's stream: a Kubernetes `Status`. */
+function slowWatcherStatus(lastSent: number | undefined, queued: number): Record<string, unknown> {
+  const resume = lastSent === undefined ? 'list and watch again' : `watch again from resourceVersion ${lastSent}`
+  return {
+    type: 'ERROR',
+    object: {
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      code: 410,
+      reason: 'Expired',
+      message: `this watcher fell ${queued} changes behind and was dropped; ${resume}`,
+      ...(lastSent === undefined ? {} : { metadata: { resourceVersion: String(lastSent) } }),
+    },
+  }
+}
+
+export function watchResponse(c: Context<AppEnv>, store: Store, filter: WatchFilter, options: WatchStreamOptions): Response {
+  const { heartbeatMs, admission } = options
+  const { maxQueuedEvents, maxQueuedBytes } = admission.limits
   const since = parseResourceVersion(c.req.query('resourceVersion') ?? c.req.header('last-event-id'))
   const selected = (o: StoredObject) =>
     o.kind === filter.kind &&
     o.apiVersion === filter.apiVersion &&
     (filter.namespace === undefined || o.metadata.namespace === filter.namespace) &&
     filter.matches(o)
-  const queue: WatchEvent[] = []
+  const queue: Array<{ e: WatchEvent; bytes: number }> = []
   let wake: (() => void) | undefined
+  // Changes queued past the initial list, and their bytes: what a slow reader makes us hold.
+  let pending = 0
+  let pendingBytes = 0
+  let overflowed = false
   // list and subscribe in the same synchronous turn: no change can fall between them
   if (since === undefined) {
     for (const o of store.objects.list({ apiVersion: filter.apiVersion, kind: filter.kind, namespace: filter.namespace })) {
-      if (filter.matches(o)) queue.push({ type: 'ADDED', object: o, resourceVersion: Number(o.metadata.resourceVersion) })
+      if (filter.matches(o)) queue.push({ e: { type: 'ADDED', object: o, resourceVersion: Number(o.metadata.resourceVersion) }, bytes: 0 })
     }
   }
-  const unsubscribe = store.watch(
-    (e) => {
-      if (!selected(e.object)) return
-      queue.push(e)
-      wake?.()
-    },
-    since === undefined ? {} : { sinceResourceVersion: since },
-  )
+  // Once the initial list is sent, the client has the state as of this resourceVersion (items are not in order).
+  const listedAt = store.resourceVersion()
+  const initial = queue.length
+  const release = admission.admit(options.client)
+  let unsubscribe: () => void
+  try {
+    unsubscribe = store.watch(
+      (e) => {
+        if (overflowed || !selected(e.object)) return
+        const bytes = eventBytes(e)
+        queue.push({ e, bytes })
+        pending++
+        pendingBytes += bytes
+        if (pending > maxQueuedEvents || pendingBytes > maxQueuedBytes) {
+          // Hold nothing more for this reader: drop what it has not read and end its stream.
+          overflowed = true
+          queue.length = 0
+        }
+        wake?.()
+      },
+      since === undefined ? {} : { sinceResourceVersion: since },
+    )
+  } catch (err) {
+    release()
+    throw err
+  }
+  let sentInitial = 0
   return streamSSE(c, async (stream) => {
     let open = true
+    let lastSent: number | undefined = since ?? (initial === 0 ? listedAt : undefined)
     stream.onAbort(() => {
       open = false
       unsubscribe()
@@ -61,9 +118,24 @@ export function watchResponse(c: Context<AppEnv>, store: Store, filter: WatchFil
     })
     try {
       while (open) {
-        while (queue.length > 0 && open) {
-          const e = queue.shift()!
+        while (queue.length > 0 && open && !overflowed) {
+          const { e, bytes } = queue.shift()!
+          const listing = sentInitial < initial
+          if (listing) sentInitial++
+          else {
+            pending--
+            pendingBytes -= bytes
+          }
           await stream.writeSSE({ event: e.type, id: String(e.resourceVersion), data: JSON.stringify({ type: e.type, object: e.object }) })
+          if (!listing) lastSent = e.resourceVersion
+          else if (sentInitial === initial) lastSent = listedAt
+        }
+        if (overflowed && open) {
+          unsubscribe()
+          admission.noteDropped()
+          c.get('log')?.warn({ client: options.client, queued: pending, lastSent }, 'watcher too slow; dropped its stream')
+          await stream.writeSSE({ event: 'ERROR', data: JSON.stringify(slowWatcherStatus(lastSent, pending)) })
+          break
         }
         if (!open) break
         const idle = await new Promise<boolean>((resolve) => {
@@ -78,6 +150,7 @@ export function watchResponse(c: Context<AppEnv>, store: Store, filter: WatchFil
       }
     } finally {
       unsubscribe()
+      release()
     }
   })
 }

@@ -23,7 +23,12 @@ export interface ApplyResult {
   ref: ObjectRef
   action: ApplyAction
   object: StoredObject
+  /** A hub apply replaced an object created locally with the same key (see `TakenOverByHub` events). */
+  takenOverFromLocal?: boolean
 }
+
+/** How much of a replaced local spec the `TakenOverByHub` event keeps. */
+const TAKEOVER_SPEC_BYTES = 8192
 
 export type DeleteAction = 'deleted' | 'not-found' | 'not-owned'
 
@@ -255,8 +260,18 @@ export class ObjectTable {
       origin !== row.origin ? `origin ${row.origin} -> ${origin}` : '',
     ].filter(Boolean)
     this.events.append({ type: 'Normal', reason: 'Configured', message: `${origin} apply changed ${what.join(', ')}`, object: { ...ref, uid: row.uid } }, now)
+    // The rule for one key claimed by both: the hub's object wins (the fleet is the source of truth), loudly. The
+    // replaced local spec is kept in a Warning event, so an operator can re-create it under another name.
+    const takenOver = origin === 'hub' && row.origin === 'local'
+    if (takenOver) {
+      const localSpec = row.spec.length > TAKEOVER_SPEC_BYTES ? `${row.spec.slice(0, TAKEOVER_SPEC_BYTES)}... (truncated)` : row.spec
+      this.events.append(
+        { type: 'Warning', reason: 'TakenOverByHub', message: `the hub's object replaced a local one with the same key (local generation ${row.generation}, created ${row.created_at}); local spec was ${localSpec}`, object: { ...ref, uid: row.uid } },
+        now,
+      )
+    }
     this.writer.emit({ type: 'MODIFIED', object, resourceVersion: next.resource_version })
-    return { ref, action: 'configured', object }
+    return { ref, action: 'configured', object, ...(takenOver ? { takenOverFromLocal: true } : {}) }
   }
 
   /** Deletes every ref in ONE transaction. Hub deletes skip objects that were created locally. */

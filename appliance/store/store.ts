@@ -15,7 +15,7 @@ import { MetaTable } from './meta.js'
 import { migrate } from './migrations.js'
 import { ObjectTable, type ApplyResult, type DeleteResult } from './objects.js'
 import { RevisionTable, type Revisions } from './revisions.js'
-import { WatchHub, type WatchListener } from './watch.js'
+import { WatchHub, type WatchHistoryLimits, type WatchListener } from './watch.js'
 import { Writer } from './writer.js'
 
 export interface StoreOptions {
@@ -23,8 +23,8 @@ export interface StoreOptions {
   nodeName?: string
   /** Event log ring size (default 1,000). */
   eventCapacity?: number
-  /** Watch resume window in changes (default 10,000). */
-  watchHistory?: number
+  /** Watch resume window: changes and bytes kept (default 10,000 changes, 16 MiB). */
+  watchHistory?: WatchHistoryLimits
   /**
    * SQLite `synchronous` level. FULL (the default) is what makes an acknowledged write durable; OFF exists only
    * so the durability test can show that its lost-page-cache harness catches a store that does not sync.
@@ -70,6 +70,8 @@ export interface Store {
   watch(listener: WatchListener, opts?: { sinceResourceVersion?: number }): () => void
   /** How many watchers are subscribed (metrics; tests check that closed streams unsubscribe). */
   watcherCount(): number
+  /** What the watch resume window holds now: changes, bytes, and the oldest resourceVersion it can resume after. */
+  watchWindow(): { events: number; bytes: number; floor: number }
   /** Stores a hub revision's objects (origin `hub`) and records it as applied, in one transaction. */
   applyHubRevision(revision: number, upserts: readonly ParsedObject[], removals: readonly ObjectRef[]): HubRevisionResult
   stats(): StoreStats
@@ -122,6 +124,7 @@ export function openStore(path: string, opts: StoreOptions = {}): Store {
     batch: (fn) => writer.run(fn),
     watch: (listener, o) => watchHub.subscribe(listener, o),
     watcherCount: () => watchHub.listenerCount,
+    watchWindow: () => watchHub.history,
     applyHubRevision(revision, upserts, removals) {
       return writer.run(() => {
         const applied = objects.apply(upserts, { origin: 'hub' })

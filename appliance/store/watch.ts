@@ -1,8 +1,9 @@
 /**
- * Watchers of object changes. Holds the listeners and a ring of the most recent committed changes, so a
+ * Watchers of object changes. Holds the listeners and a window of the most recent committed changes, so a
  * client that lost its stream can resume from the resourceVersion it last saw (as etcd and Kubernetes do).
- * The ring lives in memory: after a restart, resuming works only from the current resourceVersion onwards;
- * older versions get `store.expired` and the client lists again.
+ * The window is bounded twice, by changes and by bytes (objects as JSON), so large objects cannot make it hold
+ * more memory than stated; a resourceVersion older than the window gets `store.expired` (410) and the client
+ * lists again. The window lives in memory: after a restart it starts at the current resourceVersion.
  */
 import type { StoredObject } from '../../api/meta.js'
 import { WatchExpiredError } from './errors.js'
@@ -18,14 +19,38 @@ export interface WatchEvent {
 
 export type WatchListener = (event: WatchEvent) => void
 
+export interface WatchHistoryLimits {
+  /** Changes kept for resuming (default 10,000). */
+  maxEvents?: number
+  /** Bytes of the kept objects as JSON (default 16 MiB). */
+  maxBytes?: number
+}
+
+export const DEFAULT_WATCH_HISTORY = { maxEvents: 10_000, maxBytes: 16 * 1024 * 1024 } as const
+
+/** The size a change is charged in the window: its object as JSON, the way it is stored and sent. */
+export function eventBytes(e: WatchEvent): number {
+  return Buffer.byteLength(JSON.stringify(e.object))
+}
+
 export class WatchHub {
   readonly #listeners = new Set<WatchListener>()
-  readonly #history: WatchEvent[] = []
+  readonly #history: Array<{ event: WatchEvent; bytes: number }> = []
+  #bytes = 0
   /** Every change with a resourceVersion above this is in `#history`. */
   #floor: number
+  readonly maxEvents: number
+  readonly maxBytes: number
 
-  constructor(currentResourceVersion: number, readonly historySize = 10_000) {
+  constructor(currentResourceVersion: number, limits: WatchHistoryLimits = {}) {
     this.#floor = currentResourceVersion
+    this.maxEvents = limits.maxEvents ?? DEFAULT_WATCH_HISTORY.maxEvents
+    this.maxBytes = limits.maxBytes ?? DEFAULT_WATCH_HISTORY.maxBytes
+  }
+
+  /** What the resume window holds now (metrics, tests). */
+  get history(): { events: number; bytes: number; floor: number } {
+    return { events: this.#history.length, bytes: this.#bytes, floor: this.#floor }
   }
 
   /** Replays changes after `sinceResourceVersion` (if given), then follows new ones. Returns the unsubscribe. */
@@ -33,7 +58,7 @@ export class WatchHub {
     const since = opts.sinceResourceVersion
     if (since !== undefined) {
       if (since < this.#floor) throw new WatchExpiredError(since, this.#floor + 1)
-      for (const e of this.#history) if (e.resourceVersion > since) listener(e)
+      for (const { event } of this.#history) if (event.resourceVersion > since) listener(event)
     }
     this.#listeners.add(listener)
     return () => {
@@ -43,8 +68,15 @@ export class WatchHub {
 
   deliver(events: readonly WatchEvent[]): void {
     for (const e of events) {
-      this.#history.push(e)
-      if (this.#history.length > this.historySize) this.#floor = this.#history.shift()!.resourceVersion
+      const bytes = eventBytes(e)
+      this.#history.push({ event: e, bytes })
+      this.#bytes += bytes
+      // Oldest first, until both bounds hold; a single change larger than maxBytes is delivered but not kept.
+      while (this.#history.length > 0 && (this.#history.length > this.maxEvents || this.#bytes > this.maxBytes)) {
+        const dropped = this.#history.shift()!
+        this.#bytes -= dropped.bytes
+        this.#floor = dropped.event.resourceVersion
+      }
       for (const l of this.#listeners) {
         try {
           l(e)

@@ -148,7 +148,7 @@ try {
 
   const common = { connections: CONNECTIONS, duration: DURATION, overallRate: RATE }
   await run({ ...common, url: objectUrl, headers: auth, duration: 2 }) // warm-up (JIT, page cache)
-  await (await fetch(`${appliance.url}/metrics`)).text() // resets the event-loop delay histogram: measure the GET phases only
+  await (await fetch(`${appliance.url}/metrics`, { headers: auth })).text() // resets the event-loop delay histogram: measure the GET phases only
   const olHealthz = await openLoop(`${appliance.url}/healthz`, {})
   const olGet = await openLoop(objectUrl, { authorization: auth.authorization })
   const healthz = await run({ ...common, url: `${appliance.url}/healthz` })
@@ -160,7 +160,7 @@ try {
   check('get max', getMax)
 
   // one scrape: prom-client resets the event-loop delay histogram on every collect
-  const metricsText = await (await fetch(`${appliance.url}/metrics`)).text()
+  const metricsText = await (await fetch(`${appliance.url}/metrics`, { headers: auth })).text()
   const serverP99 = serverSideP99(metricsText, '/apis/svc.dpu.nvidia.com/v1alpha1/namespaces/:namespace/serviceinterfaces/:name')
   const lag = eventLoopLag(metricsText)
 

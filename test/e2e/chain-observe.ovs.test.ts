@@ -92,7 +92,7 @@ describe('chain observability (real switch, real packets)', () => {
     expect(onDemand.items[0]!.cookie).toBe(cookie)
     expect(onDemand.items[0]!.packets).toBeGreaterThanOrEqual(status.packets)
 
-    const metrics = (await fetch(`${rig.app.url}/metrics`).then((r) => r.text())).split('\n')
+    const metrics = (await fetch(`${rig.app.url}/metrics`, { headers: { authorization: `Bearer ${rig.app.token}` } }).then((r) => r.text())).split('\n')
     const value = (prefix: string) => Number(metrics.find((l) => l.startsWith(prefix))?.split(' ').pop())
     expect(value('dpu_appliance_chain_ready{namespace="default",name="c1"}')).toBe(1)
     expect(value('dpu_appliance_chain_flows{namespace="default",name="c1"}')).toBe(2)

@@ -12,7 +12,8 @@ let appliance: ApplianceProcess
 let browser: Chromium
 
 beforeAll(async () => {
-  appliance = await startApplianceProcess({ nodeName: 'docs-browser' })
+  // The explorer reads /openapi.json before the user can enter a token: a public explorer needs --public-metrics.
+  appliance = await startApplianceProcess({ nodeName: 'docs-browser', extraArgs: ['--public-metrics'] })
   browser = await launchChromium()
 })
 

@@ -1,7 +1,8 @@
 /**
  * `/docs`: Swagger UI, served from the `swagger-ui-dist` package's own files so it works on an appliance with no
- * internet access, rendering `/openapi.json` with an Authorize button for the bearer token. Unauthenticated like
- * the document itself; what it calls under `/apis` needs the token the user enters.
+ * internet access, rendering `/openapi.json` with an Authorize button for the bearer token. The page is open; the
+ * document it loads needs the token unless the appliance runs with `--public-metrics`, and what it calls under
+ * `/apis` needs the token the user enters.
  *
  * Nothing leaves the appliance: the page and assets are ours or the package's, the validator badge (which would
  * send the document to validator.swagger.io) is off, and the page's Content-Security-Policy lets the browser

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import { jsonContent, problemResponses, type JsonObject } from '../../../api/openapi.js'
-import { Gauge } from '../../observe/index.js'
+import { Counter, Gauge } from '../../observe/index.js'
 import type { ReadinessCheck, RestDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { ValidationProblemError } from '../errors.js'
@@ -62,6 +62,43 @@ export function healthRoutes(deps: RestDeps): Hono<AppEnv> {
     registers: [deps.registry],
     collect() {
       this.set(deps.store.watcherCount())
+    },
+  })
+  const admission = deps.watchAdmission
+  if (admission) {
+    new Counter({
+      name: 'dpu_appliance_watches_refused_total',
+      help: 'Watch requests refused with 429 (past the total or per-client cap)',
+      registers: [deps.registry],
+      collect() {
+        this.reset()
+        this.inc(admission.stats.refused)
+      },
+    })
+    new Counter({
+      name: 'dpu_appliance_watches_dropped_total',
+      help: 'Watch streams ended because their reader fell behind the queue bound',
+      registers: [deps.registry],
+      collect() {
+        this.reset()
+        this.inc(admission.stats.dropped)
+      },
+    })
+  }
+  new Gauge({
+    name: 'dpu_appliance_watch_history_bytes',
+    help: 'Bytes of objects the watch resume window holds',
+    registers: [deps.registry],
+    collect() {
+      this.set(deps.store.watchWindow().bytes)
+    },
+  })
+  new Gauge({
+    name: 'dpu_appliance_watch_history_events',
+    help: 'Changes the watch resume window holds',
+    registers: [deps.registry],
+    collect() {
+      this.set(deps.store.watchWindow().events)
     },
   })
   new Gauge({

@@ -24,7 +24,9 @@ import type { RestDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { applyBody, ApplyResultSchema, listBody } from '../present.js'
 import { route, type RouteSpec } from '../route.js'
+import { clientAddress } from '../client-address.js'
 import { watchResponse } from '../watch-stream.js'
+import { WatchAdmission } from '../watch-limits.js'
 
 /**
  * Why an `/apis/{group}/{version}[/namespaces/{ns}]/{plural}[/{name}[/status]]` path has no route: its kind is
@@ -148,14 +150,15 @@ function kindOperations(k: KindInfo): Record<'list' | 'listAll' | 'apply' | 'rea
 
 export function objectRoutes(deps: RestDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  const heartbeat = deps.watchHeartbeatMs ?? 15_000
+  const heartbeatMs = deps.watchHeartbeatMs ?? 15_000
+  const admission = deps.watchAdmission ?? new WatchAdmission()
 
   const list = (c: Context<AppEnv>, info: KindInfo, namespace: string | undefined) => {
     if (namespace !== undefined) checkName(namespace, 'metadata.namespace')
     const selector = parseLabelSelector(c.req.query('labelSelector') ?? '')
     const watch = c.req.query('watch')
     if (watch === 'true' || watch === '1') {
-      return watchResponse(c, deps.store, { apiVersion: info.apiVersion, kind: info.kind, namespace, matches: (o) => matchesLabelSelector(selector, o.metadata.labels ?? {}) }, heartbeat)
+      return watchResponse(c, deps.store, { apiVersion: info.apiVersion, kind: info.kind, namespace, matches: (o) => matchesLabelSelector(selector, o.metadata.labels ?? {}) }, { heartbeatMs, admission, client: clientAddress(c) })
     }
     const items = deps.store.objects.list({ apiVersion: info.apiVersion, kind: info.kind, namespace, labelSelector: selector })
     return c.json(listBody(info.kind, deps.store.resourceVersion(), items))

@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
+import { LogLimiter } from '../../../../api/support/log-limit.js'
+import { clientAddress } from '../../client-address.js'
 import type { AppEnv } from '../../env.js'
 import { UnauthorizedError } from '../../errors.js'
 
@@ -19,13 +21,31 @@ function expectedDigest(token: string): Buffer {
   return cached.digest
 }
 
-/** Requires `Authorization: Bearer <token>`; `token` is read per request so a rotated file can be re-read. */
-export const bearerAuth = ({ token }: { token: () => string }): MiddlewareHandler<AppEnv> =>
-  async function bearerAuth(c, next) {
+/**
+ * Requires `Authorization: Bearer <token>`; `token` is asked per request, so a rotated file is re-read and the
+ * old token stops working at once. A `token` that throws (the file became unusable) refuses every request.
+ * Refusals are logged with the client and the reason, once a minute per client and reason.
+ */
+export function bearerAuth({ token }: { token: () => string }): MiddlewareHandler<AppEnv> {
+  const refusals = new LogLimiter()
+  return async function bearerAuth(c, next) {
+    const refuse = (reason: string, level: 'warn' | 'error' = 'warn'): never => {
+      const client = clientAddress(c)
+      const log = c.get('log')
+      if (log) refusals.log(log, level, `${client}\0${reason}`, { client, method: c.req.method, path: c.req.path, reason }, 'request refused: 401')
+      throw new UnauthorizedError(reason)
+    }
     const header = c.req.header('authorization')
-    if (header === undefined) throw new UnauthorizedError('no Authorization header')
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
-    if (!m) throw new UnauthorizedError('Authorization is not a bearer token')
-    if (!tokensEqual(m[1]!, token())) throw new UnauthorizedError('token does not match')
+    if (header === undefined) refuse('no Authorization header')
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header!)
+    if (!m) refuse('Authorization is not a bearer token')
+    let expected: string
+    try {
+      expected = token()
+    } catch (err) {
+      return refuse(`the token file is unusable: ${(err as Error).message}`, 'error')
+    }
+    if (!tokensEqual(m![1]!, expected)) refuse('token does not match')
     await next()
   }
+}

@@ -1,0 +1,1 @@
+export { hostAllowed, hostCheck, hostName, HostNotAllowedError } from './host-check.js'
