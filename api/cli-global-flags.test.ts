@@ -3,8 +3,16 @@ import { splitGlobalFlags } from './cli-global-flags.js'
 
 describe('splitGlobalFlags', () => {
   it.each<[string[], string[], string[]]>([
-    [['--server', 'http://x', '--token-file', 't', 'get', 'sc'], ['--server', 'http://x', '--token-file', 't'], ['get', 'sc']],
-    [['--server=http://x', '-n', 'ns', 'get', 'sc', '-o', 'wide'], ['--server=http://x', '-n', 'ns'], ['get', 'sc', '-o', 'wide']],
+    [
+      ['--server', 'http://x', '--token-file', 't', 'get', 'sc'],
+      ['--server', 'http://x', '--token-file', 't'],
+      ['get', 'sc'],
+    ],
+    [
+      ['--server=http://x', '-n', 'ns', 'get', 'sc', '-o', 'wide'],
+      ['--server=http://x', '-n', 'ns'],
+      ['get', 'sc', '-o', 'wide'],
+    ],
     [['-nns', '--namespace=a', 'describe'], ['-nns', '--namespace=a'], ['describe']],
     [['get', '--server', 'u'], [], ['get', '--server', 'u']],
     [['--server', 'u', '--help'], ['--server', 'u'], ['--help']],

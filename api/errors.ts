@@ -21,11 +21,7 @@ export class ApplianceError extends Error {
   /** Whether retrying the same operation later may succeed (I/O, connection loss), as opposed to bad input. */
   readonly retryable: boolean
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { context?: ErrorContext; cause?: unknown; issues?: readonly FieldIssue[]; retryable?: boolean } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: { context?: ErrorContext; cause?: unknown; issues?: readonly FieldIssue[]; retryable?: boolean } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = new.target.name
     this.code = code

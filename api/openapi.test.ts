@@ -14,7 +14,10 @@ const parts: OpenApiDocumentParts = {
         summary: 'A sample operation',
         tags: ['sample'],
         parameters: [parameterRef('namespace'), parameterRef('name'), parameterRef('labelSelector'), parameterRef('watch'), parameterRef('resourceVersion')],
-        responses: { '200': { description: 'OK', content: { 'application/json': { schema: schemaRef('ServiceChain') } } }, ...problemResponses('400', '401', '404', '409', '410', '413', '415', '422', '503', 'default') },
+        responses: {
+          '200': { description: 'OK', content: { 'application/json': { schema: schemaRef('ServiceChain') } } },
+          ...problemResponses('400', '401', '404', '409', '410', '413', '415', '422', '503', 'default'),
+        },
       },
     },
   },
@@ -25,8 +28,7 @@ const doc = buildOpenApi(parts) as Json
 /** Every `$ref` in the document, to check each points at something. */
 function refs(node: unknown, out: string[] = []): string[] {
   if (Array.isArray(node)) for (const n of node) refs(n, out)
-  else if (node !== null && typeof node === 'object')
-    for (const [k, v] of Object.entries(node)) k === '$ref' && typeof v === 'string' ? out.push(v) : refs(v, out)
+  else if (node !== null && typeof node === 'object') for (const [k, v] of Object.entries(node)) k === '$ref' && typeof v === 'string' ? out.push(v) : refs(v, out)
   return out
 }
 
@@ -67,7 +69,10 @@ describe('buildOpenApi', () => {
 
   it('resolves every $ref', () => {
     for (const r of refs(doc)) {
-      const target = r.replace(/^#\//, '').split('/').reduce((n: any, seg) => n?.[seg], doc)
+      const target = r
+        .replace(/^#\//, '')
+        .split('/')
+        .reduce((n: any, seg) => n?.[seg], doc)
       expect(target, r).toBeTypeOf('object')
     }
   })

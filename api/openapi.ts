@@ -223,9 +223,7 @@ export interface OpenApiDocumentParts {
  * responses, shared parameters, bearer auth; bearer is the default requirement). Pure and deterministic.
  */
 export function buildOpenApi(parts: OpenApiDocumentParts): JsonObject {
-  const responses = Object.fromEntries(
-    Object.entries(PROBLEM_RESPONSES).map(([s, description]) => [s, { description, content: { 'application/problem+json': { schema: schemaRef('Problem') } } }]),
-  )
+  const responses = Object.fromEntries(Object.entries(PROBLEM_RESPONSES).map(([s, description]) => [s, { description, content: { 'application/problem+json': { schema: schemaRef('Problem') } } }]))
   return {
     openapi: '3.1.0',
     info: {
@@ -233,7 +231,7 @@ export function buildOpenApi(parts: OpenApiDocumentParts): JsonObject {
       version: parts.version ?? '0.1.0',
       description:
         'Local REST API of a dpu-appliance: DPF-compatible objects, switch state, probes and metrics. Every `/apis` route needs ' +
-        '`Authorization: Bearer <token>` (the appliance\'s `<data-dir>/token`); errors are RFC 9457 `application/problem+json`.',
+        "`Authorization: Bearer <token>` (the appliance's `<data-dir>/token`); errors are RFC 9457 `application/problem+json`.",
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     // OpenAPI's own dialect (2020-12 plus its vocabulary): our zod-made schemas are plain 2020-12, which it

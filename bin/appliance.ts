@@ -54,10 +54,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
   }
   const node = { name: config.nodeName, labels: config.nodeLabels }
   const stopRollup = startFleetRollup(store, node)
-  const ovs =
-    config.ovsdb === OVSDB_NONE
-      ? undefined
-      : new OvsNode({ remote: config.ovsdb, rundir: config.ovsRundir, log: root.child({ component: 'ovs' }), unavailableHint: OVSDB_UNAVAILABLE_HINT })
+  const ovs = config.ovsdb === OVSDB_NONE ? undefined : new OvsNode({ remote: config.ovsdb, rundir: config.ovsRundir, log: root.child({ component: 'ovs' }), unavailableHint: OVSDB_UNAVAILABLE_HINT })
   const registry = createMetricsRegistry()
   // The loop-pass metrics must exist before the controller; the metrics read the controller lazily.
   let controller: NodeController | undefined
@@ -71,7 +68,13 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
         log: root.child({ component: 'reconcile' }),
         ...(config.ovsNetns ? { ovsNetns: config.ovsNetns } : {}),
         ...(config.verifyInterval !== undefined ? { verifyIntervalMs: config.verifyInterval * 1000 } : {}),
-        settings: { bridges: config.bridges, datapath: config.datapath, otherConfig: config.otherConfig, ...(config.mtu !== undefined ? { mtu: config.mtu } : {}), ...(config.serviceNetnsPrefix ? { serviceNetnsPrefix: config.serviceNetnsPrefix } : {}) },
+        settings: {
+          bridges: config.bridges,
+          datapath: config.datapath,
+          otherConfig: config.otherConfig,
+          ...(config.mtu !== undefined ? { mtu: config.mtu } : {}),
+          ...(config.serviceNetnsPrefix ? { serviceNetnsPrefix: config.serviceNetnsPrefix } : {}),
+        },
       })
     : undefined
   const observers =
@@ -98,7 +101,9 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
     labels: config.nodeLabels,
   })
   if (agentOptions?.tls === 'insecure') log.warn({ hub: config.hub }, 'federation without TLS (--insecure): development only, anyone can impersonate this DPU or the hub')
-  const agent = agentOptions ? startAgent({ ...agentOptions, port: createStoreAgentPort(store, { log: root.child({ component: 'federation' }) }), logger: root.child({ component: 'agent' }) }) : undefined
+  const agent = agentOptions
+    ? startAgent({ ...agentOptions, port: createStoreAgentPort(store, { log: root.child({ component: 'federation' }) }), logger: root.child({ component: 'agent' }) })
+    : undefined
   const { host, port } = splitListen(config.listen)
   const app = createApp({
     store,

@@ -9,11 +9,4 @@ import { imageCommands } from '../image/cli.js'
 import { certsCommands, hubCommands } from './hub.js'
 import { demoCommands } from './demo.js'
 
-export const COMMANDS: readonly CliCommand[] = [
-  ...applianceCommands,
-  ...ignitionCommands,
-  ...imageCommands,
-  ...hubCommands,
-  ...certsCommands,
-  ...demoCommands,
-]
+export const COMMANDS: readonly CliCommand[] = [...applianceCommands, ...ignitionCommands, ...imageCommands, ...hubCommands, ...certsCommands, ...demoCommands]

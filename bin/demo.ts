@@ -8,17 +8,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { UsageError, type CliCommand, type CliIO } from '../api/cli.js'
 import { parseFlags } from '../api/cli-flags.js'
-import {
-  demoPreflight,
-  dpuctlCommand,
-  EXTERNAL_ADDR,
-  pingThroughChain,
-  probeDemoHost,
-  SERVICE_ADDR,
-  startDemoFleet,
-  waitConverged,
-  type DemoFleet,
-} from './demo/fleet.js'
+import { demoPreflight, dpuctlCommand, EXTERNAL_ADDR, pingThroughChain, probeDemoHost, SERVICE_ADDR, startDemoFleet, waitConverged, type DemoFleet } from './demo/fleet.js'
 
 const USAGE = `Usage: dpuctl demo [--check] [--timeout SECONDS]
 
@@ -52,8 +42,12 @@ function describeFleet(f: DemoFleet, dpuctl: string, chainFile: string): string 
     `Demo fleet running (work dir ${f.dir}; logs: hub.log ${f.dpus.map((d) => `${d.name}.log`).join(' ')})`,
     '',
     `  hub      REST ${f.hub.apiUrl}  (gRPC ${f.hub.grpc}, mTLS)  pid ${f.hub.pid}`,
-    ...f.dpus.map((d) =>
-      `  ${d.name.padEnd(8)} API  ${d.url}  token ${d.tokenFile}  labels ${Object.entries(d.labels).map(([k, v]) => `${k}=${v}`).join(',')}  pid ${d.pid}`),
+    ...f.dpus.map(
+      (d) =>
+        `  ${d.name.padEnd(8)} API  ${d.url}  token ${d.tokenFile}  labels ${Object.entries(d.labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',')}  pid ${d.pid}`,
+    ),
     `  manifests ${f.manifests}   (the hub watches this directory: edit, add or remove files)`,
     '',
     'Watch a change propagate (in another shell, as root):',

@@ -66,11 +66,21 @@ export function parseHubFlags(args: string[], cwd: string): HubFlags {
   const v: Record<string, string | boolean | undefined> = parseFlags(
     args,
     {
-      'data-dir': { type: 'string' }, listen: { type: 'string' }, 'api-listen': { type: 'string' },
-      manifests: { type: 'string' }, kubernetes: { type: 'boolean' }, kubeconfig: { type: 'string' }, namespace: { type: 'string' },
-      'dpu-registry': { type: 'string' }, 'require-registered': { type: 'boolean' },
-      'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-ca': { type: 'string' }, insecure: { type: 'boolean' },
-      'log-level': { type: 'string' }, 'max-removal-share': { type: 'string' },
+      'data-dir': { type: 'string' },
+      listen: { type: 'string' },
+      'api-listen': { type: 'string' },
+      manifests: { type: 'string' },
+      kubernetes: { type: 'boolean' },
+      kubeconfig: { type: 'string' },
+      namespace: { type: 'string' },
+      'dpu-registry': { type: 'string' },
+      'require-registered': { type: 'boolean' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-ca': { type: 'string' },
+      insecure: { type: 'boolean' },
+      'log-level': { type: 'string' },
+      'max-removal-share': { type: 'string' },
     },
     0,
   ).values
@@ -104,8 +114,7 @@ const parseManifest = (text: string, source: string): ParsedObject[] => parseDoc
 
 export async function startHubFromFlags(f: HubFlags): Promise<RunningHub> {
   const logger = createLogger({ level: f.logLevel }).child({ component: 'hub' })
-  const tls: TlsFiles | 'insecure' =
-    f.tls === 'insecure' ? 'insecure' : { cert: await readFile(f.tls.cert), key: await readFile(f.tls.key), ca: await readFile(f.tls.ca) }
+  const tls: TlsFiles | 'insecure' = f.tls === 'insecure' ? 'insecure' : { cert: await readFile(f.tls.cert), key: await readFile(f.tls.key), ca: await readFile(f.tls.ca) }
   const sources: FleetSource[] = []
   if (f.manifests) sources.push(new ManifestDirSource({ dir: f.manifests, parse: parseManifest, logger }))
   if (f.kubernetes) {
@@ -167,7 +176,7 @@ async function confirmHeld(args: string[], io: CliIO): Promise<0 | 1 | 2> {
 
 export const hubCommands: CliCommand[] = [
   { path: ['hub', 'run'], summary: 'run the federation hub (fleet objects -> per-DPU desired state over gRPC/mTLS)', usage: USAGE, run: runHub },
-  { path: ['hub', 'confirm'], summary: 'apply a source change the hub holds for removing too many of a DPU\'s objects', usage: CONFIRM_USAGE, run: confirmHeld },
+  { path: ['hub', 'confirm'], summary: "apply a source change the hub holds for removing too many of a DPU's objects", usage: CONFIRM_USAGE, run: confirmHeld },
 ]
 
 export { certsCommands }

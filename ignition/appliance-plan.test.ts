@@ -15,7 +15,11 @@ afterEach(async () => {
 
 describe('systemd units', () => {
   it('pass systemd-analyze verify (only the executables missing on this host are reported)', async () => {
-    const units = [...computeAppliancePlan({}).units, { name: 'dpu-appliance-unpack.service', contents: unpackUnit() }, { name: 'dpu-appliance-kargs.service', contents: kargsUnit(['a=b', 'x="1 2"']) }]
+    const units = [
+      ...computeAppliancePlan({}).units,
+      { name: 'dpu-appliance-unpack.service', contents: unpackUnit() },
+      { name: 'dpu-appliance-kargs.service', contents: kargsUnit(['a=b', 'x="1 2"']) },
+    ]
     for (const u of units) await writeFile(join(dir, u.name), u.contents)
     const r = spawnSync('systemd-analyze', ['verify', '--man=no', ...units.map((u) => join(dir, u.name))], { encoding: 'utf8' })
     const problems = (r.stdout + r.stderr).split('\n').filter((l) => l && !/Command (\/opt\/dpu-appliance\/bin\/dpuctl\.mjs|\/usr\/bin\/rpm-ostree) is not executable/.test(l))
@@ -24,7 +28,9 @@ describe('systemd units', () => {
 
   it('the unpack script installs the bundle once and verifies its manifest', async () => {
     // The unit's script with systemd's $$ unescaped and its absolute paths moved under a temp root.
-    const line = unpackUnit().split('\n').find((l) => l.startsWith('ExecStart='))!
+    const line = unpackUnit()
+      .split('\n')
+      .find((l) => l.startsWith('ExecStart='))!
     const script = /^ExecStart=\/bin\/sh -ec '(.*)'$/.exec(line)![1]!.replaceAll('$$', '$')
     const root = join(dir, 'root')
     const moved = [APPLIANCE_PATHS.bundleInImage, APPLIANCE_PATHS.bundleFetched, APPLIANCE_PATHS.prefix].reduce((s, p) => s.replaceAll(p, root + p), script)

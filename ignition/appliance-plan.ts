@@ -223,7 +223,10 @@ export function computeAppliancePlan(inputs: ApplianceInputs): AppliancePlan {
   if (kernelArguments.length) files.push({ path: p.kernelArgs, mode: 0o644, contents: Buffer.from(kernelArguments.join('\n') + '\n') })
   const seen = new Set<string>()
   for (const f of files) {
-    if (seen.has(f.path)) throw new IgnitionInputError(`two files for ${f.path}: a flavor configFile may not repeat a path or reuse one of the appliance's`, [{ path: 'spec.configFiles', message: `duplicate path ${f.path}` }])
+    if (seen.has(f.path))
+      throw new IgnitionInputError(`two files for ${f.path}: a flavor configFile may not repeat a path or reuse one of the appliance's`, [
+        { path: 'spec.configFiles', message: `duplicate path ${f.path}` },
+      ])
     seen.add(f.path)
   }
   const listen = inputs.listen ?? DEFAULT_LISTEN

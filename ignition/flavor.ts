@@ -27,8 +27,7 @@ export function parseFlavor(raw: unknown, source = 'flavor'): DPUFlavor {
     if (!SYSCTL_LINE.test(p)) issues.push({ path: `spec.sysctl.parameters[${i}]`, message: 'expected one "key=value" line' })
   })
   flavor.spec.configFiles?.forEach((f, i) => {
-    if (/[\n\r\0]/.test(f.path) || f.path.split('/').includes('..'))
-      issues.push({ path: `spec.configFiles[${i}].path`, message: 'path must be absolute, without "..", newlines or NUL' })
+    if (/[\n\r\0]/.test(f.path) || f.path.split('/').includes('..')) issues.push({ path: `spec.configFiles[${i}].path`, message: 'path must be absolute, without "..", newlines or NUL' })
   })
   if (issues.length) throw new IgnitionInputError(`${source}: DPUFlavor cannot be rendered`, issues, { source })
   return flavor

@@ -31,7 +31,14 @@ const variants: { name: string; plan: Parameters<typeof computeAppliancePlan>[0]
   { name: 'development (no inputs)', plan: {}, options: {} },
   {
     name: 'hbn-ovn flavor, config, certs, user',
-    plan: { flavor: hbn, config: Buffer.from('node:\n  name: dpu-a\n'), certificates: [{ name: 'ca.pem', contents: bigCert }, { name: 'tls.key', contents: Buffer.from('KEY\n') }] },
+    plan: {
+      flavor: hbn,
+      config: Buffer.from('node:\n  name: dpu-a\n'),
+      certificates: [
+        { name: 'ca.pem', contents: bigCert },
+        { name: 'tls.key', contents: Buffer.from('KEY\n') },
+      ],
+    },
     options: { users: [{ name: 'core', sshAuthorizedKeys: [KEY] }] },
   },
   { name: 'hostile flavor', plan: { flavor: hostile }, options: {} },

@@ -80,10 +80,7 @@ export function renderIgnition(plan: AppliancePlan, options: RenderIgnitionOptio
       contents: { source: options.bundle.url, verification: { hash: `sha256-${options.bundle.sha256}` } },
     })
   }
-  const units = [
-    { name: UNITS.unpack, enabled: true, contents: unpackUnit() },
-    ...plan.units.map((u) => ({ name: u.name, enabled: u.enabled, contents: u.contents })),
-  ]
+  const units = [{ name: UNITS.unpack, enabled: true, contents: unpackUnit() }, ...plan.units.map((u) => ({ name: u.name, enabled: u.enabled, contents: u.contents }))]
   const withKargs = version !== '3.2.0'
   if (!withKargs && plan.kernelArguments.length) units.push({ name: UNITS.kargs, enabled: true, contents: kargsUnit(plan.kernelArguments) })
   const config: IgnitionConfig = {

@@ -151,10 +151,7 @@ async function build(args: string[], io: CliIO): Promise<0> {
   }
   if (!parts.length && !values.base) throw new UsageError('nothing to build: give parts or --base')
   const trailer = values.trailer as string | undefined
-  const written = await buildBfb(
-    { parts, base: values.base as string | undefined, out, trailer: trailer ? fileSource(trailer) : undefined },
-    { onProgress: progressReporter(io, 'building') },
-  )
+  const written = await buildBfb({ parts, base: values.base as string | undefined, out, trailer: trailer ? fileSource(trailer) : undefined }, { onProgress: progressReporter(io, 'building') })
   if (io.stdout.isTTY) io.stdout.write(`wrote ${out}: ${written.length} images\n`)
   return 0
 }

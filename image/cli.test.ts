@@ -153,8 +153,12 @@ describe('dpuctl image layer', () => {
     const r = await run(['image', 'layer'], ['--base', 'quay.io/example/rhcos-bfb:4.18', '--bundle', join(dir, 'bundle.tar.gz'), '-d', out])
     expect(r.code).toBe(0)
     const cf = await readFile(join(out, 'Containerfile'), 'utf8')
-    expect(cf).toContain('FROM quay.io/example/rhcos-bfb:4.18\nADD dpu-appliance-layer.tar.gz /\nRUN systemctl enable dpu-appliance-unpack.service dpu-appliance.service && \\\n    ostree container commit\n')
-    const listing = execFileSync('tar', ['-tzf', join(out, 'dpu-appliance-layer.tar.gz')], { encoding: 'utf8' }).trim().split('\n')
+    expect(cf).toContain(
+      'FROM quay.io/example/rhcos-bfb:4.18\nADD dpu-appliance-layer.tar.gz /\nRUN systemctl enable dpu-appliance-unpack.service dpu-appliance.service && \\\n    ostree container commit\n',
+    )
+    const listing = execFileSync('tar', ['-tzf', join(out, 'dpu-appliance-layer.tar.gz')], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
     expect(listing).toEqual([
       'usr/',
       'usr/lib/',

@@ -147,11 +147,7 @@ async function bfcfg(args: string[], io: CliIO): Promise<0> {
 }
 
 async function build(args: string[], io: CliIO): Promise<0> {
-  const { values: v } = parseFileArgs(
-    args,
-    { ...IGNITION_RENDER_OPTIONS, output: { type: 'string', short: 'o' }, base: { type: 'string' }, bundle: { type: 'string' }, rhcos: { type: 'boolean' } },
-    0,
-  )
+  const { values: v } = parseFileArgs(args, { ...IGNITION_RENDER_OPTIONS, output: { type: 'string', short: 'o' }, base: { type: 'string' }, bundle: { type: 'string' }, rhcos: { type: 'boolean' } }, 0)
   const out = v.output as string | undefined
   const base = v.base as string | undefined
   if (!out || !base) throw new UsageError('--base BFB and -o FILE are required')

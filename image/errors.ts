@@ -29,12 +29,12 @@ export class BfbFormatError extends ApplianceError {
 /** An image's CRC-32 (payload plus padding) does not match its header. */
 export class BfbCrcError extends ApplianceError {
   readonly position: BfbPosition
-  constructor(position: BfbPosition, readonly expected: number, readonly actual: number) {
-    super(
-      'bfb.crc',
-      `CRC mismatch: header says 0x${hex32(expected)}, payload and padding give 0x${hex32(actual)} [${at(position)}]`,
-      { context: { ...position, expected, actual } },
-    )
+  constructor(
+    position: BfbPosition,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super('bfb.crc', `CRC mismatch: header says 0x${hex32(expected)}, payload and padding give 0x${hex32(actual)} [${at(position)}]`, { context: { ...position, expected, actual } })
     this.position = position
   }
 }
@@ -59,7 +59,12 @@ export class ImageInputError extends ApplianceError {
 
 /** A native module or the Node runtime was built for another CPU than the bundle's target. */
 export class ArchMismatchError extends ApplianceError {
-  constructor(readonly file: string, readonly expected: string, readonly found: string, hint = '') {
+  constructor(
+    readonly file: string,
+    readonly expected: string,
+    readonly found: string,
+    hint = '',
+  ) {
     super('image.arch-mismatch', `${file}: built for ${found}, bundle targets ${expected}${hint ? `; ${hint}` : ''}`, {
       context: { file, expected, found },
     })

@@ -77,7 +77,10 @@ export type Ack = z.infer<typeof AckSchema>
 export const WireErrorSchema = z.object({
   code: z.string().max(128),
   message: z.string().max(4096),
-  issues: z.array(z.object({ path: z.string(), message: z.string() })).max(100).optional(),
+  issues: z
+    .array(z.object({ path: z.string(), message: z.string() }))
+    .max(100)
+    .optional(),
 })
 export type WireError = z.infer<typeof WireErrorSchema>
 
@@ -144,13 +147,7 @@ export const BookmarkSchema = z.object({
 })
 export type Bookmark = z.infer<typeof BookmarkSchema>
 
-export const AgentMessageSchema = z.discriminatedUnion('type', [
-  HelloSchema,
-  AckSchema,
-  NackSchema,
-  StatusSchema,
-  HeartbeatSchema,
-])
+export const AgentMessageSchema = z.discriminatedUnion('type', [HelloSchema, AckSchema, NackSchema, StatusSchema, HeartbeatSchema])
 export type AgentMessage = z.infer<typeof AgentMessageSchema>
 
 export const HubMessageSchema = z.discriminatedUnion('type', [PushSchema, BookmarkSchema, HeartbeatSchema])

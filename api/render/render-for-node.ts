@@ -47,7 +47,11 @@ function renderTemplated(obj: ParsedObject, node: RenderNode, schema: z.ZodType,
   const ref = `${obj.kind}/${namespace}/${obj.metadata.name}`
   const parsed = schema.safeParse(obj.spec, { reportInput: true })
   if (!parsed.success)
-    throw new RenderError(`${ref}: spec is not valid`, { object: ref }, toFieldIssues(parsed.error).map((i) => ({ ...i, path: `spec.${i.path}` })))
+    throw new RenderError(
+      `${ref}: spec is not valid`,
+      { object: ref },
+      toFieldIssues(parsed.error).map((i) => ({ ...i, path: `spec.${i.path}` })),
+    )
   const set = (parsed.data as SetSpec).template.spec
   if (!matchesLabelSelector(set.nodeSelector, node.labels)) return []
 
@@ -81,9 +85,7 @@ export function renderForNode(obj: ParsedObject, node: RenderNode): ParsedObject
   const info = kindFor(obj.apiVersion, obj.kind)
   if (info === undefined) throw new RenderError(`${obj.apiVersion} ${obj.kind} is not a registered kind`, { kind: obj.kind })
   if (!NodeNameSchema.safeParse(node.name).success)
-    throw new RenderError(`node name ${JSON.stringify(node.name)} is not a DNS-1123 subdomain`, { node: node.name }, [
-      { path: 'spec.node', message: 'node name must be a DNS-1123 subdomain' },
-    ])
+    throw new RenderError(`node name ${JSON.stringify(node.name)} is not a DNS-1123 subdomain`, { node: node.name }, [{ path: 'spec.node', message: 'node name must be a DNS-1123 subdomain' }])
   const templated = TEMPLATED[obj.kind as keyof typeof TEMPLATED]
   if (templated !== undefined) return renderTemplated(obj, node, templated.schema, templated.into)
   if (info.level === 'fleet') return []

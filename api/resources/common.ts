@@ -51,10 +51,8 @@ export const LabelSelectorRequirementSchema = z
   })
   .superRefine((r, ctx) => {
     const n = r.values?.length ?? 0
-    if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0)
-      ctx.addIssue({ code: 'custom', path: ['values'], message: `values must be non-empty for operator ${r.operator}` })
-    if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && n > 0)
-      ctx.addIssue({ code: 'custom', path: ['values'], message: `values must be empty for operator ${r.operator}` })
+    if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `values must be non-empty for operator ${r.operator}` })
+    if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && n > 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `values must be empty for operator ${r.operator}` })
   })
 export type LabelSelectorRequirement = z.infer<typeof LabelSelectorRequirementSchema>
 
@@ -88,13 +86,6 @@ export function objectSchema<A extends string, K extends string, S extends z.Zod
 }
 
 /** Adds an issue for each present member of `obj` named in `keys` other than `allowed`. */
-export function requireOnly(
-  obj: Record<string, unknown>,
-  keys: readonly string[],
-  allowed: string | undefined,
-  reason: string,
-  ctx: z.RefinementCtx,
-): void {
-  for (const k of keys)
-    if (k !== allowed && obj[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `must be absent ${reason}` })
+export function requireOnly(obj: Record<string, unknown>, keys: readonly string[], allowed: string | undefined, reason: string, ctx: z.RefinementCtx): void {
+  for (const k of keys) if (k !== allowed && obj[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `must be absent ${reason}` })
 }

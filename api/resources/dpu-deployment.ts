@@ -5,16 +5,7 @@
  */
 import { z } from 'zod'
 import { NameSchema } from '../meta.js'
-import {
-  LabelSelectorSchema,
-  MatchLabelsSchema,
-  MAX_PORTS,
-  MAX_SWITCHES,
-  MtuSchema,
-  NetdevNameSchema,
-  objectSchema,
-  SVC_API_VERSION,
-} from './common.js'
+import { LabelSelectorSchema, MatchLabelsSchema, MAX_PORTS, MAX_SWITCHES, MtuSchema, NetdevNameSchema, objectSchema, SVC_API_VERSION } from './common.js'
 import { ServiceChainIpamSchema } from './service-chain.js'
 import { NodeEffectSchema } from './dpu-set.js'
 
@@ -28,10 +19,8 @@ export const DeploymentDpuSetSchema = z.looseObject({
 function exactlyOne(keys: readonly [string, string]) {
   return (obj: Record<string, unknown>, ctx: z.RefinementCtx) => {
     const [a, b] = keys
-    if (obj[a] === undefined && obj[b] === undefined)
-      ctx.addIssue({ code: 'custom', path: [a], message: `one of ${a} or ${b} is required` })
-    if (obj[a] !== undefined && obj[b] !== undefined)
-      ctx.addIssue({ code: 'custom', path: [b], message: `set either ${a} or ${b}, not both` })
+    if (obj[a] === undefined && obj[b] === undefined) ctx.addIssue({ code: 'custom', path: [a], message: `one of ${a} or ${b} is required` })
+    if (obj[a] !== undefined && obj[b] !== undefined) ctx.addIssue({ code: 'custom', path: [b], message: `set either ${a} or ${b}, not both` })
   }
 }
 
@@ -67,21 +56,22 @@ export const DeploymentChainSwitchSchema = z.looseObject({
   serviceMTU: MtuSchema.optional(),
 })
 
-const SwitchListSchema = z
-  .array(DeploymentChainSwitchSchema)
-  .max(MAX_SWITCHES, `a chain has at most ${MAX_SWITCHES} switches`)
+const SwitchListSchema = z.array(DeploymentChainSwitchSchema).max(MAX_SWITCHES, `a chain has at most ${MAX_SWITCHES} switches`)
 
 export const DPUDeploymentSpecSchema = z.looseObject({
   dpus: DeploymentDpusSchema,
   services: z.record(z.string().min(1), DeploymentServiceSchema).optional(),
   serviceChains: z
-    .union([
-      SwitchListSchema,
-      z.looseObject({
-        switches: SwitchListSchema,
-        upgradePolicy: z.looseObject({ applyNodeEffect: z.boolean().optional() }).optional(),
-      }),
-    ], { error: 'serviceChains must be a list of switches (v25.1) or {switches, upgradePolicy} (latest)' })
+    .union(
+      [
+        SwitchListSchema,
+        z.looseObject({
+          switches: SwitchListSchema,
+          upgradePolicy: z.looseObject({ applyNodeEffect: z.boolean().optional() }).optional(),
+        }),
+      ],
+      { error: 'serviceChains must be a list of switches (v25.1) or {switches, upgradePolicy} (latest)' },
+    )
     .optional(),
   revisionHistoryLimit: z.number().int().min(0).optional(),
 })

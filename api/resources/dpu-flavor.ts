@@ -20,7 +20,10 @@ export const ConfigFileSchema = z.looseObject({
   path: z.string().min(1).regex(/^\//, 'path must be absolute'),
   operation: z.enum(['override', 'append']).optional(),
   raw: z.string().optional(),
-  permissions: z.string().regex(/^0?[0-7]{3,4}$/, 'permissions must be an octal mode such as "0644"').optional(),
+  permissions: z
+    .string()
+    .regex(/^0?[0-7]{3,4}$/, 'permissions must be an octal mode such as "0644"')
+    .optional(),
 })
 
 export const HostNetworkInterfaceConfigSchema = z.looseObject({

@@ -8,12 +8,10 @@ import { LabelSelectorSchema, objectSchema, SVC_API_VERSION, TemplateMetaSchema 
 
 const IPV4 = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
 export const Ipv4AddressSchema = z.string().regex(IPV4, 'must be an IPv4 address')
-export const Ipv4CidrSchema = z
-  .string()
-  .refine((s) => {
-    const [ip, len, extra] = s.split('/')
-    return extra === undefined && ip !== undefined && IPV4.test(ip) && len !== undefined && /^(\d|[12]\d|3[0-2])$/.test(len)
-  }, 'must be an IPv4 CIDR such as 10.0.120.0/22')
+export const Ipv4CidrSchema = z.string().refine((s) => {
+  const [ip, len, extra] = s.split('/')
+  return extra === undefined && ip !== undefined && IPV4.test(ip) && len !== undefined && /^(\d|[12]\d|3[0-2])$/.test(len)
+}, 'must be an IPv4 CIDR such as 10.0.120.0/22')
 
 function prefixLength(cidr: string): number {
   return Number(cidr.split('/')[1])

@@ -36,17 +36,12 @@ export const DPUServiceSpecSchema = z
     serviceDaemonSet: ServiceDaemonSetSchema.optional(),
     /** Run in the host cluster instead of on DPUs (DPF); the appliance ignores such services. */
     deployInCluster: z.boolean().optional(),
-    interfaces: z
-      .array(NameSchema)
-      .min(1, 'interfaces, when set, must name at least 1 DPUServiceInterface')
-      .max(MAX_SERVICE_INTERFACES, `at most ${MAX_SERVICE_INTERFACES} interfaces`)
-      .optional(),
+    interfaces: z.array(NameSchema).min(1, 'interfaces, when set, must name at least 1 DPUServiceInterface').max(MAX_SERVICE_INTERFACES, `at most ${MAX_SERVICE_INTERFACES} interfaces`).optional(),
     paused: z.boolean().optional(),
     clusterSelector: LabelSelectorSchema.optional(),
   })
   .superRefine((spec, ctx) => {
-    if (spec.interfaces !== undefined && spec.serviceID === undefined)
-      ctx.addIssue({ code: 'custom', path: ['serviceID'], message: 'required when interfaces is set' })
+    if (spec.interfaces !== undefined && spec.serviceID === undefined) ctx.addIssue({ code: 'custom', path: ['serviceID'], message: 'required when interfaces is set' })
   })
 export type DPUServiceSpec = z.infer<typeof DPUServiceSpecSchema>
 

@@ -8,10 +8,7 @@ import { LabelSelectorSchema, objectSchema, PROVISIONING_API_VERSION } from './c
 import { NameSchema } from '../meta.js'
 
 /** IntOrString as Kubernetes writes it: a count or a percentage. */
-export const IntOrPercentSchema = z.union([
-  z.number().int().min(0),
-  z.string().regex(/^(\d+|\d+%)$/, 'must be a count or a percentage such as "10%"'),
-])
+export const IntOrPercentSchema = z.union([z.number().int().min(0), z.string().regex(/^(\d+|\d+%)$/, 'must be a count or a percentage such as "10%"')])
 
 export const TaintSchema = z.looseObject({
   key: z.string().min(1),
@@ -36,8 +33,7 @@ export const NodeEffectSchema = z
   })
   .superRefine((effect, ctx) => {
     const set = NODE_EFFECT_KINDS.filter((k) => effect[k] !== undefined)
-    if (set.length > 1)
-      ctx.addIssue({ code: 'custom', path: [set[1]!], message: `only one of ${NODE_EFFECT_KINDS.join(', ')} may be set (found ${set.join(', ')})` })
+    if (set.length > 1) ctx.addIssue({ code: 'custom', path: [set[1]!], message: `only one of ${NODE_EFFECT_KINDS.join(', ')} may be set (found ${set.join(', ')})` })
   })
 export type NodeEffect = z.infer<typeof NodeEffectSchema>
 

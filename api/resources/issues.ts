@@ -37,8 +37,7 @@ function flatten(issue: Issue, prefix: readonly PathKey[]): Array<{ path: PathKe
 }
 
 function message(issue: Issue): string {
-  if (issue.code === 'invalid_type' && 'input' in issue && issue.input === undefined)
-    return `required (expected ${issue.expected})`
+  if (issue.code === 'invalid_type' && 'input' in issue && issue.input === undefined) return `required (expected ${issue.expected})`
   return issue.message
 }
 

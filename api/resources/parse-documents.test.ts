@@ -94,7 +94,12 @@ describe('parseDocuments rejects malformed input with a line and column', () => 
 
   it('refuses an alias bomb', () => {
     const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]']
-    for (let i = 1; i < 12; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`)
+    for (let i = 1; i < 12; i++)
+      lines.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(', ')}]`,
+      )
     expect(decodeError(lines.join('\n') + '\n').code).toBe('api.decode')
   })
 })

@@ -26,7 +26,9 @@ function edited<T>(make: () => T, edit: (o: any) => void): T {
 }
 
 describe('DPF reference samples (test/fixtures/dpf)', () => {
-  const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.yaml')).sort()
+  const files = readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
   it('has every sample of reference/dpf.md §2 (plus the §4.2 reference flavor, written out as a manifest)', () => {
     expect(files).toEqual([
       'bfb.yaml',
@@ -133,21 +135,51 @@ describe('parseObject rejects, naming the field', () => {
     ['51 switches', edited(objects.chain, (o) => (o.spec.switches = Array(51).fill(o.spec.switches[0]))), 'api.validation', 'spec.switches'],
     ['51 ports', edited(objects.chain, (o) => (o.spec.switches[0].ports = Array(51).fill(o.spec.switches[0].ports[0]))), 'api.validation', 'spec.switches[0].ports'],
     ['empty matchLabels', edited(objects.chain, (o) => (o.spec.switches[0].ports[1].serviceInterface.matchLabels = {})), 'api.validation', 'spec.switches[0].ports[1].serviceInterface.matchLabels'],
-    ['51 matchLabels', edited(objects.chain, (o) => (o.spec.switches[0].ports[0].serviceInterface.matchLabels = TOO_MANY_LABELS)), 'api.validation', 'spec.switches[0].ports[0].serviceInterface.matchLabels'],
-    ['empty ipam matchLabels', edited(objects.chain, (o) => (o.spec.switches[0].ports[0].serviceInterface.ipam = { matchLabels: {} })), 'api.validation', 'spec.switches[0].ports[0].serviceInterface.ipam.matchLabels'],
-    ['In without values in nodeSelector', edited(objects.dpuServiceChain, (o) => (o.spec.template.spec.nodeSelector.matchExpressions[0].values = [])), 'api.validation', 'spec.template.spec.nodeSelector.matchExpressions[0].values'],
-    ['unknown selector operator', edited(objects.dpuServiceChain, (o) => (o.spec.template.spec.nodeSelector.matchExpressions[0].operator = 'Gt')), 'api.validation', 'spec.template.spec.nodeSelector.matchExpressions[0].operator'],
+    [
+      '51 matchLabels',
+      edited(objects.chain, (o) => (o.spec.switches[0].ports[0].serviceInterface.matchLabels = TOO_MANY_LABELS)),
+      'api.validation',
+      'spec.switches[0].ports[0].serviceInterface.matchLabels',
+    ],
+    [
+      'empty ipam matchLabels',
+      edited(objects.chain, (o) => (o.spec.switches[0].ports[0].serviceInterface.ipam = { matchLabels: {} })),
+      'api.validation',
+      'spec.switches[0].ports[0].serviceInterface.ipam.matchLabels',
+    ],
+    [
+      'In without values in nodeSelector',
+      edited(objects.dpuServiceChain, (o) => (o.spec.template.spec.nodeSelector.matchExpressions[0].values = [])),
+      'api.validation',
+      'spec.template.spec.nodeSelector.matchExpressions[0].values',
+    ],
+    [
+      'unknown selector operator',
+      edited(objects.dpuServiceChain, (o) => (o.spec.template.spec.nodeSelector.matchExpressions[0].operator = 'Gt')),
+      'api.validation',
+      'spec.template.spec.nodeSelector.matchExpressions[0].operator',
+    ],
     ['interface name of 16 chars', objects.serviceInterface({ interfaceType: 'physical', physical: { interfaceName: 'p0123456789abcde' } }), 'api.validation', 'spec.physical.interfaceName'],
     ['interface name with /', objects.serviceInterface({ interfaceType: 'physical', physical: { interfaceName: 'p0/1' } }), 'api.validation', 'spec.physical.interfaceName'],
     ['interface name with a space', objects.serviceInterface({ interfaceType: 'physical', physical: { interfaceName: 'p 0' } }), 'api.validation', 'spec.physical.interfaceName'],
-    ['service interface name of 16 bytes (unicode)', objects.serviceInterface({ interfaceType: 'service', service: { serviceID: 'x', network: 'mybrsfc', interfaceName: 'ééééééééé' } }), 'api.validation', 'spec.service.interfaceName'],
+    [
+      'service interface name of 16 bytes (unicode)',
+      objects.serviceInterface({ interfaceType: 'service', service: { serviceID: 'x', network: 'mybrsfc', interfaceName: 'ééééééééé' } }),
+      'api.validation',
+      'spec.service.interfaceName',
+    ],
     ['sub-struct missing for interfaceType', objects.serviceInterface({ interfaceType: 'vf' }), 'api.validation', 'spec.vf'],
     ['sub-struct of another interfaceType', objects.serviceInterface({ interfaceType: 'physical', physical: { interfaceName: 'p0' }, pf: { pfID: 0 } }), 'api.validation', 'spec.pf'],
     ['ovn with a physical sub-struct', objects.serviceInterface({ interfaceType: 'ovn', physical: { interfaceName: 'p0' } }), 'api.validation', 'spec.physical'],
     ['unknown interfaceType', objects.serviceInterface({ interfaceType: 'bond' }), 'api.validation', 'spec.interfaceType'],
     ['vlanID 4095', objects.serviceInterface({ interfaceType: 'vlan', vlan: { vlanID: 4095, parentInterfaceRef: 'p0' } }), 'api.validation', 'spec.vlan.vlanID'],
     ['negative vfID', objects.serviceInterface({ interfaceType: 'vf', vf: { pfID: 0, vfID: -1 } }), 'api.validation', 'spec.vf.vfID'],
-    ['service network with two slashes', objects.serviceInterface({ interfaceType: 'service', service: { serviceID: 'x', network: 'a/b/c', interfaceName: 'eth1' } }), 'api.validation', 'spec.service.network'],
+    [
+      'service network with two slashes',
+      objects.serviceInterface({ interfaceType: 'service', service: { serviceID: 'x', network: 'a/b/c', interfaceName: 'eth1' } }),
+      'api.validation',
+      'spec.service.network',
+    ],
     ['node that is not a DNS name', objects.serviceInterface({ node: 'DPU_1', interfaceType: 'pf', pf: { pfID: 0 } }), 'api.validation', 'spec.node'],
     ['IPAM with both pool shapes', edited(objects.ipamPool, (o) => (o.spec.ipv4Subnet = { subnet: '10.1.0.0/16', gateway: '10.1.0.1', perNodeIPCount: 8 })), 'api.validation', 'spec.ipv4Subnet'],
     ['IPAM prefixSize shorter than the network', edited(objects.ipamPool, (o) => (o.spec.ipv4Network.prefixSize = 16)), 'api.validation', 'spec.ipv4Network.prefixSize'],
@@ -155,9 +187,24 @@ describe('parseObject rejects, naming the field', () => {
     ['DPUService interfaces without serviceID', edited(objects.dpuService, (o) => delete o.spec.serviceID), 'api.validation', 'spec.serviceID'],
     ['DPUService oci-less repoURL', edited(objects.dpuService, (o) => (o.spec.helmChart.source.repoURL = 'http://x')), 'api.validation', 'spec.helmChart.source.repoURL'],
     ['DPUFlavor port 2', edited(objects.dpuFlavor, (o) => (o.spec.hostNetworkInterfaceConfigs[0].portNumber = 2)), 'api.validation', 'spec.hostNetworkInterfaceConfigs[0].portNumber'],
-    ['DPUDeployment port with neither serviceInterface nor service', edited(objects.dpuDeploymentLatest, (o) => (o.spec.serviceChains.switches[0].ports[0] = {})), 'api.validation', 'spec.serviceChains.switches[0].ports[0].serviceInterface'],
+    [
+      'DPUDeployment port with neither serviceInterface nor service',
+      edited(objects.dpuDeploymentLatest, (o) => (o.spec.serviceChains.switches[0].ports[0] = {})),
+      'api.validation',
+      'spec.serviceChains.switches[0].ports[0].serviceInterface',
+    ],
     ['DPUDeployment without bfb', edited(objects.dpuDeploymentLatest, (o) => delete o.spec.dpus.bfb), 'api.validation', 'spec.dpus.bfb'],
-    ['DPUSet with two node effects', { apiVersion: 'provisioning.dpu.nvidia.com/v1alpha1', kind: 'DPUSet', metadata: { name: 's' }, spec: { dpuTemplate: { spec: { nodeEffect: { taint: { key: 'dpu', effect: 'NoSchedule' }, noEffect: true } } } } }, 'api.validation', 'spec.dpuTemplate.spec.nodeEffect.noEffect'],
+    [
+      'DPUSet with two node effects',
+      {
+        apiVersion: 'provisioning.dpu.nvidia.com/v1alpha1',
+        kind: 'DPUSet',
+        metadata: { name: 's' },
+        spec: { dpuTemplate: { spec: { nodeEffect: { taint: { key: 'dpu', effect: 'NoSchedule' }, noEffect: true } } } },
+      },
+      'api.validation',
+      'spec.dpuTemplate.spec.nodeEffect.noEffect',
+    ],
     ['missing kind', edited(objects.chain, (o) => delete o.kind), 'api.validation', 'kind'],
     ['missing apiVersion', edited(objects.chain, (o) => delete o.apiVersion), 'api.validation', 'apiVersion'],
     ['not an object', ['a'], 'api.validation', ''],

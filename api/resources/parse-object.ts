@@ -25,15 +25,11 @@ function describe(raw: Record<string, unknown>): { label: string; namespace?: st
  */
 export function parseObject(raw: unknown, source?: string): ParsedObject {
   const where = source === undefined ? '' : `${source}: `
-  if (!isRecord(raw))
-    throw new ValidationError(`${where}expected an object with apiVersion, kind, metadata and spec`, { source }, [
-      { path: '', message: 'expected an object' },
-    ])
+  if (!isRecord(raw)) throw new ValidationError(`${where}expected an object with apiVersion, kind, metadata and spec`, { source }, [{ path: '', message: 'expected an object' }])
   const { label, namespace, name } = describe(raw)
   const context = { source, kind: raw.kind, apiVersion: raw.apiVersion, namespace, name }
   for (const field of ['kind', 'apiVersion'] as const)
-    if (typeof raw[field] !== 'string' || raw[field] === '')
-      throw new ValidationError(`${where}${label}: ${field}: required`, context, [{ path: field, message: 'required (expected string)' }])
+    if (typeof raw[field] !== 'string' || raw[field] === '') throw new ValidationError(`${where}${label}: ${field}: required`, context, [{ path: field, message: 'required (expected string)' }])
   const kind = raw.kind as string
   const apiVersion = raw.apiVersion as string
 

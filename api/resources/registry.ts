@@ -16,14 +16,7 @@ import { DPUServiceNADSchema } from './service-nad.js'
 import { DPUServiceInterfaceSchema, ServiceInterfaceSchema } from './service-interface.js'
 import { DPUServiceChainSchema, ServiceChainSchema } from './service-chain.js'
 
-function kindInfo(
-  group: string,
-  kind: string,
-  plural: string,
-  shortNames: readonly string[],
-  level: KindLevel,
-  schema: z.ZodType,
-): KindInfo {
+function kindInfo(group: string, kind: string, plural: string, shortNames: readonly string[], level: KindLevel, schema: z.ZodType): KindInfo {
   return Object.freeze({
     group,
     version: V1ALPHA1,
@@ -55,8 +48,7 @@ export const KINDS: readonly KindInfo[] = Object.freeze([
 
 const BY_WORD = new Map<string, KindInfo>()
 for (const k of KINDS)
-  for (const name of [k.kind, k.singular, k.plural, ...k.shortNames])
-    for (const w of [name, `${name}.${k.group}`, `${name}.${k.version}.${k.group}`]) BY_WORD.set(w.toLowerCase(), k)
+  for (const name of [k.kind, k.singular, k.plural, ...k.shortNames]) for (const w of [name, `${name}.${k.group}`, `${name}.${k.version}.${k.group}`]) BY_WORD.set(w.toLowerCase(), k)
 
 /**
  * A kind by any name a user types, as kubectl reads resource names: Kind, singular, plural or short name, alone

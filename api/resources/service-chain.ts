@@ -5,17 +5,7 @@
  * here we only refuse selectors that cannot be right (empty, oversized).
  */
 import { z } from 'zod'
-import {
-  LabelSelectorSchema,
-  MatchLabelsSchema,
-  MAX_PORTS,
-  MAX_SWITCHES,
-  MtuSchema,
-  NodeNameSchema,
-  objectSchema,
-  SVC_API_VERSION,
-  TemplateMetaSchema,
-} from './common.js'
+import { LabelSelectorSchema, MatchLabelsSchema, MAX_PORTS, MAX_SWITCHES, MtuSchema, NodeNameSchema, objectSchema, SVC_API_VERSION, TemplateMetaSchema } from './common.js'
 
 export const ServiceChainIpamSchema = z.looseObject({
   /** Selects the DPUServiceIPAM pool by its labels. */
@@ -33,10 +23,7 @@ export const ServiceChainPortSchema = z.looseObject({
 export type ServiceChainPort = z.infer<typeof ServiceChainPortSchema>
 
 export const ServiceChainSwitchSchema = z.looseObject({
-  ports: z
-    .array(ServiceChainPortSchema)
-    .min(1, 'a switch needs at least 1 port')
-    .max(MAX_PORTS, `a switch has at most ${MAX_PORTS} ports`),
+  ports: z.array(ServiceChainPortSchema).min(1, 'a switch needs at least 1 port').max(MAX_PORTS, `a switch has at most ${MAX_PORTS} ports`),
   serviceMTU: MtuSchema.optional(),
 })
 export type ServiceChainSwitch = z.infer<typeof ServiceChainSwitchSchema>
@@ -44,10 +31,7 @@ export type ServiceChainSwitch = z.infer<typeof ServiceChainSwitchSchema>
 export const ServiceChainSpecSchema = z.looseObject({
   /** The DPU node this chain is on; absent means "this DPU". */
   node: NodeNameSchema.optional(),
-  switches: z
-    .array(ServiceChainSwitchSchema)
-    .min(1, 'a chain needs at least 1 switch')
-    .max(MAX_SWITCHES, `a chain has at most ${MAX_SWITCHES} switches`),
+  switches: z.array(ServiceChainSwitchSchema).min(1, 'a chain needs at least 1 switch').max(MAX_SWITCHES, `a chain has at most ${MAX_SWITCHES} switches`),
 })
 export type ServiceChainSpec = z.infer<typeof ServiceChainSpecSchema>
 

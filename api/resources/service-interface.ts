@@ -12,15 +12,7 @@
  */
 import { z } from 'zod'
 import { NameSchema } from '../meta.js'
-import {
-  LabelSelectorSchema,
-  NetdevNameSchema,
-  NodeNameSchema,
-  objectSchema,
-  requireOnly,
-  SVC_API_VERSION,
-  TemplateMetaSchema,
-} from './common.js'
+import { LabelSelectorSchema, NetdevNameSchema, NodeNameSchema, objectSchema, requireOnly, SVC_API_VERSION, TemplateMetaSchema } from './common.js'
 
 export const INTERFACE_TYPES = ['vlan', 'physical', 'pf', 'vf', 'ovn', 'service', 'patch'] as const
 export const InterfaceTypeSchema = z.enum(INTERFACE_TYPES)
@@ -44,7 +36,10 @@ export const ServiceInterfaceServiceSchema = z.looseObject({
   /** Pods (or appliance services) labelled `svc.dpu.nvidia.com/service=<serviceID>` own this interface. */
   serviceID: z.string().min(1),
   /** The network (NAD) the interface attaches through: `name` or `namespace/name`. */
-  network: z.string().min(1).regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'network must be "name" or "namespace/name"'),
+  network: z
+    .string()
+    .min(1)
+    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'network must be "name" or "namespace/name"'),
   /** The interface name inside the service's network namespace (HBN wants the `_if` suffix). */
   interfaceName: NetdevNameSchema,
 })
@@ -83,8 +78,7 @@ export const ServiceInterfaceSpecSchema = z
   })
   .superRefine((spec, ctx) => {
     const want = SUB_STRUCT[spec.interfaceType]
-    if (want !== undefined && spec[want as keyof typeof spec] === undefined)
-      ctx.addIssue({ code: 'custom', path: [want], message: `required when interfaceType is ${spec.interfaceType}` })
+    if (want !== undefined && spec[want as keyof typeof spec] === undefined) ctx.addIssue({ code: 'custom', path: [want], message: `required when interfaceType is ${spec.interfaceType}` })
     // `ovn: {}` is tolerated on an ovn interface; every other sub-struct must match the type.
     const allowed = spec.interfaceType === 'ovn' ? 'ovn' : want
     requireOnly(spec, SUB_STRUCT_KEYS, allowed, `when interfaceType is ${spec.interfaceType}`, ctx)

@@ -34,14 +34,18 @@ describe('installCrashHandlers', () => {
   it.each([
     ['unhandledRejection', `void Promise.reject(new Error('boom in a promise'))`, 'boom in a promise'],
     ['uncaughtException', `setImmediate(() => { throw new Error('boom in a callback') })`, 'boom in a callback'],
-  ])('%s: one JSON log line, then a non-zero exit', async (kind, crash, message) => {
-    const { code, stdout, stderr } = await runChild(crash)
-    expect(stdout).toBe('')
-    expect(code).toBe(CRASH_EXIT_CODE)
-    const lines = stderr.trim().split('\n')
-    expect(lines).toHaveLength(1)
-    const line = JSON.parse(lines[0]!) as Record<string, unknown>
-    expect(line).toMatchObject({ kind, component: 'crash-test', err: expect.objectContaining({ message }) })
-    expect(String(line.msg)).toContain(kind)
-  }, 20_000)
+  ])(
+    '%s: one JSON log line, then a non-zero exit',
+    async (kind, crash, message) => {
+      const { code, stdout, stderr } = await runChild(crash)
+      expect(stdout).toBe('')
+      expect(code).toBe(CRASH_EXIT_CODE)
+      const lines = stderr.trim().split('\n')
+      expect(lines).toHaveLength(1)
+      const line = JSON.parse(lines[0]!) as Record<string, unknown>
+      expect(line).toMatchObject({ kind, component: 'crash-test', err: expect.objectContaining({ message }) })
+      expect(String(line.msg)).toContain(kind)
+    },
+    20_000,
+  )
 })

@@ -18,13 +18,15 @@ let installed = false
 export function installCrashHandlers(log: Logger, exit: (code: number) => never = process.exit): void {
   if (installed) return
   installed = true
-  const crash = (kind: 'unhandledRejection' | 'uncaughtException') => (reason: unknown): void => {
-    try {
-      log.fatal({ err: reason, kind }, `${kind}: exiting for the supervisor to restart us`)
-    } finally {
-      exit(CRASH_EXIT_CODE)
+  const crash =
+    (kind: 'unhandledRejection' | 'uncaughtException') =>
+    (reason: unknown): void => {
+      try {
+        log.fatal({ err: reason, kind }, `${kind}: exiting for the supervisor to restart us`)
+      } finally {
+        exit(CRASH_EXIT_CODE)
+      }
     }
-  }
   process.on('unhandledRejection', crash('unhandledRejection'))
   process.on('uncaughtException', crash('uncaughtException'))
 }

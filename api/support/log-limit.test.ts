@@ -9,10 +9,7 @@ describe('LogLimiter', () => {
     const log = recordingLogger()
     // Five a second for two minutes, as an OpenFlow version mismatch does.
     for (; now < 120_000; now += 200) limiter.log(log, 'warn', 'br-sfc', { bridge: 'br-sfc' }, 'OpenFlow protocol error')
-    expect(log.lines.map((l) => l.msg)).toEqual([
-      'OpenFlow protocol error',
-      'OpenFlow protocol error (repeated 299 times in the last 60s)',
-    ])
+    expect(log.lines.map((l) => l.msg)).toEqual(['OpenFlow protocol error', 'OpenFlow protocol error (repeated 299 times in the last 60s)'])
     expect(log.lines[1]!.fields).toEqual({ bridge: 'br-sfc', repeated: 299 })
     expect(log.lines[1]!.level).toBe('warn')
   })

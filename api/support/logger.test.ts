@@ -23,7 +23,9 @@ describe('createLogger', () => {
 
   it('writes the component a child binds exactly once', () => {
     const { out, lines } = capture()
-    createLogger({ destination: out, base: { node: 'dpu-a' } }).child({ component: 'ovs' }).warn('x')
+    createLogger({ destination: out, base: { node: 'dpu-a' } })
+      .child({ component: 'ovs' })
+      .warn('x')
     expect(lines()[0]!.match(/"component":/g)).toHaveLength(1)
   })
 })

@@ -21,7 +21,19 @@ function switchCache(): TableCache {
     Open_vSwitch: { [U(1)]: { initial: { bridges: set(10, 20, 30) } } },
     Bridge: {
       [U(10)]: { initial: { name: 'br-sfc', ports: set(11, 12, 13), external_ids: OWNED } },
-      [U(20)]: { initial: { name: 'br-tenant', ports: set(21), external_ids: ['map', [['owner', 'dpu-appliance'], ['dpu-appliance-role', 'hbn']]] } },
+      [U(20)]: {
+        initial: {
+          name: 'br-tenant',
+          ports: set(21),
+          external_ids: [
+            'map',
+            [
+              ['owner', 'dpu-appliance'],
+              ['dpu-appliance-role', 'hbn'],
+            ],
+          ],
+        },
+      },
       [U(30)]: { initial: { name: 'br-ext', ports: set(31, 32), external_ids: ['map', [['owner', 'someone-else']]] } },
     },
     Port: {
@@ -47,11 +59,7 @@ describe('computeCleanupPlan', () => {
     ])
     expect(plan.ports).toEqual([{ name: SV_UNRECORDED, uuid: U(32), bridge: 'br-ext', bridgeUuid: U(30) }])
     expect(plan.kept.bridges).toEqual(['br-ext'])
-    expect(describeRemovals(plan)).toEqual([
-      'bridge br-sfc (with foreign port(s) mirror on it)',
-      'bridge br-tenant',
-      `port ${SV_UNRECORDED} from bridge br-ext`,
-    ])
+    expect(describeRemovals(plan)).toEqual(['bridge br-sfc (with foreign port(s) mirror on it)', 'bridge br-tenant', `port ${SV_UNRECORDED} from bridge br-ext`])
   })
 
   it('removes recorded veths and those behind owned service ports (in the vswitchd namespace), if they exist', () => {

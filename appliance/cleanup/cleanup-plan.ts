@@ -68,7 +68,14 @@ export function computeCleanupPlan(cache: TableCache | undefined, recorded: read
   for (const bridge of [...(cache?.bridges() ?? [])].sort((a, b) => a.name.localeCompare(b.name))) {
     const ports = cache!.portsOf(bridge)
     if (isOwned(bridge)) {
-      plan.bridges.push({ name: bridge.name, uuid: bridge._uuid, foreignPorts: ports.filter((p) => !isOwned(p)).map((p) => p.name).sort() })
+      plan.bridges.push({
+        name: bridge.name,
+        uuid: bridge._uuid,
+        foreignPorts: ports
+          .filter((p) => !isOwned(p))
+          .map((p) => p.name)
+          .sort(),
+      })
     } else {
       plan.kept.bridges.push(bridge.name)
       for (const p of ports) if (isOwned(p)) plan.ports.push({ name: p.name, uuid: p._uuid, bridge: bridge.name, bridgeUuid: bridge._uuid })

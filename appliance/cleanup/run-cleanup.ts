@@ -70,10 +70,6 @@ async function connect(remote: string): Promise<OvsdbClient> {
     // No reconnect attempts worth waiting for: a one-shot command either reaches OVS now or says so.
     return await OvsdbClient.connect({ remote, connectTimeoutMs: 5000, probeIntervalMs: 0 })
   } catch (err) {
-    throw new OvsdbNotConnectedError(
-      `cannot reach Open vSwitch at ${remote}: ${(err as Error).message} (start it, or pass --ovsdb none to remove host links only)`,
-      { remote },
-      err,
-    )
+    throw new OvsdbNotConnectedError(`cannot reach Open vSwitch at ${remote}: ${(err as Error).message} (start it, or pass --ovsdb none to remove host links only)`, { remote }, err)
   }
 }

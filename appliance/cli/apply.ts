@@ -24,7 +24,11 @@ invalid, nothing is applied. Fleet DPUServiceInterface/DPUServiceChain objects a
 appliance's own node-level objects. -n puts objects without a namespace in NS and refuses those in another.
 Exit 0 ok, 1 server or validation error, 2 usage error; errors name the file and line of the object.`,
   async run(args, io) {
-    const { values } = parseFlags(args, { ...CLIENT_OPTIONS, namespace: { type: 'string', short: 'n' }, filename: { type: 'string', short: 'f', multiple: true }, output: { type: 'string', short: 'o' } }, 0)
+    const { values } = parseFlags(
+      args,
+      { ...CLIENT_OPTIONS, namespace: { type: 'string', short: 'n' }, filename: { type: 'string', short: 'f', multiple: true }, output: { type: 'string', short: 'o' } },
+      0,
+    )
     const files = values.filename ?? []
     if (files.length === 0) throw new UsageError('apply needs -f FILE|DIR|-')
     if (values.output !== undefined && values.output !== 'json' && values.output !== 'yaml') throw new UsageError(`-o must be json or yaml, got "${values.output}"`)

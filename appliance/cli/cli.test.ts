@@ -73,7 +73,12 @@ describe('dpuctl against a running appliance', { timeout: 180_000 }, () => {
       expect(r.code).toBe(0)
       expect(r.stdout).toMatch(/ created/)
     }
-    for (const [kind, count] of [['dsi', 3], ['dpuservicechains', 1], ['dpuservicenad', 1], ['DPUFlavor', 1]] as const) {
+    for (const [kind, count] of [
+      ['dsi', 3],
+      ['dpuservicechains', 1],
+      ['dpuservicenad', 1],
+      ['DPUFlavor', 1],
+    ] as const) {
       const r = await dpuctl(['get', kind, '-A', '-o', 'json'])
       expect(r.code).toBe(0)
       const list = JSON.parse(r.stdout) as { kind: string; items: { metadata: { uid: string; generation: number }; status: { conditions: { type: string }[] } }[] }
@@ -168,7 +173,12 @@ spec: {interfaceType: physical, pf: {pfID: 0}}
     expect(edit.stderr).toContain(owned)
 
     // The same rule on every REST route that writes: PUT, POST to the collection, the batch apply and delete.
-    const sc = JSON.parse((await dpuctl(['get', 'sc', 'hbn-to-fabric', '-n', NS, '-o', 'json'])).stdout) as { apiVersion: string; kind: string; metadata: { name: string; namespace: string }; spec: unknown }
+    const sc = JSON.parse((await dpuctl(['get', 'sc', 'hbn-to-fabric', '-n', NS, '-o', 'json'])).stdout) as {
+      apiVersion: string
+      kind: string
+      metadata: { name: string; namespace: string }
+      spec: unknown
+    }
     const body = JSON.stringify({ apiVersion: sc.apiVersion, kind: sc.kind, metadata: { name: sc.metadata.name, namespace: NS }, spec: sc.spec })
     const collection = `${appliance.url}/apis/svc.dpu.nvidia.com/v1alpha1/namespaces/${NS}/servicechains`
     const headers = { authorization: `Bearer ${appliance.token}`, 'content-type': 'application/json' }

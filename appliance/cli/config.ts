@@ -29,13 +29,21 @@ const ListenSchema = z
   .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'listen must be HOST:PORT (IPv6 as [addr]:port)')
   .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 0..65535')
 
-const NetdevName = z.string().min(1).max(15).regex(/^[^\s/:]+$/, 'bridge names are netdev names (<= 15 characters)')
+const NetdevName = z
+  .string()
+  .min(1)
+  .max(15)
+  .regex(/^[^\s/:]+$/, 'bridge names are netdev names (<= 15 characters)')
 
 export const ApplianceConfigSchema = z.strictObject({
   dataDir: z.string().min(1),
   listen: ListenSchema,
   tokenFile: z.string().min(1).optional(),
-  nodeName: z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'node name must be a DNS-1123 subdomain (lower case)'),
+  nodeName: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'node name must be a DNS-1123 subdomain (lower case)'),
   nodeLabels: LabelsSchema,
   /** Where `nodeName` came from, so the start log can say how to change it (absent: given by the caller). */
   nodeNameFrom: z.enum(['flag', 'config-file', 'host-name']).optional(),
@@ -47,7 +55,10 @@ export const ApplianceConfigSchema = z.strictObject({
    * Network namespace ovs-vswitchd runs in, when it is not the appliance's own (OVS in a container, or a test
    * sandbox): host-side port ends the appliance creates (service veths) are placed there so vswitchd can open them.
    */
-  ovsNetns: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'ovs-netns must be a network namespace name').optional(),
+  ovsNetns: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'ovs-netns must be a network namespace name')
+    .optional(),
   /** ovs-vswitchd's unixctl socket for `dpuctl trace`; default: found in ovsRundir (pid-named, then ovs-vswitchd.ctl). */
   ovsCtl: z.string().min(1).optional(),
   /** How often chain packet/byte counters are read from flow stats into status (seconds). */
@@ -63,7 +74,10 @@ export const ApplianceConfigSchema = z.strictObject({
   otherConfig: z.record(z.string().regex(/^[-a-z0-9_]+$/, 'other_config keys are lower-case words'), z.string()),
   mtu: z.number().int().min(1280).max(9216).optional(),
   /** Federation: the hub's gRPC address; absent = standalone appliance. */
-  hub: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'hub must be HOST:PORT').optional(),
+  hub: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'hub must be HOST:PORT')
+    .optional(),
   dpuName: z.string().min(1).max(253).optional(),
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
@@ -73,14 +87,23 @@ export const ApplianceConfigSchema = z.strictObject({
   apiTlsCert: z.string().min(1).optional(),
   apiTlsKey: z.string().min(1).optional(),
   /** Host header values the REST API answers besides IP literals, localhost, node and host names (`*`: any). */
-  allowedHosts: z.array(z.string().min(1).max(253).regex(/^[^\s/]+$/, 'allowed-host is a host name')),
+  allowedHosts: z.array(
+    z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[^\s/]+$/, 'allowed-host is a host name'),
+  ),
   /** `/metrics` and `/openapi.json` without the token. */
   publicMetrics: z.boolean(),
   /**
    * Prefix for the default service network namespace (`<prefix>svc-<serviceID>`): namespaces are machine-wide,
    * so two appliances sharing one development host (the demo) would otherwise both claim `svc-<serviceID>`.
    */
-  serviceNetnsPrefix: z.string().regex(/^[A-Za-z0-9_.-]{0,32}$/, 'service-netns-prefix must be letters, digits, _ . -').optional(),
+  serviceNetnsPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{0,32}$/, 'service-netns-prefix must be letters, digits, _ . -')
+    .optional(),
 })
 export type ApplianceConfig = z.infer<typeof ApplianceConfigSchema>
 
@@ -88,9 +111,33 @@ export type ApplianceConfig = z.infer<typeof ApplianceConfigSchema>
 export type FlagValues = Record<string, string | string[] | boolean | undefined>
 
 const FILE_KEYS = [
-  'data-dir', 'listen', 'token-file', 'node-name', 'node-label', 'log-level', 'ovsdb', 'ovs-rundir', 'ovs-netns', 'ovs-ctl', 'counters-interval', 'verify-interval', 'datapath',
-  'bridges', 'other-config', 'mtu', 'hub', 'dpu-name', 'tls-cert', 'tls-key', 'tls-ca', 'insecure',
-  'service-netns-prefix', 'api-tls-cert', 'api-tls-key', 'allowed-host', 'public-metrics',
+  'data-dir',
+  'listen',
+  'token-file',
+  'node-name',
+  'node-label',
+  'log-level',
+  'ovsdb',
+  'ovs-rundir',
+  'ovs-netns',
+  'ovs-ctl',
+  'counters-interval',
+  'verify-interval',
+  'datapath',
+  'bridges',
+  'other-config',
+  'mtu',
+  'hub',
+  'dpu-name',
+  'tls-cert',
+  'tls-key',
+  'tls-ca',
+  'insecure',
+  'service-netns-prefix',
+  'api-tls-cert',
+  'api-tls-key',
+  'allowed-host',
+  'public-metrics',
 ] as const
 
 function labelsFrom(values: readonly string[], where: string): Record<string, string> {
@@ -132,10 +179,7 @@ function optionalPath<K extends string>(key: K, v: unknown, cwd: string): Partia
 export function resolveApplianceConfig(flags: FlagValues, cwd: string): ApplianceConfig {
   const file = typeof flags.config === 'string' ? readConfigFile(resolve(cwd, flags.config)) : {}
   const pick = (key: (typeof FILE_KEYS)[number]): unknown => flags[key] ?? file[key]
-  const labelValues = [
-    ...(Array.isArray(file['node-label']) ? (file['node-label'] as unknown[]).map(String) : []),
-    ...(Array.isArray(flags['node-label']) ? flags['node-label'] : []),
-  ]
+  const labelValues = [...(Array.isArray(file['node-label']) ? (file['node-label'] as unknown[]).map(String) : []), ...(Array.isArray(flags['node-label']) ? flags['node-label'] : [])]
   const candidate = {
     dataDir: resolve(cwd, String(pick('data-dir') ?? DEFAULT_DATA_DIR)),
     listen: String(pick('listen') ?? DEFAULT_LISTEN),
@@ -163,13 +207,13 @@ export function resolveApplianceConfig(flags: FlagValues, cwd: string): Applianc
     ...optionalString('serviceNetnsPrefix', pick('service-netns-prefix')),
     ...optionalPath('apiTlsCert', pick('api-tls-cert'), cwd),
     ...optionalPath('apiTlsKey', pick('api-tls-key'), cwd),
-    allowedHosts: [
-      ...(Array.isArray(file['allowed-host']) ? (file['allowed-host'] as unknown[]).map(String) : []),
-      ...(Array.isArray(flags['allowed-host']) ? flags['allowed-host'] : []),
-    ],
+    allowedHosts: [...(Array.isArray(file['allowed-host']) ? (file['allowed-host'] as unknown[]).map(String) : []), ...(Array.isArray(flags['allowed-host']) ? flags['allowed-host'] : [])],
     publicMetrics: pick('public-metrics') === true || pick('public-metrics') === 'true',
   }
-  return parseConfig(ApplianceConfigSchema.refine((c) => (c.apiTlsCert === undefined) === (c.apiTlsKey === undefined), { message: 'api-tls-cert and api-tls-key go together', path: ['apiTlsCert'] }), candidate)
+  return parseConfig(
+    ApplianceConfigSchema.refine((c) => (c.apiTlsCert === undefined) === (c.apiTlsKey === undefined), { message: 'api-tls-cert and api-tls-key go together', path: ['apiTlsCert'] }),
+    candidate,
+  )
 }
 
 /** What `dpuctl appliance cleanup` needs of an appliance's configuration (same flags and file keys as `run`). */

@@ -10,7 +10,13 @@ import { reportError } from './report.js'
 import { objectPath, resolveKind } from './resolve.js'
 
 function indent(text: string, by = '  '): string {
-  return text.trimEnd().split('\n').map((l) => by + l).join('\n') + '\n'
+  return (
+    text
+      .trimEnd()
+      .split('\n')
+      .map((l) => by + l)
+      .join('\n') + '\n'
+  )
 }
 
 function map(m: Record<string, string> | undefined): string {

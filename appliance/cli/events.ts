@@ -46,14 +46,7 @@ export const eventsCommand: CliCommand = {
         io.stderr.write('No events found.\n')
         return 0
       }
-      const rows = items.map((e) => [
-        ...(values.namespace === undefined ? [e.object.namespace] : []),
-        age(e.time),
-        e.type,
-        e.reason,
-        `${e.object.kind.toLowerCase()}/${e.object.name}`,
-        e.message,
-      ])
+      const rows = items.map((e) => [...(values.namespace === undefined ? [e.object.namespace] : []), age(e.time), e.type, e.reason, `${e.object.kind.toLowerCase()}/${e.object.name}`, e.message])
       io.stdout.write(formatTable([[...(values.namespace === undefined ? ['NAMESPACE'] : []), 'LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'], ...rows]))
       return 0
     } catch (err) {

@@ -22,11 +22,7 @@ Prints the flows the switch holds, as the appliance reads them over OpenFlow (no
   --bridge B   one bridge (default: every owned bridge and every bridge with chain flows)
   --stats      add duration, n_packets and n_bytes, as ovs-ofctl dump-flows prints them`,
   async run(args, io) {
-    const { values } = parseFlags(
-      args,
-      { ...CLIENT_OPTIONS, bridge: { type: 'string', short: 'b' }, stats: { type: 'boolean' }, output: { type: 'string', short: 'o' } },
-      0,
-    )
+    const { values } = parseFlags(args, { ...CLIENT_OPTIONS, bridge: { type: 'string', short: 'b' }, stats: { type: 'boolean' }, output: { type: 'string', short: 'o' } }, 0)
     const output = values.output ?? 'text'
     if (!['text', 'json', 'yaml'].includes(output)) throw new UsageError(`-o must be text, json or yaml, got "${output}"`)
     try {

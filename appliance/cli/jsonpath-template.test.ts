@@ -11,7 +11,12 @@ const list = {
     {
       metadata: { name: 'a', labels: { 'app.kubernetes.io/name': 'fw' } },
       spec: { switches: [{ ports: [1, 2] }] },
-      status: { conditions: [{ type: 'Offloadable', status: 'True' }, { type: 'Ready', status: 'False' }] },
+      status: {
+        conditions: [
+          { type: 'Offloadable', status: 'True' },
+          { type: 'Ready', status: 'False' },
+        ],
+      },
     },
     { metadata: { name: 'b' }, spec: { switches: [] }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
   ],

@@ -9,10 +9,7 @@
 import { JSONPath } from 'jsonpath-plus'
 import { UsageError } from '../../api/cli.js'
 
-type Node =
-  | { type: 'text'; text: string }
-  | { type: 'path'; path: string }
-  | { type: 'range'; path: string; body: Node[] }
+type Node = { type: 'text'; text: string } | { type: 'path'; path: string } | { type: 'range'; path: string; body: Node[] }
 
 export interface JsonPathTemplate {
   readonly source: string
@@ -59,7 +56,7 @@ export function toJsonPathPlus(expr: string, what = 'jsonpath'): string {
   if (rest !== '' && !rest.startsWith('.') && !rest.startsWith('[')) rest = `.${rest}`
   // `.member` parts written with `\.` inside: one bracketed name each
   let out = '$'
-  for (let i = 0; i < rest.length; ) {
+  for (let i = 0; i < rest.length;) {
     const c = rest[i]!
     if (c === '[') {
       let depth = 0

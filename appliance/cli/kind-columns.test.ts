@@ -39,10 +39,10 @@ describe('get -o wide columns', () => {
   })
 
   it('adds the bridge, port, ofport and MAC the ports loop wrote for ServiceInterfaces', () => {
-    const rows = objectRows(
-      [obj('ServiceInterface', 'p0', { bridge: 'br-sfc', port: 'p0', ofport: 3, mac: '02:00:00:00:00:01' }), obj('ServiceInterface', 'vf1', {})],
-      { wide: true, allNamespaces: false },
-    )
+    const rows = objectRows([obj('ServiceInterface', 'p0', { bridge: 'br-sfc', port: 'p0', ofport: 3, mac: '02:00:00:00:00:01' }), obj('ServiceInterface', 'vf1', {})], {
+      wide: true,
+      allNamespaces: false,
+    })
     const header = rows[0]!
     const pick = (row: string[]) => ['NAME', 'BRIDGE', 'PORT', 'OFPORT', 'MAC'].map((n) => row[header.indexOf(n)])
     expect(pick(rows[1]!)).toEqual(['p0', 'br-sfc', 'p0', '3', '02:00:00:00:00:01'])

@@ -127,7 +127,12 @@ describe('dpuctl reads like kubectl', { timeout: 180_000 }, () => {
       await until('the new object in the watch', async () => /^w1\s+1\s/m.test(watch.stdout()), 60_000)
       expect((await dpuctl(['delete', 'si', 'w1', '-n', NS])).code).toBe(0)
       await until('the deletion in the watch', async () => (watch.stdout().match(/^w1\s/gm) ?? []).length >= 2, 60_000)
-      expect(watch.stdout().split('\n').filter((l) => l.startsWith('NAME'))).toHaveLength(1)
+      expect(
+        watch
+          .stdout()
+          .split('\n')
+          .filter((l) => l.startsWith('NAME')),
+      ).toHaveLength(1)
       expect(await watch.stop('SIGINT')).toBe(0)
       expect(watch.stderr()).toBe('')
     } finally {
@@ -153,7 +158,9 @@ describe('dpuctl reads like kubectl', { timeout: 180_000 }, () => {
       )
       expect(await other.stop('SIGTERM')).toBe(0)
       expect(await watch.exited).toBe(1)
-      expect(watch.stderr()).toMatch(/^error: lost the watch: the appliance at http:\/\/127\.0\.0\.1:\d+ went away \((other side closed|the stream ended|terminated)\); run the command again to resume\n$/)
+      expect(watch.stderr()).toMatch(
+        /^error: lost the watch: the appliance at http:\/\/127\.0\.0\.1:\d+ went away \((other side closed|the stream ended|terminated)\); run the command again to resume\n$/,
+      )
     } finally {
       await watch.stop('SIGKILL')
       await other.dispose()

@@ -7,10 +7,7 @@ import { UsageError } from '../../api/cli.js'
 import { parseCustomColumns, type CustomColumn } from './custom-columns.js'
 import { parseJsonPathTemplate, type JsonPathTemplate } from './jsonpath-template.js'
 
-export type OutputFormat =
-  | { type: 'table' | 'wide' | 'json' | 'yaml' | 'name' }
-  | { type: 'custom-columns'; columns: CustomColumn[] }
-  | { type: 'jsonpath'; template: JsonPathTemplate }
+export type OutputFormat = { type: 'table' | 'wide' | 'json' | 'yaml' | 'name' } | { type: 'custom-columns'; columns: CustomColumn[] } | { type: 'jsonpath'; template: JsonPathTemplate }
 
 const SIMPLE = ['wide', 'json', 'yaml', 'name'] as const
 
@@ -23,7 +20,7 @@ export function parseOutputFormat(value: string | undefined): OutputFormat {
   const arg = eq < 0 ? '' : value.slice(eq + 1)
   if (name === 'custom-columns') return { type: 'custom-columns', columns: parseCustomColumns(arg) }
   if (name === 'jsonpath') {
-    if (arg === '') throw new UsageError('-o jsonpath needs a template, e.g. -o jsonpath=\'{.items[*].metadata.name}\'')
+    if (arg === '') throw new UsageError("-o jsonpath needs a template, e.g. -o jsonpath='{.items[*].metadata.name}'")
     return { type: 'jsonpath', template: parseJsonPathTemplate(arg) }
   }
   throw new UsageError(`-o must be one of json, yaml, wide, name, custom-columns=SPEC, jsonpath=TEMPLATE; got "${value}"`)

@@ -11,7 +11,12 @@ export function columnWidths(rows: readonly (readonly string[])[]): number[] {
 
 /** One table line: cells padded to `widths` with 3 spaces between columns, as kubectl's tabwriter prints. */
 export function formatRow(row: readonly string[], widths: readonly number[]): string {
-  return row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd((widths[c] ?? 0) + 3))).join('').trimEnd() + '\n'
+  return (
+    row
+      .map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd((widths[c] ?? 0) + 3)))
+      .join('')
+      .trimEnd() + '\n'
+  )
 }
 
 /** A table whose first row is the header; `noHeaders` drops it (and its widths), as `--no-headers` does. */

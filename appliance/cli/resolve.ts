@@ -11,11 +11,9 @@ export function resolveKind(word: string): KindInfo {
   const k = findKind(word)
   if (!k) {
     const near = nearestWord(word, kindWords())
-    throw new ApplianceError(
-      'api.unknown-kind',
-      `the server doesn't have a resource type "${word}"${near ? `; did you mean "${near}"?` : ''} (dpuctl api-resources lists them)`,
-      { context: { kind: word } },
-    )
+    throw new ApplianceError('api.unknown-kind', `the server doesn't have a resource type "${word}"${near ? `; did you mean "${near}"?` : ''} (dpuctl api-resources lists them)`, {
+      context: { kind: word },
+    })
   }
   return k
 }

@@ -34,7 +34,11 @@ export const statusCommand: CliCommand = {
       const lines = [
         `Node:             ${s.node}`,
         `Resource version: ${s.resourceVersion}`,
-        `Objects:          ${Object.entries(s.objects).map(([k, n]) => `${k}=${n}`).join(', ') || 'none'}`,
+        `Objects:          ${
+          Object.entries(s.objects)
+            .map(([k, n]) => `${k}=${n}`)
+            .join(', ') || 'none'
+        }`,
         `Open vSwitch:     ${s.ovs ? `${s.ovs.connected ? 'connected' : 'not connected'} (${s.ovs.remote})` : 'unknown'}`,
         ...(s.ovs?.openflow?.length
           ? [`OpenFlow:         ${s.ovs.openflow.map((b) => `${b.bridge} ${b.connected ? 'connected' : `NOT connected${b.error ? ` (${b.error})` : ''}`}`).join(', ')}`]

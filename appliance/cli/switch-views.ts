@@ -29,9 +29,7 @@ export async function printBridges(client: ApplianceClient, name: string | undef
     b.datapathType || '-',
     b.failMode ?? '-',
     String(b.ports.length),
-    ...(wide
-      ? [b.ports.map((p) => `${p.name}:${p.ofport ?? '-'}${p.dpfId ? `(${p.dpfId})` : ''}`).join(',') || '-', b.problems.join('; ') || '-']
-      : []),
+    ...(wide ? [b.ports.map((p) => `${p.name}:${p.ofport ?? '-'}${p.dpfId ? `(${p.dpfId})` : ''}`).join(',') || '-', b.problems.join('; ') || '-'] : []),
   ])
   io.stdout.write(formatTable([header, ...rows], opts))
   return 0

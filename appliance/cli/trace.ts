@@ -37,7 +37,7 @@ export function renderTrace(t: ChainTrace): string {
 
 export const traceCommand: CliCommand = {
   path: ['trace'],
-  summary: "trace a sample packet through a chain from one of its ports (ofproto/trace)",
+  summary: 'trace a sample packet through a chain from one of its ports (ofproto/trace)',
   usage: `Usage: dpuctl trace CHAIN --from PORT [-n NS] [--packet SPEC] [-o text|raw|json|yaml] [--server URL] [--token-file F]
 
 PORT is a ServiceInterface of the chain (name or namespace/name) or the port's selector (k=v[,k=v]).

@@ -12,9 +12,7 @@ export class RenderedObjectError extends ApplianceError {
     const from = `${owner.kind} ${owner.namespace}/${owner.name}`
     super(
       'desired.rendered-object',
-      why === 'stored'
-        ? `${what} is rendered from ${from}; delete or edit that instead`
-        : `${what} is rendered from ${from} in the same request; apply one or the other`,
+      why === 'stored' ? `${what} is rendered from ${from}; delete or edit that instead` : `${what} is rendered from ${from} in the same request; apply one or the other`,
       {
         context: { ...ref, owner: { ...owner } },
         issues: [{ path: 'metadata.name', message: `rendered from ${from}` }],

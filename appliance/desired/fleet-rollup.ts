@@ -59,7 +59,13 @@ export function computeRollup(owner: StoredObject, children: readonly StoredObje
       observedGeneration: generation,
     }
   }
-  let status: ObjectStatus = { ...owner.status, phase: readyCondition.status === 'True' ? 'Ready' : 'NotReady', observedGeneration: generation, numberApplied: children.length, numberReady: ready.length }
+  let status: ObjectStatus = {
+    ...owner.status,
+    phase: readyCondition.status === 'True' ? 'Ready' : 'NotReady',
+    observedGeneration: generation,
+    numberApplied: children.length,
+    numberReady: ready.length,
+  }
   status = setCondition(status, readyCondition, now)
   return setCondition(status, rendered, now)
 }

@@ -97,7 +97,12 @@ describe('deleteLocalObjects', () => {
 
 describe('rendered objects belong to their fleet object', () => {
   const si = (name: string, iface: string): ParsedObject =>
-    parseObject({ apiVersion: 'svc.dpu.nvidia.com/v1alpha1', kind: 'ServiceInterface', metadata: { name, namespace: 'ns', labels: { uplink: iface } }, spec: { interfaceType: 'physical', physical: { interfaceName: iface } } })
+    parseObject({
+      apiVersion: 'svc.dpu.nvidia.com/v1alpha1',
+      kind: 'ServiceInterface',
+      metadata: { name, namespace: 'ns', labels: { uplink: iface } },
+      spec: { interfaceType: 'physical', physical: { interfaceName: iface } },
+    })
   const owned = 'ServiceInterface ns/up0 is rendered from DPUServiceInterface ns/up0; delete or edit that instead'
 
   it('refuses a direct delete or apply with desired.rendered-object, changing nothing', () => {
@@ -107,7 +112,9 @@ describe('rendered objects belong to their fleet object', () => {
     expect(() => applyLocalObjects(store, [si('up0', 'p9')], NODE)).toThrow(owned)
     // Also when the object would come out unchanged, and when it hides in a batch with other objects.
     const same = store.objects.get(siRef('up0'))!
-    expect(() => applyLocalObjects(store, [parseObject({ ...same, metadata: { name: 'up0', namespace: 'ns', labels: same.metadata.labels, annotations: same.metadata.annotations } })], NODE)).toThrow(owned)
+    expect(() => applyLocalObjects(store, [parseObject({ ...same, metadata: { name: 'up0', namespace: 'ns', labels: same.metadata.labels, annotations: same.metadata.annotations } })], NODE)).toThrow(
+      owned,
+    )
     expect(() => deleteLocalObjects(store, [dsiRef('other'), siRef('up0')], { missingOk: true })).toThrow(owned)
     expect(JSON.stringify(store.dump())).toBe(before)
   })

@@ -21,7 +21,12 @@ afterEach(async () => {
 const si = (name: string, iface: string, hash: string): WireObject => ({
   key: `svc.dpu.nvidia.com/v1alpha1/ServiceInterface/dpf/${name}`,
   hash,
-  object: { apiVersion: 'svc.dpu.nvidia.com/v1alpha1', kind: 'ServiceInterface', metadata: { name, namespace: 'dpf', labels: { uplink: iface } }, spec: { node: 'dpu-a', interfaceType: 'physical', physical: { interfaceName: iface } } },
+  object: {
+    apiVersion: 'svc.dpu.nvidia.com/v1alpha1',
+    kind: 'ServiceInterface',
+    metadata: { name, namespace: 'dpf', labels: { uplink: iface } },
+    spec: { node: 'dpu-a', interfaceType: 'physical', physical: { interfaceName: iface } },
+  },
 })
 const H1 = '11111111111111111111111111111111'
 const H2 = '22222222222222222222222222222222'

@@ -30,8 +30,7 @@ export function refFromKey(key: string): ObjectRef {
   return { apiVersion: parts.join('/'), kind, namespace, name }
 }
 
-const keyOf = (o: { apiVersion: string; kind: string; metadata: { namespace?: string; name: string } }): string =>
-  `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? 'default'}/${o.metadata.name}`
+const keyOf = (o: { apiVersion: string; kind: string; metadata: { namespace?: string; name: string } }): string => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? 'default'}/${o.metadata.name}`
 
 export function createStoreAgentPort(store: Store, opts: { log?: LevelLogger } = {}): AgentPort {
   const readHashes = (): Record<string, string> => {
@@ -75,7 +74,10 @@ export function createStoreAgentPort(store: Store, opts: { log?: LevelLogger } =
       })
       // Logged once committed: a rolled-back revision replaced nothing.
       if (takenOver.length > 0) {
-        opts.log?.warn({ revision: push.revision, objects: takenOver }, `hub revision ${push.revision} replaced ${takenOver.length} local object(s) with the same key: ${takenOver.join(', ')} (the local specs are in TakenOverByHub events)`)
+        opts.log?.warn(
+          { revision: push.revision, objects: takenOver },
+          `hub revision ${push.revision} replaced ${takenOver.length} local object(s) with the same key: ${takenOver.join(', ')} (the local specs are in TakenOverByHub events)`,
+        )
       }
     },
 

@@ -201,9 +201,7 @@ export class OvsNode {
 
   /** Every bridge with an open OpenFlow connection, and whether it is up (and why not). */
   openflowState(): Array<{ bridge: string; connected: boolean; error?: string }> {
-    return [...this.connections]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([bridge, conn]) => ({ bridge, connected: conn.connected, ...(conn.failure ? { error: conn.failure.message } : {}) }))
+    return [...this.connections].sort(([a], [b]) => a.localeCompare(b)).map(([bridge, conn]) => ({ bridge, connected: conn.connected, ...(conn.failure ? { error: conn.failure.message } : {}) }))
   }
 
   /** For `/readyz`: the OVSDB connection. */

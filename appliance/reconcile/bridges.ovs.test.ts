@@ -8,9 +8,7 @@ import { startOvsSandbox, type OvsSandbox } from '../../bin/demo/ovs-sandbox.js'
 import { until } from '../../test/support/until.js'
 import { runDpuctl, startApplianceProcess, type ApplianceProcess } from '../../test/support/appliance-process.js'
 
-
-const get = async (ovs: OvsSandbox, table: string, record: string, column: string) =>
-  (await ovs.vsctl('--if-exists', 'get', table, record, column)).trim()
+const get = async (ovs: OvsSandbox, table: string, record: string, column: string) => (await ovs.vsctl('--if-exists', 'get', table, record, column)).trim()
 
 describe('bridge ownership (real OVS, real appliance)', () => {
   let ovs: OvsSandbox

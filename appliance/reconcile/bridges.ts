@@ -122,7 +122,11 @@ export function planSwitch(desired: DesiredSwitch, cache: TableCache, txn: Trans
     if (Object.keys(update).length > 0) {
       txn.update('Bridge', whereUuid(have._uuid), update)
       const show = (v: string | null | string[]) => (v === null ? '[]' : Array.isArray(v) ? `[${v.join(',')}]` : v)
-      changes.push(`bridge ${want.name}: ${Object.entries(update).map(([k, v]) => `${k}=${show(v)}`).join(', ')}`)
+      changes.push(
+        `bridge ${want.name}: ${Object.entries(update)
+          .map(([k, v]) => `${k}=${show(v)}`)
+          .join(', ')}`,
+      )
     }
     const ids = have.external_ids
     if (ids[OWNER_KEY] !== OWNER_VALUE || ids[ROLE_KEY] !== want.role) {

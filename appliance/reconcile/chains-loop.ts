@@ -170,7 +170,11 @@ export class ChainsReconciler {
           // programmer keeps our latest desired set and installs it on the reconnect (whose event brings us back
           // to confirm it). A connection still making its first handshake is waited for like any batch.
           this.#synced.delete(bridge)
-          if (full || patch) ovs.programmer(bridge).setDesired(this.#compiler.flows(bridge)).catch(() => undefined)
+          if (full || patch)
+            ovs
+              .programmer(bridge)
+              .setDesired(this.#compiler.flows(bridge))
+              .catch(() => undefined)
           disconnected.set(bridge, conn.failure?.message ?? 'not connected')
           return installed.set(bridge, false)
         }

@@ -108,8 +108,7 @@ export class NodeController {
     const { store, ovs, settings, nodeName, log } = options
     this.ports = new ReconcileLoop({
       name: 'ports',
-      pass: () =>
-        runPortsPass({ store, ovs, settings, nodeName, log, hold: this.portsHold, ...(options.ovsNetns ? { ovsNetns: options.ovsNetns } : {}) }),
+      pass: () => runPortsPass({ store, ovs, settings, nodeName, log, hold: this.portsHold, ...(options.ovsNetns ? { ovsNetns: options.ovsNetns } : {}) }),
       hooks: { onRun: (r) => this.logRun(r) },
     })
     this.addLoop({
@@ -199,12 +198,10 @@ export class NodeController {
   }
 
   private activeFlavor(): StoredObject | undefined {
-    const flavors = this.options.store.objects
-      .list({ apiVersion: FLAVOR_API_VERSION, kind: 'DPUFlavor' })
-      .filter((f) => {
-        const node = (f.spec as { node?: string } | undefined)?.node
-        return node === undefined || node === this.options.nodeName
-      })
+    const flavors = this.options.store.objects.list({ apiVersion: FLAVOR_API_VERSION, kind: 'DPUFlavor' }).filter((f) => {
+      const node = (f.spec as { node?: string } | undefined)?.node
+      return node === undefined || node === this.options.nodeName
+    })
     if (this.options.flavor) return flavors.find((f) => `${f.metadata.namespace}/${f.metadata.name}` === this.options.flavor)
     return flavors.length === 1 ? flavors[0] : undefined
   }

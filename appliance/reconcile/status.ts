@@ -40,7 +40,13 @@ export function writeReady(store: Store, obj: StoredObject, state: ReadyState): 
     },
     ...(state.conditions ?? []).map((c) => ({ ...c, observedGeneration: generation })),
   ]
-  const conditions = wanted.map((c) => withTransition(prev.find((p) => p.type === c.type), c, now))
+  const conditions = wanted.map((c) =>
+    withTransition(
+      prev.find((p) => p.type === c.type),
+      c,
+      now,
+    ),
+  )
   const status: ObjectStatus = {
     // Flow counters belong to the status refresher (chain-counters.ts); a reconcile pass keeps them.
     ...(obj.status.counters !== undefined ? { counters: obj.status.counters } : {}),

@@ -55,8 +55,7 @@ function parseSelector(text: string): Record<string, string> | undefined {
   return out
 }
 
-const sameLabels = (a: Record<string, string>, b: Record<string, string>) =>
-  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v)
+const sameLabels = (a: Record<string, string>, b: Record<string, string>) => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v)
 
 export function createSwitchView(deps: SwitchViewDeps) {
   const { store, ovs, controller } = deps
@@ -86,7 +85,10 @@ export function createSwitchView(deps: SwitchViewDeps) {
 
     async flows(bridge: string | undefined, opts: { stats: boolean }) {
       const cache = ovs.ovsdb?.cache
-      const owned = controller.observedBridges().filter((b) => b.owned).map((b) => b.name)
+      const owned = controller
+        .observedBridges()
+        .filter((b) => b.owned)
+        .map((b) => b.name)
       let bridges: string[]
       if (bridge !== undefined) {
         if (!cache?.bridge(bridge)) throw new UnknownBridgeError(bridge)

@@ -116,7 +116,11 @@ describe('apply and read', () => {
   })
 
   it('refuses local writes to hub-owned objects with 409 read-only', async () => {
-    store.applyHubRevision(1, [{ apiVersion: 'svc.dpu.nvidia.com/v1alpha1', kind: 'ServiceInterface', metadata: { name: 'from-hub', namespace: NS }, spec: { interfaceType: 'pf', pf: { pfID: 0 } } }], [])
+    store.applyHubRevision(
+      1,
+      [{ apiVersion: 'svc.dpu.nvidia.com/v1alpha1', kind: 'ServiceInterface', metadata: { name: 'from-hub', namespace: NS }, spec: { interfaceType: 'pf', pf: { pfID: 0 } } }],
+      [],
+    )
     const put = await call('PUT', `${SVC}/namespaces/${NS}/serviceinterfaces/from-hub`, si('from-hub'))
     expect(put.status).toBe(409)
     const p = (await put.json()) as { code: string; detail: string }
@@ -156,9 +160,7 @@ describe('apply and read', () => {
     expect(((await bad.json()) as { detail: string }).detail).toContain('no_such_metric')
     const doc = (await (await fetch(`${url}/openapi.json`, { headers: auth })).json()) as { openapi: string; paths: Record<string, unknown> }
     expect(doc.openapi).toBe('3.1.0')
-    expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/apis', '/apis/appliance/v1/apply', '/apis/appliance/v1/events', `${SVC}/namespaces/{namespace}/servicechains/{name}/status`]),
-    )
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/apis', '/apis/appliance/v1/apply', '/apis/appliance/v1/events', `${SVC}/namespaces/{namespace}/servicechains/{name}/status`]))
     expect(await (await fetch(`${url}/docs`)).text()).toContain('data-spec-url="openapi.json"')
     // Kubernetes version.Info, open like the probes.
     const version = (await (await fetch(`${url}/version`)).json()) as Record<string, string>
@@ -231,7 +233,15 @@ describe('bad input: 4xx problem+json naming the field, store unchanged', () => 
     { name: 'PUT unicode name in path', method: 'PUT', path: `${siPath}/${encodeURIComponent('naïve')}`, body: si('naïve'), status: 400, code: 'api.validation', field: 'metadata.name' },
     { name: 'PUT name with encoded /', method: 'PUT', path: `${siPath}/a%2Fb`, body: si('a/b'), status: 400, code: 'api.validation', field: 'metadata.name' },
     { name: 'unknown plural in path', method: 'POST', path: `${SVC}/namespaces/${NS}/widgets`, body: si('x'), status: 404, code: 'api.unknown-kind', field: 'kind' },
-    { name: 'wrong version in path', method: 'POST', path: `/apis/svc.dpu.nvidia.com/v1/namespaces/${NS}/serviceinterfaces`, body: si('x'), status: 400, code: 'api.wrong-api-version', field: 'apiVersion' },
+    {
+      name: 'wrong version in path',
+      method: 'POST',
+      path: `/apis/svc.dpu.nvidia.com/v1/namespaces/${NS}/serviceinterfaces`,
+      body: si('x'),
+      status: 400,
+      code: 'api.wrong-api-version',
+      field: 'apiVersion',
+    },
     { name: 'a bad object among good ones', body: `${si('good1')}---\n${si('good2')}---\n${si('Bad')}`, status: 400, code: 'api.validation', field: 'metadata.name' },
   ]
 
@@ -315,7 +325,12 @@ describe('watch', () => {
       while ((i = buf.indexOf('\n\n')) >= 0) {
         const block = buf.slice(0, i)
         buf = buf.slice(i + 2)
-        const f = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]))
+        const f = Object.fromEntries(
+          block
+            .split('\n')
+            .filter((l) => !l.startsWith(':'))
+            .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+        )
         if (f.event) out.push({ event: f.event, id: f.id!, data: JSON.parse(f.data!) })
       }
     }
@@ -338,7 +353,11 @@ describe('watch', () => {
     ac.abort()
     for (let i = 0; i < 50 && store.watcherCount() > 0; i++) await new Promise((r) => setTimeout(r, 20))
     expect(store.watcherCount()).toBe(0) // a closed stream unsubscribes
-    expect(events.map((e) => [e.event, e.data.object.metadata.name])).toEqual([['ADDED', 'w1'], ['MODIFIED', 'w1'], ['DELETED', 'w1']])
+    expect(events.map((e) => [e.event, e.data.object.metadata.name])).toEqual([
+      ['ADDED', 'w1'],
+      ['MODIFIED', 'w1'],
+      ['DELETED', 'w1'],
+    ])
     const ids = events.map((e) => Number(e.id))
     expect(ids).toEqual([...ids].sort((a, b) => a - b))
 

@@ -12,15 +12,7 @@ import { readBodyText } from './middleware/body-limit/index.js'
 import { UnsupportedMediaTypeError } from './errors.js'
 import { isRecord } from '../../api/is-record.js'
 
-const MEDIA_TYPES = new Set([
-  'application/json',
-  'application/yaml',
-  'application/x-yaml',
-  'text/yaml',
-  'text/x-yaml',
-  'application/apply-patch+yaml',
-  'text/plain',
-])
+const MEDIA_TYPES = new Set(['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/apply-patch+yaml', 'text/plain'])
 
 /** Reads the body as raw documents (not yet validated). */
 export async function readDocuments(c: Context<AppEnv>): Promise<unknown[]> {

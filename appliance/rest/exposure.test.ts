@@ -151,7 +151,20 @@ describe('dpuctl appliance run: TLS, --allowed-host, --public-metrics', () => {
     const half = await runDpuctl(['appliance', 'run', '--ovsdb', 'none', '--data-dir', join(pki, 'd1'), '--api-tls-cert', join(pki, 'hub.crt')])
     expect(half.code).toBe(1)
     expect(half.stderr).toContain('api-tls-cert and api-tls-key go together')
-    const missing = await runDpuctl(['appliance', 'run', '--ovsdb', 'none', '--listen', '127.0.0.1:0', '--data-dir', join(pki, 'd2'), '--api-tls-cert', join(pki, 'nope.crt'), '--api-tls-key', join(pki, 'hub.key')])
+    const missing = await runDpuctl([
+      'appliance',
+      'run',
+      '--ovsdb',
+      'none',
+      '--listen',
+      '127.0.0.1:0',
+      '--data-dir',
+      join(pki, 'd2'),
+      '--api-tls-cert',
+      join(pki, 'nope.crt'),
+      '--api-tls-key',
+      join(pki, 'hub.key'),
+    ])
     expect(missing.code).not.toBe(0)
     expect(missing.stderr).toContain(join(pki, 'nope.crt'))
   })

@@ -62,8 +62,14 @@ describe('route coverage', () => {
     const served = app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}')}`)
     const documented = operations.map((o) => `${o.method.toUpperCase()} ${o.path}`)
     expect(new Set(served).size).toBe(served.length)
-    expect(documented.filter((d) => !served.includes(d)), 'documented but not served').toEqual([])
-    expect(served.filter((s) => !documented.includes(s)), 'served but not documented').toEqual([])
+    expect(
+      documented.filter((d) => !served.includes(d)),
+      'documented but not served',
+    ).toEqual([])
+    expect(
+      served.filter((s) => !documented.includes(s)),
+      'served but not documented',
+    ).toEqual([])
   })
 
   it('covers what issue #12 found missing, and every kind', () => {
@@ -96,7 +102,7 @@ describe('validation', () => {
     expect(validator.version).toBe('3.1')
   })
 
-  it("passes @readme/openapi-parser with every rule an error", async () => {
+  it('passes @readme/openapi-parser with every rule an error', async () => {
     const rules = {
       'array-without-items': 'error',
       'duplicate-non-request-body-parameters': 'error',
@@ -223,7 +229,10 @@ function sampleUrl(o: DocumentedOperation, values: Record<string, string> = {}):
 
 function resolve(node: Json): Json {
   if (typeof node.$ref !== 'string') return node
-  return node.$ref.replace(/^#\//, '').split('/').reduce((n: Json, seg: string) => n[seg], doc)
+  return node.$ref
+    .replace(/^#\//, '')
+    .split('/')
+    .reduce((n: Json, seg: string) => n[seg], doc)
 }
 
 /**

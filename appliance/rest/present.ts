@@ -16,8 +16,10 @@ export function listBody(kind: string, resourceVersion: number, items: StoredObj
 }
 
 export function applyBody(outcome: LocalApplyOutcome, resourceVersion: number) {
-  const item = (source: ApplyResponseItem['source']) => (r: ApplyResult | DeleteResult): ApplyResponseItem[] =>
-    r.object ? [{ action: r.action, source, object: r.object }] : []
+  const item =
+    (source: ApplyResponseItem['source']) =>
+    (r: ApplyResult | DeleteResult): ApplyResponseItem[] =>
+      r.object ? [{ action: r.action, source, object: r.object }] : []
   return {
     apiVersion: 'appliance/v1',
     kind: 'ApplyResult',

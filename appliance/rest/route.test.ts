@@ -101,7 +101,10 @@ describe('buildApplianceOpenApi', () => {
   })
 
   it.each([
-    ['a path parameter the path does not have', (app: Hono) => route(app, { method: 'get', path: '/x', operation: op('x', { parameters: [{ name: 'id', in: 'path', required: true, schema: {} }] }) }, (c) => c.text(''))],
+    [
+      'a path parameter the path does not have',
+      (app: Hono) => route(app, { method: 'get', path: '/x', operation: op('x', { parameters: [{ name: 'id', in: 'path', required: true, schema: {} }] }) }, (c) => c.text('')),
+    ],
     ['one operationId twice', (app: Hono) => ['/a', '/b'].forEach((p) => route(app, { method: 'get', path: p, operation: op('same') }, (c) => c.text('')))],
     ['one method and path twice', (app: Hono) => ['a', 'b'].forEach((id) => route(app, { method: 'get', path: '/same', operation: op(id) }, (c) => c.text('')))],
     ['a tag without a description', (app: Hono) => route(app, { method: 'get', path: '/x', operation: op('x', { tags: ['nameless'] }) }, (c) => c.text(''))],

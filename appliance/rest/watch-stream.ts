@@ -65,10 +65,7 @@ export function watchResponse(c: Context<AppEnv>, store: Store, filter: WatchFil
   const { maxQueuedEvents, maxQueuedBytes } = admission.limits
   const since = parseResourceVersion(c.req.query('resourceVersion') ?? c.req.header('last-event-id'))
   const selected = (o: StoredObject) =>
-    o.kind === filter.kind &&
-    o.apiVersion === filter.apiVersion &&
-    (filter.namespace === undefined || o.metadata.namespace === filter.namespace) &&
-    filter.matches(o)
+    o.kind === filter.kind && o.apiVersion === filter.apiVersion && (filter.namespace === undefined || o.metadata.namespace === filter.namespace) && filter.matches(o)
   const queue: Array<{ e: WatchEvent; bytes: number }> = []
   let wake: (() => void) | undefined
   // Changes queued past the initial list, and their bytes: what a slow reader makes us hold.

@@ -93,7 +93,12 @@ describe('ChainCompiler', () => {
           const key = pick(portKeys)
           const r = rand()
           if (r < 0.2) next.delete(key)
-          else next.set(key, { bridge: pick(bridges), ...(r < 0.9 ? { ofport: 1 + portKeys.indexOf(key) + 100 * Math.floor(rand() * 3) } : {}), ...(rand() < 0.5 ? { mac: `02:00:00:00:00:0${Math.floor(rand() * 9)}` } : {}) })
+          else
+            next.set(key, {
+              bridge: pick(bridges),
+              ...(r < 0.9 ? { ofport: 1 + portKeys.indexOf(key) + 100 * Math.floor(rand() * 3) } : {}),
+              ...(rand() < 0.5 ? { mac: `02:00:00:00:00:0${Math.floor(rand() * 9)}` } : {}),
+            })
         }
         ports = next
         compiler.setPorts(ports)
@@ -128,14 +133,24 @@ describe('ChainCompiler', () => {
         compiler.setInterface(`ns/i${i}${end}`, { namespace: 'ns', name: `i${i}${end}`, labels: { chain: String(i), end } })
         ports.set(`ns/i${i}${end}`, { bridge: 'br-sfc', ofport: 2 * i + (end === 'a' ? 1 : 2) })
       }
-      compiler.setChain(`ns/c${i}`, { namespace: 'ns', name: `c${i}`, generation: 1, switches: [{ ports: [{ serviceInterface: { matchLabels: { chain: String(i), end: 'a' } } }, { serviceInterface: { matchLabels: { chain: String(i), end: 'b' } } }] }] })
+      compiler.setChain(`ns/c${i}`, {
+        namespace: 'ns',
+        name: `c${i}`,
+        generation: 1,
+        switches: [{ ports: [{ serviceInterface: { matchLabels: { chain: String(i), end: 'a' } } }, { serviceInterface: { matchLabels: { chain: String(i), end: 'b' } } }] }],
+      })
     }
     compiler.setPorts(ports)
     expect(compiler.compile().changed.size).toBe(100)
     expect(compiler.compile().changed.size).toBe(0)
 
     // c7's second port moves to c9's interface. Both are equally old, so claim order is by name: c7 wins it.
-    compiler.setChain('ns/c7', { namespace: 'ns', name: 'c7', generation: 2, switches: [{ ports: [{ serviceInterface: { matchLabels: { chain: '7', end: 'a' } } }, { serviceInterface: { matchLabels: { chain: '9', end: 'b' } } }] }] })
+    compiler.setChain('ns/c7', {
+      namespace: 'ns',
+      name: 'c7',
+      generation: 2,
+      switches: [{ ports: [{ serviceInterface: { matchLabels: { chain: '7', end: 'a' } } }, { serviceInterface: { matchLabels: { chain: '9', end: 'b' } } }] }],
+    })
     const delta = compiler.compile()
     // c9 loses its switch: both change, nobody else.
     expect([...delta.changed].sort()).toEqual(['ns/c7', 'ns/c9'])

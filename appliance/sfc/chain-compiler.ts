@@ -43,8 +43,7 @@ interface ChainOutput {
   text: string
 }
 
-const outputText = (o: { report: ChainReport; flows: Map<string, DesiredFlow[]> }) =>
-  JSON.stringify([o.report, [...o.flows]], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString(16) : v))
+const outputText = (o: { report: ChainReport; flows: Map<string, DesiredFlow[]> }) => JSON.stringify([o.report, [...o.flows]], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString(16) : v))
 
 const pairKey = (namespace: string, k: string, v: string) => `${namespace}\u0000${k}\u0000${v}`
 /** An empty selector matches every interface of its namespace (the API refuses it; the compiler stays right). */
@@ -320,5 +319,11 @@ function claimsText(rc: ResolvedChain, claims: ReadonlyMap<unknown, PortProblem[
 function wireFlows(key: string, wire: PortWire): DesiredFlow[] {
   const slash = key.indexOf('/')
   const cookie = chainCookie(key.slice(0, slash), `${key.slice(slash + 1)}/hbn-wire`)
-  return switchFlows([{ key: `${key}#a`, ofport: wire.a, bridge: wire.bridge }, { key: `${key}#b`, ofport: wire.b, bridge: wire.bridge }], cookie)
+  return switchFlows(
+    [
+      { key: `${key}#a`, ofport: wire.a, bridge: wire.bridge },
+      { key: `${key}#b`, ofport: wire.b, bridge: wire.bridge },
+    ],
+    cookie,
+  )
 }

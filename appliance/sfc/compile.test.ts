@@ -46,12 +46,7 @@ describe('chain cookie', () => {
 })
 
 describe('compileChains', () => {
-  const interfaces = [
-    iface('p0', { uplink: 'p0' }),
-    iface('fw-in', { svc: 'fw', port: 'in' }),
-    iface('fw-out', { svc: 'fw', port: 'out' }),
-    iface('p1', { uplink: 'p1' }),
-  ]
+  const interfaces = [iface('p0', { uplink: 'p0' }), iface('fw-in', { svc: 'fw', port: 'in' }), iface('fw-out', { svc: 'fw', port: 'out' }), iface('p1', { uplink: 'p1' })]
   const observed = ports([
     ['p0', { bridge: 'br-sfc', ofport: 1 }],
     ['fw-in', { bridge: 'br-sfc', ofport: 2, mac: '02:00:00:00:00:02' }],
@@ -72,16 +67,12 @@ describe('compileChains', () => {
 
   it('bump in the wire: two chains through a service, no flow joins p0 and p1 directly', () => {
     const out = compileChains({
-      chains: [
-        chain('in', [[{ uplink: 'p0' }, { svc: 'fw', port: 'in' }]]),
-        chain('out', [[{ svc: 'fw', port: 'out' }, { uplink: 'p1' }]]),
-      ],
+      chains: [chain('in', [[{ uplink: 'p0' }, { svc: 'fw', port: 'in' }]]), chain('out', [[{ svc: 'fw', port: 'out' }, { uplink: 'p1' }]])],
       interfaces,
       ports: observed,
     })
     const flows = out.flows.get('br-sfc')!
-    const outputsFrom = (inPort: number) =>
-      flows.filter((f) => f.match.in_port === inPort).flatMap((f) => f.instructions.flatMap((i) => (i.type === 'apply_actions' ? i.actions : [])))
+    const outputsFrom = (inPort: number) => flows.filter((f) => f.match.in_port === inPort).flatMap((f) => f.instructions.flatMap((i) => (i.type === 'apply_actions' ? i.actions : [])))
     expect(outputsFrom(1)).toEqual([{ type: 'output', port: 2, maxLen: 0 }])
     expect(outputsFrom(4)).toEqual([{ type: 'output', port: 3, maxLen: 0 }])
   })
@@ -121,7 +112,13 @@ describe('compileChains', () => {
   it('reports a missing interface and an ambiguous selector, and still programs the other switches', () => {
     const dup = [...interfaces, iface('fw-in-2', { svc: 'fw', port: 'in' })]
     const out = compileChains({
-      chains: [chain('c', [[{ uplink: 'p0' }, { svc: 'fw', port: 'in' }], [{ uplink: 'nope' }, { uplink: 'nope2' }], [{ svc: 'fw', port: 'out' }, { uplink: 'p1' }]])],
+      chains: [
+        chain('c', [
+          [{ uplink: 'p0' }, { svc: 'fw', port: 'in' }],
+          [{ uplink: 'nope' }, { uplink: 'nope2' }],
+          [{ svc: 'fw', port: 'out' }, { uplink: 'p1' }],
+        ]),
+      ],
       interfaces: dup,
       ports: observed,
     })
@@ -198,7 +195,14 @@ describe('compileChains', () => {
       priority: 100,
       match: { in_port: 2 },
       instructions: [
-        { type: 'apply_actions', actions: [{ type: 'push_vlan', ethertype: 0x8100 }, { type: 'set_field', field: 'vlan_vid', value: 0x1000 | 10 }, { type: 'output', port: 1, maxLen: 0 }] },
+        {
+          type: 'apply_actions',
+          actions: [
+            { type: 'push_vlan', ethertype: 0x8100 },
+            { type: 'set_field', field: 'vlan_vid', value: 0x1000 | 10 },
+            { type: 'output', port: 1, maxLen: 0 },
+          ],
+        },
       ],
     })
   })
@@ -212,7 +216,10 @@ describe('compileChains', () => {
 
   it('gives serviceMTU to every resolved port of the switch', () => {
     const mtus = desiredMtus({ chains: [chain('m', [[{ uplink: 'p0' }, { svc: 'fw', port: 'in' }]], 9000)], interfaces, ports: observed })
-    expect([...mtus]).toEqual([['dpf/p0', 9000], ['dpf/fw-in', 9000]])
+    expect([...mtus]).toEqual([
+      ['dpf/p0', 9000],
+      ['dpf/fw-in', 9000],
+    ])
   })
 })
 
@@ -222,7 +229,15 @@ describe('lintFlow', () => {
     expect(
       lintFlow({
         match: { in_port: 1 },
-        instructions: [{ type: 'apply_actions', actions: [{ type: 'output', port: 0xfffffffd, maxLen: 128 }, { type: 'group', groupId: 9 }] }],
+        instructions: [
+          {
+            type: 'apply_actions',
+            actions: [
+              { type: 'output', port: 0xfffffffd, maxLen: 128 },
+              { type: 'group', groupId: 9 },
+            ],
+          },
+        ],
       }),
     ).toEqual(['output to CONTROLLER becomes a userspace datapath action', 'group 9: select groups need dp_hash, which mlx5 does not offload'])
   })

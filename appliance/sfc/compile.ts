@@ -5,17 +5,7 @@
  */
 import type { Action, Instruction, Match } from '../ovs/openflow/model.js'
 import { chainCookie } from './cookie.js'
-import type {
-  ChainInput,
-  ChainInterface,
-  ChainReport,
-  CompileInput,
-  CompileOutput,
-  DesiredFlow,
-  ObservedPort,
-  PortProblem,
-  SwitchReport,
-} from './model.js'
+import type { ChainInput, ChainInterface, ChainReport, CompileInput, CompileOutput, DesiredFlow, ObservedPort, PortProblem, SwitchReport } from './model.js'
 import { lintFlow } from './offload-lint.js'
 import { ETH_TYPE_VLAN, MULTICAST_BIT, OFPVID_PRESENT, PRIORITY, SFC_FORWARD_TABLE } from './pipeline.js'
 import { indexByNamespace, interfaceKey, resolvePort } from './resolve.js'
@@ -97,11 +87,7 @@ export function switchFlows(endpoints: readonly Endpoint[], cookie: bigint): Des
   return flows
 }
 
-function endpointFor(
-  iface: ChainInterface,
-  byKey: ReadonlyMap<string, ChainInterface>,
-  ports: ReadonlyMap<string, ObservedPort>,
-): Endpoint | undefined {
+function endpointFor(iface: ChainInterface, byKey: ReadonlyMap<string, ChainInterface>, ports: ReadonlyMap<string, ObservedPort>): Endpoint | undefined {
   const key = interfaceKey(iface)
   if (iface.vlan) {
     const parentKey = `${iface.namespace}/${iface.vlan.parent}`

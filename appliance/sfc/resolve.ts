@@ -52,10 +52,7 @@ function labelIndex(candidates: readonly ChainInterface[]): Map<string, ChainInt
   return index
 }
 
-export function resolvePort(
-  matchLabels: Readonly<Record<string, string>>,
-  candidates: readonly ChainInterface[],
-): { interface: ChainInterface } | { problem: PortProblem } {
+export function resolvePort(matchLabels: Readonly<Record<string, string>>, candidates: readonly ChainInterface[]): { interface: ChainInterface } | { problem: PortProblem } {
   // Only interfaces carrying the selector's rarest pair can match; the filter below still checks every pair.
   let pool = candidates
   for (const [k, v] of Object.entries(matchLabels)) {

@@ -22,12 +22,9 @@ export class StoreConflictError extends ApplianceError {
 
 export class StoreReadOnlyError extends ApplianceError {
   constructor(ref: ObjectRef, verb: 'apply' | 'delete' | 'status') {
-    super(
-      'store.read-only',
-      `${ref.kind} ${ref.namespace}/${ref.name} is owned by the federation hub; ${verb} it in the hub's source ` +
-        `(the local API may only read hub-owned objects)`,
-      { context: { ...ref, key: refKey(ref) } },
-    )
+    super('store.read-only', `${ref.kind} ${ref.namespace}/${ref.name} is owned by the federation hub; ${verb} it in the hub's source ` + `(the local API may only read hub-owned objects)`, {
+      context: { ...ref, key: refKey(ref) },
+    })
   }
 }
 

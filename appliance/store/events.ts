@@ -49,10 +49,11 @@ export class EventLog {
   readonly #trim: Statement
   readonly #all: Statement
 
-  constructor(private readonly db: Database, readonly capacity = 1000) {
-    this.#insert = db.prepare(
-      `INSERT INTO events (time, type, reason, message, api_version, kind, namespace, name, uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
+  constructor(
+    private readonly db: Database,
+    readonly capacity = 1000,
+  ) {
+    this.#insert = db.prepare(`INSERT INTO events (time, type, reason, message, api_version, kind, namespace, name, uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#trim = db.prepare(`DELETE FROM events WHERE id <= ?`)
     this.#all = db.prepare(`SELECT * FROM events ORDER BY id`)
   }
@@ -68,10 +69,7 @@ export class EventLog {
   /** Appends one event; call inside the transaction that made the change it describes. */
   append(e: EventInput, time = new Date()): void {
     const o = e.object
-    const id = Number(
-      this.#insert.run(time.toISOString(), e.type, e.reason, e.message, o.apiVersion, o.kind, o.namespace, o.name, o.uid ?? null)
-        .lastInsertRowid,
-    )
+    const id = Number(this.#insert.run(time.toISOString(), e.type, e.reason, e.message, o.apiVersion, o.kind, o.namespace, o.name, o.uid ?? null).lastInsertRowid)
     if (id > this.capacity) this.#trim.run(id - this.capacity)
   }
 

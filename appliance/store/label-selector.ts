@@ -39,7 +39,10 @@ export function parseLabelSelector(text: string): LabelSelector {
     const key = m[3]!
     if (m[4]) return { key, operator: m[4] === '!=' ? 'NotIn' : 'In', values: [m[5] ?? ''] }
     if (m[6]) {
-      const values = (m[7] ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '')
+      const values = (m[7] ?? '')
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '')
       return { key, operator: m[6] === 'in' ? 'In' : 'NotIn', values }
     }
     return { key, operator: 'Exists' }

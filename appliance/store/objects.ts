@@ -129,9 +129,7 @@ export class ObjectTable {
          origin = @origin, labels = @labels, annotations = @annotations, spec = @spec, status = @status
        WHERE api_version = @api_version AND kind = @kind AND namespace = @namespace AND name = @name`,
     )
-    this.#updateStatus = db.prepare(
-      `UPDATE objects SET resource_version = ?, status = ? WHERE api_version = ? AND kind = ? AND namespace = ? AND name = ?`,
-    )
+    this.#updateStatus = db.prepare(`UPDATE objects SET resource_version = ?, status = ? WHERE api_version = ? AND kind = ? AND namespace = ? AND name = ?`)
     this.#delete = db.prepare(`DELETE FROM objects WHERE api_version = ? AND kind = ? AND namespace = ? AND name = ?`)
     this.#all = db.prepare(`SELECT * FROM objects ORDER BY api_version, kind, namespace, name`)
     this.#countByKind = db.prepare(`SELECT api_version, kind, COUNT(*) AS n FROM objects GROUP BY api_version, kind ORDER BY api_version, kind`)
@@ -266,7 +264,12 @@ export class ObjectTable {
     if (takenOver) {
       const localSpec = row.spec.length > TAKEOVER_SPEC_BYTES ? `${row.spec.slice(0, TAKEOVER_SPEC_BYTES)}... (truncated)` : row.spec
       this.events.append(
-        { type: 'Warning', reason: 'TakenOverByHub', message: `the hub's object replaced a local one with the same key (local generation ${row.generation}, created ${row.created_at}); local spec was ${localSpec}`, object: { ...ref, uid: row.uid } },
+        {
+          type: 'Warning',
+          reason: 'TakenOverByHub',
+          message: `the hub's object replaced a local one with the same key (local generation ${row.generation}, created ${row.created_at}); local spec was ${localSpec}`,
+          object: { ...ref, uid: row.uid },
+        },
         now,
       )
     }
@@ -300,17 +303,20 @@ export class ObjectTable {
    * On its own (not inside a batch) it commits without fsync: a crash may lose it, and the next pass rewrites it.
    */
   setStatus(ref: ObjectRef, status: ObjectStatus): StoredObject {
-    return this.writer.run(() => {
-      const row = this.#row(ref)
-      if (!row) throw new StoreNotFoundError(ref)
-      const text = JSON.stringify(status)
-      if (canonicalJson(status) === canonicalJson(JSON.parse(row.status))) return rowToObject(row)
-      const rv = this.writer.nextResourceVersion()
-      this.#updateStatus.run(rv, text, ref.apiVersion, ref.kind, ref.namespace, ref.name)
-      const object = rowToObject({ ...row, resource_version: rv, status: text })
-      this.writer.emit({ type: 'MODIFIED', object, resourceVersion: rv })
-      return object
-    }, { durable: false }) // status is observed state: the reconcilers write it again after a crash
+    return this.writer.run(
+      () => {
+        const row = this.#row(ref)
+        if (!row) throw new StoreNotFoundError(ref)
+        const text = JSON.stringify(status)
+        if (canonicalJson(status) === canonicalJson(JSON.parse(row.status))) return rowToObject(row)
+        const rv = this.writer.nextResourceVersion()
+        this.#updateStatus.run(rv, text, ref.apiVersion, ref.kind, ref.namespace, ref.name)
+        const object = rowToObject({ ...row, resource_version: rv, status: text })
+        this.writer.emit({ type: 'MODIFIED', object, resourceVersion: rv })
+        return object
+      },
+      { durable: false },
+    ) // status is observed state: the reconcilers write it again after a crash
   }
 
   /** Every row with every column, in key order: two dumps are equal iff the table content is. */

@@ -15,5 +15,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function computeSpecHash(spec: unknown): string {
-  return createHash('sha256').update(canonicalJson(spec ?? {})).digest('hex')
+  return createHash('sha256')
+    .update(canonicalJson(spec ?? {}))
+    .digest('hex')
 }

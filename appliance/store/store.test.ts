@@ -149,7 +149,11 @@ describe('watch', () => {
       store.objects.apply([si('a', { v: 2 })], { origin: 'local' })
     })
     const [a] = store.objects.delete([{ apiVersion: AV, kind: 'ServiceInterface', namespace: 'ns1', name: 'a' }], { origin: 'local' })
-    expect(seen.map((e) => [e.type, e.resourceVersion])).toEqual([['ADDED', 1], ['MODIFIED', 2], ['DELETED', 3]])
+    expect(seen.map((e) => [e.type, e.resourceVersion])).toEqual([
+      ['ADDED', 1],
+      ['MODIFIED', 2],
+      ['DELETED', 3],
+    ])
     expect(a!.object!.metadata.resourceVersion).toBe('3')
     stop()
     store.objects.apply([si('b')], { origin: 'local' })

@@ -26,15 +26,23 @@ describe('Writer durability modes', () => {
   it('commits a non-durable write without fsync and restores FULL for the next one, also after a throw', () => {
     const { db, writer, sync } = open()
     const seen: number[] = []
-    writer.run(() => {
-      seen.push(sync())
-      db.prepare('INSERT INTO t VALUES (1)').run()
-    }, { durable: false })
+    writer.run(
+      () => {
+        seen.push(sync())
+        db.prepare('INSERT INTO t VALUES (1)').run()
+      },
+      { durable: false },
+    )
     expect(seen).toEqual([NORMAL])
     expect(sync()).toBe(FULL)
-    expect(() => writer.run(() => {
-      throw new Error('boom')
-    }, { durable: false })).toThrow('boom')
+    expect(() =>
+      writer.run(
+        () => {
+          throw new Error('boom')
+        },
+        { durable: false },
+      ),
+    ).toThrow('boom')
     expect(sync()).toBe(FULL)
     expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 1 })
     db.close()

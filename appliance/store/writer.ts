@@ -14,7 +14,10 @@ export class Writer {
   readonly #saveRv: Statement
   readonly #deliver: (events: WatchEvent[]) => void
 
-  constructor(readonly db: Database, deliver: (events: WatchEvent[]) => void) {
+  constructor(
+    readonly db: Database,
+    deliver: (events: WatchEvent[]) => void,
+  ) {
     this.#rv = (db.prepare(`SELECT value FROM counters WHERE name = 'resourceVersion'`).get() as { value: number }).value
     this.#saveRv = db.prepare(`UPDATE counters SET value = ? WHERE name = 'resourceVersion'`)
     this.#deliver = deliver

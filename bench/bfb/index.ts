@@ -52,8 +52,27 @@ try {
   // Compiled to plain JS first, as dist/ would be: a TypeScript loader in the child would inflate its RSS.
   const repo = new URL('../../', import.meta.url).pathname
   const js = join(dir, 'js')
-  const tsc = spawnSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '--outDir', js, '--rootDir', repo, '--module', 'nodenext',
-    '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node', join(repo, 'bench/bfb/build-child.ts')], { encoding: 'utf8' })
+  const tsc = spawnSync(
+    process.execPath,
+    [
+      join(repo, 'node_modules/typescript/bin/tsc'),
+      '--outDir',
+      js,
+      '--rootDir',
+      repo,
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      join(repo, 'bench/bfb/build-child.ts'),
+    ],
+    { encoding: 'utf8' },
+  )
   if (tsc.status !== 0) throw new Error(`tsc failed: ${tsc.stdout}${tsc.stderr}`)
   await writeFile(join(js, 'package.json'), '{"type":"module"}\n')
   const child = join(js, 'bench/bfb/build-child.js')

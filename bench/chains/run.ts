@@ -212,10 +212,15 @@ async function throughput(cleanup: Cleanup, ovs: OvsSandbox, app: ApplianceProce
     // The appliance removes the ports it owned and the chain's flows; wait for both before giving the veths to
     // br-base again (and before the next section counts what br-sfc holds).
     const cookie = `cookie=${formatCookie(chainCookie('default', 'tput'))}`
-    await until('ta/tb and their chain off br-sfc', async () => {
-      const [ports, flows] = await Promise.all([ovs.vsctl('list-ports', 'br-sfc'), api.flows('br-sfc')])
-      return !/\b(ta|tb)\b/.test(ports) && !flows.some((f) => f.split(/[ ,]/).includes(cookie))
-    }, 60_000, 100)
+    await until(
+      'ta/tb and their chain off br-sfc',
+      async () => {
+        const [ports, flows] = await Promise.all([ovs.vsctl('list-ports', 'br-sfc'), api.flows('br-sfc')])
+        return !/\b(ta|tb)\b/.test(ports) && !flows.some((f) => f.split(/[ ,]/).includes(cookie))
+      },
+      60_000,
+      100,
+    )
   }
   return out
 }
@@ -319,7 +324,7 @@ async function waitIdle(api: Api): Promise<void> {
   }
   const sleep = () => new Promise((r) => setTimeout(r, 120))
   let last = await passes()
-  for (let stable = 0; stable < 2; ) {
+  for (let stable = 0; stable < 2;) {
     await sleep()
     const now = await passes()
     stable = now === last ? stable + 1 : 0
@@ -523,10 +528,15 @@ async function removeChains(ovs: OvsSandbox, api: Api, shape: Shape, base: { flo
   await api.delete(shape.chains)
   for (let i = 0; i < shape.interfaces.length; i += 1000) await api.delete(shape.interfaces.slice(i, i + 1000))
   let now = base
-  await until(`${shape.name} chains gone from br-sfc`, async () => {
-    now = await sfcCounts(ovs, api)
-    return now.flows === base.flows && now.ports === base.ports
-  }, 60_000, 100).catch((err: Error) => {
+  await until(
+    `${shape.name} chains gone from br-sfc`,
+    async () => {
+      now = await sfcCounts(ovs, api)
+      return now.flows === base.flows && now.ports === base.ports
+    },
+    60_000,
+    100,
+  ).catch((err: Error) => {
     throw new Error(`${err.message}: br-sfc holds ${now.flows} flows and ${now.ports} ports, ${base.flows} and ${base.ports} before`)
   })
 }
@@ -534,7 +544,11 @@ async function removeChains(ovs: OvsSandbox, api: Api, shape: Shape, base: { flo
 async function main(): Promise<void> {
   const cleanup = new Cleanup()
   // Stopped early (Ctrl-C, kill): still stop vswitchd and the appliance and remove the namespaces.
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => void cleanup.run().finally(() => process.exit(code)))
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)
+    process.once(signal, () => void cleanup.run().finally(() => process.exit(code)))
   const shapes = flags.shapes.split(',').map((s) => {
     if (s === 'vlan') return vlanShape()
     if (s === 'veth') return vethShape()
@@ -561,7 +575,9 @@ async function main(): Promise<void> {
       const tput = await throughput(cleanup, ovs, app, api, ROUNDS)
       const [normal, chained] = [percentile(tput.normal, 50), percentile(tput.chain, 50)]
       const g = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ')
-      log(`throughput (${ROUNDS} alternating rounds of ${IPERF_S} s): chain median ${chained.toFixed(2)} Gbit/s [${g(tput.chain)}], NORMAL median ${normal.toFixed(2)} Gbit/s [${g(tput.normal)}] -> ratio ${(chained / normal).toFixed(2)}x (target >= 0.9x)`)
+      log(
+        `throughput (${ROUNDS} alternating rounds of ${IPERF_S} s): chain median ${chained.toFixed(2)} Gbit/s [${g(tput.chain)}], NORMAL median ${normal.toFixed(2)} Gbit/s [${g(tput.normal)}] -> ratio ${(chained / normal).toFixed(2)}x (target >= 0.9x)`,
+      )
     }
 
     // 2-4. Per shape: create, change, restore; then remove it so the next shape has br-sfc to itself.

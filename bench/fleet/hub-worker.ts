@@ -33,12 +33,23 @@ process.on('message', (m: { cmd: string; since?: number }) => {
   if (m.cmd === 'stats') {
     global.gc?.()
     const synced = [...hub.sessions.values()].filter((s) => s.inflight === null && !s.behind()).length
-    process.send!({ ev: 'stats', rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed, sessions: hub.sessions.size, synced, socketBytes: socketBytes(), encodes: hub.planner.generation })
+    process.send!({
+      ev: 'stats',
+      rss: process.memoryUsage().rss,
+      heapUsed: process.memoryUsage().heapUsed,
+      sessions: hub.sessions.size,
+      synced,
+      socketBytes: socketBytes(),
+      encodes: hub.planner.generation,
+    })
   } else if (m.cmd === 'acks-after') {
     // When the hub received each agent's ack (stamped by the session as it handles the ack), not when the agent
     // committed: the fleet figure is how long until the hub knows the change landed everywhere.
     const since = m.since ?? 0
-    const acked = hub.db.all().filter((r) => r.name.startsWith('sim-')).map((r) => (r.ackedAt !== null && r.ackedAt >= since ? r.ackedAt : null))
+    const acked = hub.db
+      .all()
+      .filter((r) => r.name.startsWith('sim-'))
+      .map((r) => (r.ackedAt !== null && r.ackedAt >= since ? r.ackedAt : null))
     process.send!({ ev: 'acks', acked })
   } else if (m.cmd === 'stop') void hub.stop().then(() => process.exit(0))
 })

@@ -24,7 +24,15 @@ import { chainYaml, INTERFACES_YAML, writeAtomic } from '../../test/support/fede
 import { percentile } from '../support/percentile.js'
 import { load, spread } from '../support/stats.js'
 
-const { values } = parseArgs({ options: { agents: { type: 'string', default: '1000' }, workers: { type: 'string', default: '4' }, 'idle-seconds': { type: 'string', default: '60' }, changes: { type: 'string', default: '5' }, rate: { type: 'string', default: '400' } } })
+const { values } = parseArgs({
+  options: {
+    agents: { type: 'string', default: '1000' },
+    workers: { type: 'string', default: '4' },
+    'idle-seconds': { type: 'string', default: '60' },
+    changes: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '400' },
+  },
+})
 const N = Number(values.agents)
 const W = Number(values.workers)
 const IDLE_S = Number(values['idle-seconds'])
@@ -53,8 +61,19 @@ function request<T>(c: ChildProcess, msg: object, ev: string): Promise<T> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-interface HubStats { rss: number; heapUsed: number; sessions: number; synced: number; socketBytes: number }
-interface WorkerStatus { connected: number; synced: number; bytes: number; rss: number }
+interface HubStats {
+  rss: number
+  heapUsed: number
+  sessions: number
+  synced: number
+  socketBytes: number
+}
+interface WorkerStatus {
+  connected: number
+  synced: number
+  bytes: number
+  rss: number
+}
 
 const work = await mkdtemp(join(tmpdir(), 'bench-fleet-'))
 try {
@@ -72,10 +91,12 @@ try {
   await Promise.all(workers.map((w) => request(w, {}, 'ready')))
   const t0connect = Date.now()
   const per = Math.ceil(N / W)
-  await Promise.all(workers.map((w, i) => {
-    const names = Array.from({ length: Math.max(0, Math.min(per, N - i * per)) }, (_, j) => `sim-${i * per + j}`)
-    return request(w, { cmd: 'start', hub: `127.0.0.1:${grpcPort}`, names, labels: { zone: 'a' }, ratePerSec: Number(values.rate) / W, heartbeatMs: HEARTBEAT_MS }, 'started')
-  }))
+  await Promise.all(
+    workers.map((w, i) => {
+      const names = Array.from({ length: Math.max(0, Math.min(per, N - i * per)) }, (_, j) => `sim-${i * per + j}`)
+      return request(w, { cmd: 'start', hub: `127.0.0.1:${grpcPort}`, names, labels: { zone: 'a' }, ratePerSec: Number(values.rate) / W, heartbeatMs: HEARTBEAT_MS }, 'started')
+    }),
+  )
   const status = async (): Promise<WorkerStatus> => {
     const all = await Promise.all(workers.map((w) => request<WorkerStatus>(w, { cmd: 'status' }, 'status')))
     return all.reduce((a, b) => ({ connected: a.connected + b.connected, synced: a.synced + b.synced, bytes: a.bytes + b.bytes, rss: a.rss + b.rss }))
@@ -103,9 +124,13 @@ try {
     const ms = acked.filter((x): x is number => x !== null).map((x) => x - t0)
     if (ms.length < N) throw new Error(`change ${i}: the hub has only ${ms.length}/${N} acks`)
     const commits = (await Promise.all(workers.map((w) => request<{ latencies: Array<number | null> }>(w, { cmd: 'commits-after', since: t0 }, 'commits'))))
-      .flatMap((r) => r.latencies).filter((x): x is number => x !== null).map((x) => x - t0)
+      .flatMap((r) => r.latencies)
+      .filter((x): x is number => x !== null)
+      .map((x) => x - t0)
     runs.push({ p50: percentile(ms, 50), p99: percentile(ms, 99), max: Math.max(...ms), agentCommitP99: percentile(commits, 99) })
-    console.log(`change ${i}: hub has every ack: p50 ${runs.at(-1)!.p50} ms, p99 ${runs.at(-1)!.p99} ms, max ${runs.at(-1)!.max} ms (agents committed p99 ${runs.at(-1)!.agentCommitP99} ms); ${load()}`)
+    console.log(
+      `change ${i}: hub has every ack: p50 ${runs.at(-1)!.p50} ms, p99 ${runs.at(-1)!.p99} ms, max ${runs.at(-1)!.max} ms (agents committed p99 ${runs.at(-1)!.agentCommitP99} ms); ${load()}`,
+    )
   }
 
   // Idle: RSS and bytes over a quiet window.
@@ -120,14 +145,23 @@ try {
   const worstP99 = Math.max(...runs.map((r) => r.p99))
 
   const result = {
-    agents: N, workers: W, connectSeconds,
+    agents: N,
+    workers: W,
+    connectSeconds,
     changeToAllAckedMs: runs,
-    p50Ms: percentile(runs.map((r) => r.p50), 50), worstP99Ms: worstP99, p99AcrossChanges: spread(runs.map((r) => r.p99)),
-    hubRssEmptyMiB: +(empty.rss / 2 ** 20).toFixed(1), hubRssIdleMiB: +(idle1.rss / 2 ** 20).toFixed(1),
+    p50Ms: percentile(
+      runs.map((r) => r.p50),
+      50,
+    ),
+    worstP99Ms: worstP99,
+    p99AcrossChanges: spread(runs.map((r) => r.p99)),
+    hubRssEmptyMiB: +(empty.rss / 2 ** 20).toFixed(1),
+    hubRssIdleMiB: +(idle1.rss / 2 ** 20).toFixed(1),
     hubRssPerIdleAgentKiB: +rssPerAgentKiB.toFixed(1),
     hubHeapPerIdleAgentKiB: +((idle1.heapUsed - empty.heapUsed) / N / 1024).toFixed(1),
     loadAverage: (await import('node:os')).loadavg().map((x) => +x.toFixed(2)),
-    idleBytesPerAgentPerMin: +bytesPerAgentMin.toFixed(1), idleKbitPerSecPerAgent: +kbitPerSec.toFixed(4),
+    idleBytesPerAgentPerMin: +bytesPerAgentMin.toFixed(1),
+    idleKbitPerSecPerAgent: +kbitPerSec.toFixed(4),
     ratios: {
       p99VsTarget: +(worstP99 / target).toFixed(3),
       rssVs50KiB: +(rssPerAgentKiB / 50).toFixed(3),

@@ -5,7 +5,11 @@
 import { startAgent, type RunningAgent } from '../../federation/agent/agent.js'
 import { MemoryAgentPort } from './memory-agent-port.js'
 
-interface Sim { name: string; port: MemoryAgentPort; agent: RunningAgent }
+interface Sim {
+  name: string
+  port: MemoryAgentPort
+  agent: RunningAgent
+}
 const sims: Sim[] = []
 
 type Command =

@@ -84,8 +84,7 @@ async function rawFloor(socketPath: string, flows: Flow[]): Promise<number> {
 const med = (xs: number[]): number => spread(xs).median
 /** "median 123 ms (min-max 110-140, n=5), first 150 ms" */
 const show = (xs: number[], digits = 0): string => `${fmt(spread(xs), 'ms', digits)}, first ${xs[0]!.toFixed(digits)} ms`
-const ratio = (a: number[], b: number[], digits = 2): string =>
-  `${(med(a) / med(b)).toFixed(digits)}x (per round ${a.map((x, i) => (x / b[i]!).toFixed(digits)).join(' ')})`
+const ratio = (a: number[], b: number[], digits = 2): string => `${(med(a) / med(b)).toFixed(digits)}x (per round ${a.map((x, i) => (x / b[i]!).toFixed(digits)).join(' ')})`
 
 const ovs = await startOvsSandbox({ privateNetns: true })
 const results: string[] = []
@@ -109,8 +108,7 @@ try {
       c.on('close', (code) => (code === 0 ? resolve(ms(t0)) : reject(new Error(`ovs-ofctl ${args.join(' ')} - < ${file}: exit ${code}: ${err}`))))
     }).finally(() => closeSync(fd))
   }
-  const count = async (): Promise<number> =>
-    (await run('ovs-ofctl', ['-O', 'OpenFlow15', 'dump-aggregate', br], { env: ovs.env })).stdout.match(/flow_count=(\d+)/)?.[1] as unknown as number
+  const count = async (): Promise<number> => (await run('ovs-ofctl', ['-O', 'OpenFlow15', 'dump-aggregate', br], { env: ovs.env })).stdout.match(/flow_count=(\d+)/)?.[1] as unknown as number
   const conn = new OpenFlowConnection({ socketPath: ovs.mgmtSocket(br) }).start()
   await conn.waitConnected()
 

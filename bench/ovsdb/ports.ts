@@ -81,8 +81,10 @@ try {
     const v = spread(r.vsctlMs)
     const c = spread(r.clientMs)
     const perRound = r.clientMs.map((x, i) => (x / r.vsctlMs[i]!).toFixed(2)).join(' ')
-    console.log(`  ${r.mode}\n    ovs-vsctl (one chained call)     ${fmt(v)}\n    native client (one transaction)  ${fmt(c)}\n` +
-      `    ratio of medians client/vsctl ${(c.median / v.median).toFixed(2)}x (per round ${perRound}) (budget <= 1.0x)`)
+    console.log(
+      `  ${r.mode}\n    ovs-vsctl (one chained call)     ${fmt(v)}\n    native client (one transaction)  ${fmt(c)}\n` +
+        `    ratio of medians client/vsctl ${(c.median / v.median).toFixed(2)}x (per round ${perRound}) (budget <= 1.0x)`,
+    )
   }
   console.log(load())
   console.log(JSON.stringify({ bench: 'ovsdb/ports', ports: N, rounds: ROUNDS, loadavg: load(), results: rows }))

@@ -39,10 +39,7 @@ const total = warmup + Math.round(rate * Number(values.duration))
 const intervalNs = 1e9 / rate
 
 for (const h of values.header) if (h.indexOf(':') < 1) throw new Error(`open-loop: header "${h}" is not "Name: value"`)
-const requestBytes = Buffer.from(
-  [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, ...values.header, '', ''].join('\r\n'),
-  'latin1',
-)
+const requestBytes = Buffer.from([`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, ...values.header, '', ''].join('\r\n'), 'latin1')
 
 const latenciesMs = new Float64Array(total)
 /** How late this process sent each request (timer granularity, its own GC): part of latency, reported apart. */
@@ -106,11 +103,15 @@ function finish(i: number, due: bigint, good: boolean): void {
 // Requests that are due while every connection is busy wait here; that wait counts in their latency.
 const waiting: { i: number; due: bigint }[] = []
 const idle: Connection[] = []
-const connections = Array.from({ length: Number(values.connections) }, () => new Connection((c) => {
-  const next = waiting.shift()
-  if (next) c.send(next.i, next.due)
-  else idle.push(c)
-}))
+const connections = Array.from(
+  { length: Number(values.connections) },
+  () =>
+    new Connection((c) => {
+      const next = waiting.shift()
+      if (next) c.send(next.i, next.due)
+      else idle.push(c)
+    }),
+)
 idle.push(...connections)
 
 const t0 = process.hrtime.bigint()
@@ -136,11 +137,21 @@ function report(): void {
   const sorted = latenciesMs.slice(warmup).sort()
   const lag = sendLagMs.slice(warmup).sort()
   const ms = (v: number) => Math.round(v * 100) / 100
-  process.stdout.write(`${JSON.stringify({
-    sent: total - warmup, ok, non2xx, errors, rate: Math.round(total / elapsed),
-    p50: ms(percentile(sorted, 50)), p90: ms(percentile(sorted, 90)), p99: ms(percentile(sorted, 99)),
-    p999: ms(percentile(sorted, 99.9)), max: ms(sorted[sorted.length - 1]!),
-    sendLagP99: ms(percentile(lag, 99)), sendLagMax: ms(lag[lag.length - 1]!),
-  })}\n`)
+  process.stdout.write(
+    `${JSON.stringify({
+      sent: total - warmup,
+      ok,
+      non2xx,
+      errors,
+      rate: Math.round(total / elapsed),
+      p50: ms(percentile(sorted, 50)),
+      p90: ms(percentile(sorted, 90)),
+      p99: ms(percentile(sorted, 99)),
+      p999: ms(percentile(sorted, 99.9)),
+      max: ms(sorted[sorted.length - 1]!),
+      sendLagP99: ms(percentile(lag, 99)),
+      sendLagMax: ms(lag[lag.length - 1]!),
+    })}\n`,
+  )
   for (const c of connections) c.close()
 }

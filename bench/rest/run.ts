@@ -61,12 +61,37 @@ function si(name: string, v: number): ParsedObject {
 }
 const batchOf = (seq: number, prefix: string) => Array.from({ length: BATCH }, (_, i) => si(`${prefix}-${seq}-${i}`, seq + i))
 
-interface OpenLoopResult { sent: number; ok: number; non2xx: number; errors: number; rate: number; p50: number; p90: number; p99: number; p999: number; max: number; sendLagP99: number; sendLagMax: number }
+interface OpenLoopResult {
+  sent: number
+  ok: number
+  non2xx: number
+  errors: number
+  rate: number
+  p50: number
+  p90: number
+  p99: number
+  p999: number
+  max: number
+  sendLagP99: number
+  sendLagMax: number
+}
 /** Constant-rate GETs from a separate process (`open-loop.ts`). */
 async function openLoop(url: string, headers: Record<string, string>): Promise<OpenLoopResult> {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'open-loop.ts')
-  const args = ['--import', 'tsx', script, '--url', url, '--rate', String(RATE), '--duration', String(DURATION), '--connections', String(CONNECTIONS),
-    ...Object.entries(headers).flatMap(([k, v]) => ['--header', `${k}: ${v}`])]
+  const args = [
+    '--import',
+    'tsx',
+    script,
+    '--url',
+    url,
+    '--rate',
+    String(RATE),
+    '--duration',
+    String(DURATION),
+    '--connections',
+    String(CONNECTIONS),
+    ...Object.entries(headers).flatMap(([k, v]) => ['--header', `${k}: ${v}`]),
+  ]
   const { stdout } = await promisify(execFile)(process.execPath, args)
   const r = JSON.parse(stdout) as OpenLoopResult
   if (r.ok !== r.sent || r.errors > 0 || r.non2xx > 0) throw new Error(`open-loop ${url}: ${JSON.stringify(r)}`)
@@ -94,9 +119,11 @@ async function postAll(url: string, headers: Record<string, string>, bodies: str
       req.end(body)
     })
   const t0 = process.hrtime.bigint()
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (next < bodies.length) await post(bodies[next++]!)
-  }))
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < bodies.length) await post(bodies[next++]!)
+    }),
+  )
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9
   agent.destroy()
   return { seconds, latenciesMs }
@@ -200,12 +227,38 @@ try {
   console.log(`apply via REST (${BATCH}/batch, 2 conns)   ${fmt(spread(restRate), 'obj/s')}; per batch p50 ${applyP50.toFixed(1)} ms, p99 ${applyP99.toFixed(1)} ms`)
   const getRatio = olGet.p99 / olHealthz.p99
   const applyRatio = restObjectsPerSec / directObjectsPerSec
-  console.log(`ratio GET p99 object/healthz (open loop): ${getRatio.toFixed(2)}   ratio apply REST/in-process (medians): ${applyRatio.toFixed(2)} ` +
-    `(per round ${restRate.map((x, i) => (x / directRate[i]!).toFixed(2)).join(' ')})`)
-  console.log(`targets: GET p99 ${olGet.p99} ms <= 5 ms at ${RATE} req/s (open loop): ${olGet.p99 <= 5 ? 'met' : 'MISSED'}; ` +
-    `apply ${restObjectsPerSec.toFixed(0)} obj/s >= 1000: ${restObjectsPerSec >= 1000 ? 'met' : 'MISSED'}`)
+  console.log(
+    `ratio GET p99 object/healthz (open loop): ${getRatio.toFixed(2)}   ratio apply REST/in-process (medians): ${applyRatio.toFixed(2)} ` +
+      `(per round ${restRate.map((x, i) => (x / directRate[i]!).toFixed(2)).join(' ')})`,
+  )
+  console.log(
+    `targets: GET p99 ${olGet.p99} ms <= 5 ms at ${RATE} req/s (open loop): ${olGet.p99 <= 5 ? 'met' : 'MISSED'}; ` +
+      `apply ${restObjectsPerSec.toFixed(0)} obj/s >= 1000: ${restObjectsPerSec >= 1000 ? 'met' : 'MISSED'}`,
+  )
   console.log(`load during the run (2 cores, shared): ${load()}`)
-  console.log(JSON.stringify({ bench: 'rest', loadavg: loadavg(), rate: RATE, duration: DURATION, batch: BATCH, openLoop: { get: olGet, healthz: olHealthz }, burstGetP50: get.latency.p50, burstGetP99: get.latency.p99, getMaxRps: getMax.requests.average, serverP99, eventLoopLag: lag, getRps: get.requests.average, healthzP99: healthz.latency.p99, restObjectsPerSec, directObjectsPerSec, restRate, directRate, applyP50, applyP99 }))
+  console.log(
+    JSON.stringify({
+      bench: 'rest',
+      loadavg: loadavg(),
+      rate: RATE,
+      duration: DURATION,
+      batch: BATCH,
+      openLoop: { get: olGet, healthz: olHealthz },
+      burstGetP50: get.latency.p50,
+      burstGetP99: get.latency.p99,
+      getMaxRps: getMax.requests.average,
+      serverP99,
+      eventLoopLag: lag,
+      getRps: get.requests.average,
+      healthzP99: healthz.latency.p99,
+      restObjectsPerSec,
+      directObjectsPerSec,
+      restRate,
+      directRate,
+      applyP50,
+      applyP99,
+    }),
+  )
 } finally {
   await appliance.dispose()
   rmSync(tmp, { recursive: true, force: true })

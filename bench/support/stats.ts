@@ -1,7 +1,12 @@
 import { loadavg } from 'node:os'
 
 /** Median and range of a set of timings, in the form every benchmark prints. */
-export interface Spread { median: number; min: number; max: number; n: number }
+export interface Spread {
+  median: number
+  min: number
+  max: number
+  n: number
+}
 
 export function spread(xs: readonly number[]): Spread {
   const s = [...xs].sort((a, b) => a - b)
@@ -16,4 +21,7 @@ export function fmt(s: Spread, unit = 'ms', digits = 0): string {
 }
 
 /** The machine is shared: every result line carries the load it was measured under. */
-export const load = (): string => `loadavg ${loadavg().map((l) => l.toFixed(2)).join(' ')}`
+export const load = (): string =>
+  `loadavg ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`

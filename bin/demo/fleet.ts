@@ -33,9 +33,7 @@ export function demoPreflight(env: { uid: number | undefined; ovs: boolean; tool
   const missing: string[] = []
   if (env.uid !== 0) missing.push('root: the demo creates network namespaces and runs ovs-vswitchd (run it with sudo, e.g. `sudo make demo`)')
   if (!env.ovs) {
-    missing.push(
-      'Open vSwitch (ovsdb-server, ovs-vswitchd): `make setup` installs it as root, or apt-get install -y openvswitch-switch',
-    )
+    missing.push('Open vSwitch (ovsdb-server, ovs-vswitchd): `make setup` installs it as root, or apt-get install -y openvswitch-switch')
   }
   for (const [tool, ok] of Object.entries(env.tools)) {
     if (!ok) missing.push(`${tool}: apt-get install -y ${TOOL_PACKAGES[tool] ?? tool}`)
@@ -47,8 +45,7 @@ const TOOL_PACKAGES: Record<string, string> = { ip: 'iproute2', ping: 'iputils-p
 
 /** Probes this machine for demoPreflight. */
 export function probeDemoHost(): Parameters<typeof demoPreflight>[0] {
-  const has = (tool: string): boolean =>
-    ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...(process.env.PATH ?? '').split(':')].some((d) => d && existsSync(join(d, tool)))
+  const has = (tool: string): boolean => ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...(process.env.PATH ?? '').split(':')].some((d) => d && existsSync(join(d, tool)))
   return { uid: process.getuid?.(), ovs: ovsAvailable(), tools: Object.fromEntries(Object.keys(TOOL_PACKAGES).map((t) => [t, has(t)])) }
 }
 
@@ -172,7 +169,10 @@ export function renderExpected(dir: string, node: { name: string; labels: Record
     .filter((f) => /\.(ya?ml|json)$/.test(f))
     .sort()
     .flatMap((f) => parseDocuments(readFileSync(join(dir, f), 'utf8'), f).map((raw) => parseObject(raw, f)))
-  return fleet.flatMap((o) => renderForNode(o, node)).map((o) => `${o.kind}/${o.metadata.name}`).sort()
+  return fleet
+    .flatMap((o) => renderForNode(o, node))
+    .map((o) => `${o.kind}/${o.metadata.name}`)
+    .sort()
 }
 
 /** Starts the whole demo fleet. On failure everything started so far is stopped before the error is thrown. */
@@ -198,11 +198,30 @@ export async function startDemoFleet(o: DemoFleetOptions): Promise<DemoFleet> {
 
     say('starting the hub')
     const hubLog = join(dir, 'hub.log')
-    const hubProc = spawnDpuctl(o.dpuctl, [
-      'hub', 'run', '--data-dir', join(dir, 'hub'), '--manifests', manifests, '--dpu-registry', registryFile,
-      '--listen', '127.0.0.1:0', '--api-listen', '127.0.0.1:0',
-      '--tls-cert', join(pki, 'hub.crt'), '--tls-key', join(pki, 'hub.key'), '--tls-ca', join(pki, 'ca.crt'),
-    ], hubLog)
+    const hubProc = spawnDpuctl(
+      o.dpuctl,
+      [
+        'hub',
+        'run',
+        '--data-dir',
+        join(dir, 'hub'),
+        '--manifests',
+        manifests,
+        '--dpu-registry',
+        registryFile,
+        '--listen',
+        '127.0.0.1:0',
+        '--api-listen',
+        '127.0.0.1:0',
+        '--tls-cert',
+        join(pki, 'hub.crt'),
+        '--tls-key',
+        join(pki, 'hub.key'),
+        '--tls-ca',
+        join(pki, 'ca.crt'),
+      ],
+      hubLog,
+    )
     cleanup.defer('hub', () => hubProc.stop())
     const ports = await hubProc.waitFor((l) => /hub listening grpc=(\d+) api=(\d+)/.exec(l) ?? undefined, timeoutMs, 'hub')
     const hub: DemoHub = { grpc: `127.0.0.1:${ports[1]}`, apiUrl: `http://127.0.0.1:${ports[2]}`, pid: hubProc.child.pid!, logFile: hubLog }
@@ -212,7 +231,11 @@ export async function startDemoFleet(o: DemoFleetOptions): Promise<DemoFleet> {
     const sandboxes: OvsSandbox[] = []
     cleanup.defer('Open vSwitch sandboxes', async () => {
       const failed = (await Promise.allSettled(sandboxes.map((s) => s.stop()))).filter((r) => r.status === 'rejected')
-      if (failed.length > 0) throw new AggregateError(failed.map((r) => (r as PromiseRejectedResult).reason), 'stopping Open vSwitch sandboxes failed')
+      if (failed.length > 0)
+        throw new AggregateError(
+          failed.map((r) => (r as PromiseRejectedResult).reason),
+          'stopping Open vSwitch sandboxes failed',
+        )
     })
     const pid36 = process.pid.toString(36)
     for (const [i, d] of registry.entries()) {
@@ -230,26 +253,63 @@ export async function startDemoFleet(o: DemoFleetOptions): Promise<DemoFleet> {
       })
       const dataDir = join(dir, d.name)
       const logFile = join(dir, `${d.name}.log`)
-      const proc = spawnDpuctl(o.dpuctl, [
-        'appliance', 'run', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--node-name', d.name,
-        ...Object.entries(d.labels).flatMap(([k, v]) => ['--node-label', `${k}=${v}`]),
-        '--ovsdb', ovs.dbRemote, '--ovs-rundir', ovs.rundir, ...(ovs.netns ? ['--ovs-netns', ovs.netns] : []),
-        '--service-netns-prefix', serviceNetnsPrefix,
-        '--hub', hub.grpc, '--dpu-name', d.name,
-        '--tls-cert', join(pki, `${d.name}.crt`), '--tls-key', join(pki, `${d.name}.key`), '--tls-ca', join(pki, 'ca.crt'),
-      ], logFile)
+      const proc = spawnDpuctl(
+        o.dpuctl,
+        [
+          'appliance',
+          'run',
+          '--data-dir',
+          dataDir,
+          '--listen',
+          '127.0.0.1:0',
+          '--node-name',
+          d.name,
+          ...Object.entries(d.labels).flatMap(([k, v]) => ['--node-label', `${k}=${v}`]),
+          '--ovsdb',
+          ovs.dbRemote,
+          '--ovs-rundir',
+          ovs.rundir,
+          ...(ovs.netns ? ['--ovs-netns', ovs.netns] : []),
+          '--service-netns-prefix',
+          serviceNetnsPrefix,
+          '--hub',
+          hub.grpc,
+          '--dpu-name',
+          d.name,
+          '--tls-cert',
+          join(pki, `${d.name}.crt`),
+          '--tls-key',
+          join(pki, `${d.name}.key`),
+          '--tls-ca',
+          join(pki, 'ca.crt'),
+        ],
+        logFile,
+      )
       cleanup.defer(d.name, () => proc.stop())
-      const ready = await proc.waitFor((l) => {
-        try {
-          const rec = JSON.parse(l) as { url?: string; tokenFile?: string; msg?: string }
-          return rec.url && rec.tokenFile && rec.msg?.startsWith('listening on') ? { url: rec.url, tokenFile: rec.tokenFile } : undefined
-        } catch {
-          return undefined
-        }
-      }, timeoutMs, d.name)
+      const ready = await proc.waitFor(
+        (l) => {
+          try {
+            const rec = JSON.parse(l) as { url?: string; tokenFile?: string; msg?: string }
+            return rec.url && rec.tokenFile && rec.msg?.startsWith('listening on') ? { url: rec.url, tokenFile: rec.tokenFile } : undefined
+          } catch {
+            return undefined
+          }
+        },
+        timeoutMs,
+        d.name,
+      )
       dpus.push({
-        name: d.name, labels: d.labels, url: ready.url, tokenFile: ready.tokenFile, dataDir, logFile, pid: proc.child.pid!,
-        ovs, extNetns, serviceNetnsPrefix, expected: () => renderExpected(manifests, d),
+        name: d.name,
+        labels: d.labels,
+        url: ready.url,
+        tokenFile: ready.tokenFile,
+        dataDir,
+        logFile,
+        pid: proc.child.pid!,
+        ovs,
+        extNetns,
+        serviceNetnsPrefix,
+        expected: () => renderExpected(manifests, d),
       })
     }
     return { dir, manifests, hub, dpus, stop }
@@ -307,8 +367,9 @@ export async function waitConverged(d: DemoDpu, timeoutMs: number): Promise<DpuC
       const chains = held.filter((o) => o.kind === 'ServiceChain').length
       const flows = await chainFlowCount(d)
       if (names.join() !== expected.join()) last = `holds [${names.join(', ')}], expected [${expected.join(', ')}]`
-      else if (notReady.length > 0) last = `not Ready: ${notReady.map((o) => `${o.kind}/${o.metadata.name} (${o.status.conditions?.find((c) => c.type === 'Ready')?.message ?? 'no status yet'})`).join('; ')}`
-      else if ((chains > 0) !== (flows > 0)) last = `${chains} chains but ${flows} chain flows on br-sfc`
+      else if (notReady.length > 0)
+        last = `not Ready: ${notReady.map((o) => `${o.kind}/${o.metadata.name} (${o.status.conditions?.find((c) => c.type === 'Ready')?.message ?? 'no status yet'})`).join('; ')}`
+      else if (chains > 0 !== flows > 0) last = `${chains} chains but ${flows} chain flows on br-sfc`
       else {
         for (const si of held.filter((o) => o.kind === 'ServiceInterface' && o.spec.interfaceType === 'service')) {
           const ns = `${d.serviceNetnsPrefix}svc-${si.spec.service!.serviceID}`

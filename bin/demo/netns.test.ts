@@ -1,24 +1,14 @@
 import { spawn } from 'node:child_process'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { runCommand } from '../../appliance/runtime/ports/command.js'
-import {
-  Cleanup,
-  createNetns,
-  createVethPair,
-  exec,
-  iperf3Client,
-  ownerPid,
-  ping,
-  startCapture,
-  startIperf3Server,
-  startPing,
-  sweepStale,
-  uniqueName,
-} from './netns.js'
+import { Cleanup, createNetns, createVethPair, exec, iperf3Client, ownerPid, ping, startCapture, startIperf3Server, startPing, sweepStale, uniqueName } from './netns.js'
 
 async function netnsNames(): Promise<string[]> {
   const { stdout } = await runCommand(['ip', 'netns', 'list'])
-  return stdout.split('\n').map((l) => l.split(' ')[0] as string).filter(Boolean)
+  return stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0] as string)
+    .filter(Boolean)
 }
 
 /** Every interface name in our namespace and in every named one. */

@@ -10,13 +10,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { runCommand, type CommandResult } from '../../appliance/runtime/ports/command.js'
-import {
-  deleteLink,
-  deleteNetns,
-  disableOffloads as disableLinkOffloads,
-  listLinks,
-  listNetns,
-} from '../../appliance/runtime/ports/link.js'
+import { deleteLink, deleteNetns, disableOffloads as disableLinkOffloads, listLinks, listNetns } from '../../appliance/runtime/ports/link.js'
 import { validateIfName } from '../../appliance/runtime/ports/names.js'
 
 const DEFAULT_TAG = 'tn'
@@ -59,7 +53,11 @@ async function killNetnsPids(ns: string): Promise<void> {
   let pids: number[]
   try {
     const { stdout } = await runCommand(['ip', 'netns', 'pids', ns])
-    pids = stdout.split(/\s+/).filter(Boolean).map(Number).filter((p) => Number.isInteger(p) && p > 0)
+    pids = stdout
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
+      .filter((p) => Number.isInteger(p) && p > 0)
   } catch {
     return
   }
@@ -171,7 +169,7 @@ function execRaw(argv: readonly string[], timeoutMs: number): Promise<{ code: nu
   const [file, ...args] = argv
   return new Promise((resolve) => {
     execFile(file as string, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null) : 0
       resolve({ code, stdout: String(stdout), stderr: String(stderr) })
     })
   })
@@ -249,11 +247,7 @@ function parsePingSummary(stdout: string): PingResult | undefined {
 }
 
 /** Pings `ip` from namespace `ns`: `count` probes `interval` s apart, giving up after `timeoutS`. */
-export async function ping(
-  ns: string | undefined,
-  ip: string,
-  { count = 3, interval = 0.2, timeoutS = 5 }: { count?: number; interval?: number; timeoutS?: number } = {},
-): Promise<PingResult> {
+export async function ping(ns: string | undefined, ip: string, { count = 3, interval = 0.2, timeoutS = 5 }: { count?: number; interval?: number; timeoutS?: number } = {}): Promise<PingResult> {
   const argv = inNetns(ns, ['ping', '-n', '-q', '-c', String(count), '-i', String(interval), '-w', String(timeoutS), ip])
   const out = await execRaw(argv, (timeoutS + 5) * 1000)
   const result = parsePingSummary(out.stdout)
@@ -276,12 +270,7 @@ export interface RunningPing {
 }
 
 /** Starts a ping that runs until stop(), `interval` s between probes (default 10 ms), for zero-loss checks. */
-export async function startPing(
-  cleanup: Cleanup,
-  ns: string | undefined,
-  ip: string,
-  { interval = 0.01 }: { interval?: number } = {},
-): Promise<RunningPing> {
+export async function startPing(cleanup: Cleanup, ns: string | undefined, ip: string, { interval = 0.01 }: { interval?: number } = {}): Promise<RunningPing> {
   const argv = inNetns(ns, ['ping', '-n', '-i', String(interval), ip])
   const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
   cleanup.process(child, `ping ${ip}`)
@@ -324,11 +313,7 @@ export interface Iperf3Server {
 }
 
 /** Starts a one-off (`-1`) iperf3 server in `ns`, killed after `timeoutS` at the latest; resolves once listening. */
-export async function startIperf3Server(
-  cleanup: Cleanup,
-  ns: string | undefined,
-  { port = 5201, timeoutS = 30 }: { port?: number; timeoutS?: number } = {},
-): Promise<Iperf3Server> {
+export async function startIperf3Server(cleanup: Cleanup, ns: string | undefined, { port = 5201, timeoutS = 30 }: { port?: number; timeoutS?: number } = {}): Promise<Iperf3Server> {
   // Spawned directly (not under `timeout`) so the pid we kill is iperf3 itself and nothing is orphaned.
   const argv = inNetns(ns, ['iperf3', '-s', '-1', '-p', String(port)])
   const child = spawn(argv[0] as string, argv.slice(1), { stdio: 'ignore' })

@@ -169,7 +169,7 @@ export async function startOvsSandbox(options: OvsSandboxOptions = {}): Promise<
   if (netns) execFileSync('ip', ['netns', 'add', netns])
 
   const startVswitchd = async (): Promise<void> => {
-    const exec = netns ? ['ip', ['netns', 'exec', netns, 'ovs-vswitchd']] as const : ['ovs-vswitchd', []] as const
+    const exec = netns ? (['ip', ['netns', 'exec', netns, 'ovs-vswitchd']] as const) : (['ovs-vswitchd', []] as const)
     await tool(exec[0], [
       ...exec[1],
       dbRemote,

@@ -13,14 +13,7 @@ import * as grpc from '@grpc/grpc-js'
 import type { AgentConnectionState, AgentPort } from '../../api/federation/agent-port.js'
 import { isApplianceError } from '../../api/errors.js'
 import { OutageLog } from '../../api/support/outage-log.js'
-import {
-  PROTOCOL_VERSION,
-  type AgentMessage,
-  type Bookmark,
-  type HubMessage,
-  type WireError,
-  type WireObject,
-} from '../../api/federation/messages.js'
+import { PROTOCOL_VERSION, type AgentMessage, type Bookmark, type HubMessage, type WireError, type WireObject } from '../../api/federation/messages.js'
 import { encodeAgentMessage, type DecodeResult } from '../wire/codec.js'
 import type { Logger } from '../wire/logger.js'
 import { silentLogger } from '../wire/logger.js'
@@ -140,7 +133,13 @@ export function startAgent(o: AgentOptions): RunningAgent {
     chunks = []
     const sync = o.port.readSyncState()
     if (received.length !== b.chunks) {
-      send({ v: PROTOCOL_VERSION, type: 'nack', nonce: b.nonce, lastGoodRevision: sync.lastGoodRevision, error: { code: 'federation.protocol', message: `bookmark announces ${b.chunks} chunks, ${received.length} received` } })
+      send({
+        v: PROTOCOL_VERSION,
+        type: 'nack',
+        nonce: b.nonce,
+        lastGoodRevision: sync.lastGoodRevision,
+        error: { code: 'federation.protocol', message: `bookmark announces ${b.chunks} chunks, ${received.length} received` },
+      })
       return
     }
     if (b.chunks === 0) {
@@ -151,9 +150,7 @@ export function startAgent(o: AgentOptions): RunningAgent {
     try {
       if (b.revision <= sync.appliedRevision) throw new StaleRevisionError(b.revision, sync.appliedRevision)
       // Node-relative objects left spec.node out on the wire: it is this DPU's own name.
-      const upserts = received.flatMap((c) => c.upserts).map(({ nodeRelative, ...u }) =>
-        nodeRelative ? { ...u, object: { ...u.object, spec: { ...u.object.spec, node: o.dpuName } } } : u,
-      )
+      const upserts = received.flatMap((c) => c.upserts).map(({ nodeRelative, ...u }) => (nodeRelative ? { ...u, object: { ...u.object, spec: { ...u.object.spec, node: o.dpuName } } } : u))
       o.port.commitRevision({ revision: b.revision, upserts, removals: received.flatMap((c) => c.removals) })
     } catch (err) {
       const error = toWireError(err)
@@ -232,7 +229,8 @@ export function startAgent(o: AgentOptions): RunningAgent {
       onMessage(r.message)
     })
     c.on('error', (err: grpc.ServiceError) => {
-      if (call === c) disconnected({ code: err.code === grpc.status.PERMISSION_DENIED || err.code === grpc.status.UNAUTHENTICATED ? 'federation.identity' : 'federation.unavailable', message: readableDetails(err) })
+      if (call === c)
+        disconnected({ code: err.code === grpc.status.PERMISSION_DENIED || err.code === grpc.status.UNAUTHENTICATED ? 'federation.identity' : 'federation.unavailable', message: readableDetails(err) })
     })
     c.on('end', () => {
       if (call === c) disconnected({ code: 'federation.unavailable', message: 'hub ended the stream' })

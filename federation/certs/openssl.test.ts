@@ -57,12 +57,15 @@ describe('identity from a peer certificate', () => {
   })
 })
 
-describe('the hub\'s identity rule', () => {
+describe("the hub's identity rule", () => {
   const eku = [CLIENT_AUTH_OID]
   it('requires clientAuth, refuses two DPUs, and keeps CN only without URI SANs', () => {
     expect(identifyDpu({ subjectaltname: 'URI:spiffe://dpu-appliance/dpu/dpu-a', subject: { CN: 'dpu-a' } })).toMatchObject({ ok: false, reason: expect.stringMatching(/clientAuth/) })
     expect(identifyDpu({ subjectaltname: 'URI:spiffe://dpu-appliance/dpu/dpu-a', ext_key_usage: ['1.3.6.1.5.5.7.3.1'] })).toMatchObject({ ok: false })
-    expect(identifyDpu({ subjectaltname: 'URI:spiffe://dpu-appliance/dpu/dpu-a, URI:spiffe://dpu-appliance/dpu/dpu-b', ext_key_usage: eku })).toMatchObject({ ok: false, reason: expect.stringMatching(/names 2 DPUs/) })
+    expect(identifyDpu({ subjectaltname: 'URI:spiffe://dpu-appliance/dpu/dpu-a, URI:spiffe://dpu-appliance/dpu/dpu-b', ext_key_usage: eku })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/names 2 DPUs/),
+    })
     expect(identifyDpu({ subjectaltname: 'URI:spiffe://dpu-appliance/dpu/dpu-a', ext_key_usage: eku })).toEqual({ ok: true, name: 'dpu-a' })
     expect(identifyDpu({ subject: { CN: 'dpu-c' }, ext_key_usage: eku })).toEqual({ ok: true, name: 'dpu-c' })
     expect(identifyDpu({ subject: { CN: ['dpu-c', 'dpu-d'] }, ext_key_usage: eku })).toMatchObject({ ok: false })

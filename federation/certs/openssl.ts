@@ -23,7 +23,10 @@ async function openssl(args: string[], cwd?: string): Promise<void> {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false)
+  return access(path).then(
+    () => true,
+    () => false,
+  )
 }
 
 async function newKey(path: string): Promise<void> {
@@ -63,26 +66,59 @@ export async function issueCertificate(o: IssueOptions): Promise<{ cert: string;
     const cert = join(o.outDir, `${o.stem}.crt`)
     await newKey(key)
     await writeFile(join(work, 'index.txt'), '')
-    await writeFile(join(work, 'serial'), `${BigInt('0x' + (await import('node:crypto')).randomBytes(8).toString('hex')).toString(16).padStart(16, '0')}\n`)
+    await writeFile(
+      join(work, 'serial'),
+      `${BigInt('0x' + (await import('node:crypto')).randomBytes(8).toString('hex'))
+        .toString(16)
+        .padStart(16, '0')}\n`,
+    )
     await writeFile(
       join(work, 'ca.cnf'),
       [
-        '[ca]', 'default_ca = dev',
-        '[dev]', `dir = ${work}`, 'database = $dir/index.txt', 'serial = $dir/serial', 'new_certs_dir = $dir',
-        'default_md = sha256', 'policy = any', 'unique_subject = no', 'copy_extensions = none',
-        '[any]', 'commonName = supplied',
-        '[ext]', 'basicConstraints = critical,CA:FALSE', 'keyUsage = critical,digitalSignature,keyEncipherment',
-        ...(o.extendedKeyUsage ? [`extendedKeyUsage = ${o.extendedKeyUsage}`] : []), `subjectAltName = ${o.subjectAltName}`,
-        'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid',
+        '[ca]',
+        'default_ca = dev',
+        '[dev]',
+        `dir = ${work}`,
+        'database = $dir/index.txt',
+        'serial = $dir/serial',
+        'new_certs_dir = $dir',
+        'default_md = sha256',
+        'policy = any',
+        'unique_subject = no',
+        'copy_extensions = none',
+        '[any]',
+        'commonName = supplied',
+        '[ext]',
+        'basicConstraints = critical,CA:FALSE',
+        'keyUsage = critical,digitalSignature,keyEncipherment',
+        ...(o.extendedKeyUsage ? [`extendedKeyUsage = ${o.extendedKeyUsage}`] : []),
+        `subjectAltName = ${o.subjectAltName}`,
+        'subjectKeyIdentifier = hash',
+        'authorityKeyIdentifier = keyid',
         '',
       ].join('\n'),
     )
     await openssl(['req', '-new', '-key', key, '-subj', `/CN=${o.commonName}`, '-out', join(work, 'req.csr')])
     await openssl([
-      'ca', '-batch', '-notext', '-config', join(work, 'ca.cnf'), '-extensions', 'ext',
-      '-cert', join(o.caDir, 'ca.crt'), '-keyfile', join(o.caDir, 'ca.key'),
-      '-startdate', asn1Time(notBefore), '-enddate', asn1Time(notAfter),
-      '-in', join(work, 'req.csr'), '-out', cert,
+      'ca',
+      '-batch',
+      '-notext',
+      '-config',
+      join(work, 'ca.cnf'),
+      '-extensions',
+      'ext',
+      '-cert',
+      join(o.caDir, 'ca.crt'),
+      '-keyfile',
+      join(o.caDir, 'ca.key'),
+      '-startdate',
+      asn1Time(notBefore),
+      '-enddate',
+      asn1Time(notAfter),
+      '-in',
+      join(work, 'req.csr'),
+      '-out',
+      cert,
     ])
     return { cert, key }
   } finally {
@@ -96,9 +132,22 @@ export async function createCa(outDir: string, { commonName = 'dpu-appliance dev
   const key = join(outDir, 'ca.key')
   await newKey(key)
   await openssl([
-    'req', '-x509', '-new', '-key', key, '-sha256', '-days', String(days), '-subj', `/CN=${commonName}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-out', join(outDir, 'ca.crt'),
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    key,
+    '-sha256',
+    '-days',
+    String(days),
+    '-subj',
+    `/CN=${commonName}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-out',
+    join(outDir, 'ca.crt'),
   ])
 }
 
@@ -110,28 +159,31 @@ export async function initDevPki(outDir: string, { force = false, hubNames = [] 
   await createCa(outDir)
   const san = ['DNS:localhost', 'IP:127.0.0.1', 'IP:::1', ...hubNames.map((n) => (/^[0-9.:]+$/.test(n) ? `IP:${n}` : `DNS:${n}`))]
   await issueCertificate({
-    caDir: outDir, outDir, stem: 'hub', commonName: HUB_COMMON_NAME, subjectAltName: san.join(','),
+    caDir: outDir,
+    outDir,
+    stem: 'hub',
+    commonName: HUB_COMMON_NAME,
+    subjectAltName: san.join(','),
     extendedKeyUsage: 'serverAuth',
   })
   return ['ca.crt', 'ca.key', 'hub.crt', 'hub.key'].map((f) => join(outDir, f))
 }
 
 /** `dpuctl certs issue`: a client certificate naming one DPU (URI SAN and CN). */
-export async function issueDpuCertificate(o: {
-  caDir: string
-  outDir: string
-  dpu: string
-  days?: number
-  notBefore?: Date
-  notAfter?: Date
-}): Promise<{ cert: string; key: string }> {
+export async function issueDpuCertificate(o: { caDir: string; outDir: string; dpu: string; days?: number; notBefore?: Date; notAfter?: Date }): Promise<{ cert: string; key: string }> {
   if (!DPU_NAME.test(o.dpu) || o.dpu.length > 253) {
     throw new CertificateError(`"${o.dpu}" is not a valid DPU name (DNS-1123 subdomain)`, { context: { dpu: o.dpu } })
   }
   const notAfter = o.notAfter ?? new Date(Date.now() + (o.days ?? 365) * 86_400_000)
   return issueCertificate({
-    caDir: o.caDir, outDir: o.outDir, stem: o.dpu, commonName: o.dpu, subjectAltName: `URI:${dpuUri(o.dpu)}`,
-    extendedKeyUsage: 'clientAuth', notAfter, ...(o.notBefore ? { notBefore: o.notBefore } : {}),
+    caDir: o.caDir,
+    outDir: o.outDir,
+    stem: o.dpu,
+    commonName: o.dpu,
+    subjectAltName: `URI:${dpuUri(o.dpu)}`,
+    extendedKeyUsage: 'clientAuth',
+    notAfter,
+    ...(o.notBefore ? { notBefore: o.notBefore } : {}),
   })
 }
 

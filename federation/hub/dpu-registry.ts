@@ -24,7 +24,11 @@ export class DpuRegistry {
   private entries = new Map<string, Record<string, string>>()
   private listeners: Array<() => void> = []
 
-  constructor(private readonly path: string | undefined, readonly requireRegistered = false, private readonly logger: Logger = silentLogger) {
+  constructor(
+    private readonly path: string | undefined,
+    readonly requireRegistered = false,
+    private readonly logger: Logger = silentLogger,
+  ) {
     if (path) this.entries = DpuRegistry.load(path)
   }
 

@@ -28,7 +28,12 @@ beforeAll(async () => {
   // A DPU certificate with no EKU extension (TLS accepts it for any purpose) and one naming two DPUs.
   await issueCertificate({ caDir: pki.dir, outDir: pki.dir, stem: 'no-eku', commonName: 'dpu-a', subjectAltName: `URI:${dpuUri('dpu-a')}`, extendedKeyUsage: null })
   await issueCertificate({
-    caDir: pki.dir, outDir: pki.dir, stem: 'two-dpus', commonName: 'dpu-a', subjectAltName: `URI:${dpuUri('dpu-a')},URI:${dpuUri('dpu-b')}`, extendedKeyUsage: 'clientAuth',
+    caDir: pki.dir,
+    outDir: pki.dir,
+    stem: 'two-dpus',
+    commonName: 'dpu-a',
+    subjectAltName: `URI:${dpuUri('dpu-a')},URI:${dpuUri('dpu-b')}`,
+    extendedKeyUsage: 'clientAuth',
   })
   await issueCertificate({ caDir: pki.dir, outDir: pki.dir, stem: 'no-dpu', commonName: 'Not A DPU', subjectAltName: 'DNS:example.com', extendedKeyUsage: 'clientAuth' })
 })
@@ -100,7 +105,15 @@ function stream(c: grpc.Client): Raw {
 }
 
 function hello(dpu: string, extra: { appliedRevision?: number; objectHashes?: Record<string, string>; labels?: Record<string, string> } = {}): AgentMessage {
-  return { v: PROTOCOL_VERSION, type: 'hello', dpu, appliedRevision: extra.appliedRevision ?? 0, objectHashes: extra.objectHashes ?? {}, versions: { protocol: PROTOCOL_VERSION, agent: 'raw' }, ...(extra.labels ? { labels: extra.labels } : {}) }
+  return {
+    v: PROTOCOL_VERSION,
+    type: 'hello',
+    dpu,
+    appliedRevision: extra.appliedRevision ?? 0,
+    objectHashes: extra.objectHashes ?? {},
+    versions: { protocol: PROTOCOL_VERSION, agent: 'raw' },
+    ...(extra.labels ? { labels: extra.labels } : {}),
+  }
 }
 
 /** `n` claimed objects with keys of `keyBytes` characters; `salt` makes each set distinct. */

@@ -84,14 +84,18 @@ async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 5000, w
   return Date.now() - t0
 }
 
-const kinds = (p: TestAgentPort) => p.objects().map((o) => `${o.object.kind}/${o.object.metadata.name}`).sort()
+const kinds = (p: TestAgentPort) =>
+  p
+    .objects()
+    .map((o) => `${o.object.kind}/${o.object.metadata.name}`)
+    .sort()
 
 describe.each(AGENT_PORTS)('hub <-> agent over mTLS, into $name', (kind) => {
   beforeAll(() => {
     portKind = kind
   })
 
-  it('renders per DPU by label and delivers exactly each node\'s objects', async () => {
+  it("renders per DPU by label and delivers exactly each node's objects", async () => {
     const { manifests, registry } = await setup()
     const h = await hub(manifests, registry)
     const pa = store('a')
@@ -108,11 +112,21 @@ describe.each(AGENT_PORTS)('hub <-> agent over mTLS, into $name', (kind) => {
     expect(chain.object.spec.node).toBe('dpu-a')
 
     // REST: per-DPU status with phases and lastContact.
-    await until(async () => {
-      const r = (await (await fetch(`http://127.0.0.1:${h.apiPort}/v1/fleet`)).json()) as { summary: { synced: number } }
-      return r.summary.synced === 2
-    }, 3000, 'fleet synced')
-    const a = (await (await fetch(`http://127.0.0.1:${h.apiPort}/v1/dpus/dpu-a`)).json()) as { phase: string; ackedRevision: number; lastContact: string; desired: unknown[]; labels: Record<string, string> }
+    await until(
+      async () => {
+        const r = (await (await fetch(`http://127.0.0.1:${h.apiPort}/v1/fleet`)).json()) as { summary: { synced: number } }
+        return r.summary.synced === 2
+      },
+      3000,
+      'fleet synced',
+    )
+    const a = (await (await fetch(`http://127.0.0.1:${h.apiPort}/v1/dpus/dpu-a`)).json()) as {
+      phase: string
+      ackedRevision: number
+      lastContact: string
+      desired: unknown[]
+      labels: Record<string, string>
+    }
     expect(a.phase).toBe('synced')
     expect(a.ackedRevision).toBe(pa.readSyncState().appliedRevision)
     expect(Date.parse(a.lastContact)).toBeGreaterThan(Date.now() - 10_000)
@@ -178,7 +192,11 @@ describe.each(AGENT_PORTS)('hub <-> agent over mTLS, into $name', (kind) => {
     await h.stop()
     await rm(join(work, 'hub'), { recursive: true, force: true })
     h = await startHub({
-      dataDir: join(work, 'hub'), listen: `127.0.0.1:${port}`, tls: await pki.tls('hub'), render, registry: new DpuRegistry(registry),
+      dataDir: join(work, 'hub'),
+      listen: `127.0.0.1:${port}`,
+      tls: await pki.tls('hub'),
+      render,
+      registry: new DpuRegistry(registry),
       sources: [new ManifestDirSource({ dir: manifests, parse: parseManifest, debounceMs: 50 })],
     })
     cleanups.push(() => h.stop())
@@ -250,7 +268,7 @@ describe.each(AGENT_PORTS)('hub <-> agent over mTLS, into $name', (kind) => {
 })
 
 describe('large removals (issue #14)', () => {
-  it('holds a change that would remove most of a DPU\'s objects until confirmed; a deleted file is not held', async () => {
+  it("holds a change that would remove most of a DPU's objects until confirmed; a deleted file is not held", async () => {
     const { manifests, registry } = await setup()
     await writeAtomic(join(manifests, 'interfaces.yaml'), INTERFACES_YAML)
     await writeAtomic(join(manifests, 'chain.yaml'), chainYaml('chain-a', 'a'))
@@ -258,7 +276,8 @@ describe('large removals (issue #14)', () => {
     const pa = store('a')
     await agent('dpu-a', h.grpcPort, pa)
     await until(() => kinds(pa).length === 3, 5000, 'three objects on dpu-a')
-    const fleet = async () => (await (await fetch(`http://127.0.0.1:${h.apiPort}/v1/fleet`)).json()) as { heldChange: { source: string; removals: Record<string, { removed: number; of: number }> } | null }
+    const fleet = async () =>
+      (await (await fetch(`http://127.0.0.1:${h.apiPort}/v1/fleet`)).json()) as { heldChange: { source: string; removals: Record<string, { removed: number; of: number }> } | null }
 
     // Edited, not deleted: the file now holds nothing. 2 of dpu-a's 3 objects would go: held.
     await writeAtomic(join(manifests, 'interfaces.yaml'), '# emptied by mistake\n')
@@ -280,7 +299,7 @@ describe('large removals (issue #14)', () => {
     await writeAtomic(join(manifests, 'interfaces.yaml'), INTERFACES_YAML)
     await until(() => kinds(pa).length === 3, 5000, 'three objects again')
     await rm(join(manifests, 'interfaces.yaml'))
-    await until(() => kinds(pa).length === 1, 5000, 'the deleted file\'s objects removed')
+    await until(() => kinds(pa).length === 1, 5000, "the deleted file's objects removed")
     expect(h.heldChange()).toBeNull()
   })
 })

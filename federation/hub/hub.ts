@@ -146,7 +146,7 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
       if (over) {
         held = { source: source.name, since: new Date().toISOString(), removals: over, apply: () => onSnapshot(source, objects, change, true) }
         metrics.heldChanges.set(1)
-        logger.warn({ source: source.name, removals: over }, 'source change would remove most of some DPUs\' objects; held until confirmed (dpuctl hub confirm)')
+        logger.warn({ source: source.name, removals: over }, "source change would remove most of some DPUs' objects; held until confirmed (dpuctl hub confirm)")
         return
       }
     }
@@ -162,7 +162,14 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
 
   const logLimit = new LogLimiter()
   const host = {
-    planner, db, deltas, registry, metrics, logger, logLimit, limits,
+    planner,
+    db,
+    deltas,
+    registry,
+    metrics,
+    logger,
+    logLimit,
+    limits,
     admitHello(dpu: string): boolean {
       const now = Date.now()
       const b = helloBuckets.get(dpu) ?? { tokens: limits.helloBurst, at: now }
@@ -216,7 +223,9 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
     const set = open.get(key) ?? new Set<AgentSession>()
     // Only with a certificate: in --insecure mode every agent shares the '' identity.
     if (identity !== null && set.size >= limits.maxStreamsPerIdentity) {
-      return refuse(call, grpc.status.RESOURCE_EXHAUSTED, 'federation.stream-limit', `"${identity}" already has ${set.size} open streams; at most ${limits.maxStreamsPerIdentity} allowed`, { identity })
+      return refuse(call, grpc.status.RESOURCE_EXHAUSTED, 'federation.stream-limit', `"${identity}" already has ${set.size} open streams; at most ${limits.maxStreamsPerIdentity} allowed`, {
+        identity,
+      })
     }
     const session = new AgentSession(call, identity, host, call.getPeer())
     if (session.state === 'closed') return
@@ -239,9 +248,7 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
     : grpc.ServerCredentials.createSsl((o.tls as TlsFiles).ca, [{ cert_chain: (o.tls as TlsFiles).cert, private_key: (o.tls as TlsFiles).key }], true)
   if (insecure) logger.warn({}, 'hub running WITHOUT TLS (--insecure): any client can claim any DPU identity')
   const { host: gHost, port: gPort } = splitHostPort(o.listen)
-  const grpcPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${gHost.includes(':') ? `[${gHost}]` : gHost}:${gPort}`, creds, (err, port) => (err ? reject(err) : resolve(port))),
-  )
+  const grpcPort = await new Promise<number>((resolve, reject) => server.bindAsync(`${gHost.includes(':') ? `[${gHost}]` : gHost}:${gPort}`, creds, (err, port) => (err ? reject(err) : resolve(port))))
 
   registry.watch(() => {
     for (const s of sessions.values()) {
@@ -252,10 +259,13 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
   })
 
   const idleTimeoutMs = o.idleTimeoutMs ?? 90_000
-  const sweeper = setInterval(() => {
-    const cutoff = Date.now() - idleTimeoutMs
-    for (const s of sessions.values()) if (s.lastContact < cutoff) s.fail(grpc.status.UNAVAILABLE, 'no message from agent within the idle timeout', 'idle-timeout')
-  }, Math.min(idleTimeoutMs, 10_000))
+  const sweeper = setInterval(
+    () => {
+      const cutoff = Date.now() - idleTimeoutMs
+      for (const s of sessions.values()) if (s.lastContact < cutoff) s.fail(grpc.status.UNAVAILABLE, 'no message from agent within the idle timeout', 'idle-timeout')
+    },
+    Math.min(idleTimeoutMs, 10_000),
+  )
   sweeper.unref()
 
   let api: ServerType | null = null

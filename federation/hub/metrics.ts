@@ -9,14 +9,23 @@ export class HubMetrics {
   readonly encodes = new Counter({ name: 'dpu_hub_delta_encodes_total', help: 'Deltas encoded (one per distinct delta, shared between agents)', registers: [this.registry] })
   readonly acks = new Counter({ name: 'dpu_hub_acks_total', help: 'Acknowledged revisions', registers: [this.registry] })
   readonly nacks = new Counter({ name: 'dpu_hub_nacks_total', help: 'Rejected revisions', registers: [this.registry] })
-  readonly streamErrors = new Counter({ name: 'dpu_hub_stream_errors_total', help: 'Streams closed by the hub for a protocol or identity error', labelNames: ['reason'] as const, registers: [this.registry] })
+  readonly streamErrors = new Counter({
+    name: 'dpu_hub_stream_errors_total',
+    help: 'Streams closed by the hub for a protocol or identity error',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  })
   readonly ackLatency = new Histogram({
     name: 'dpu_hub_push_ack_seconds',
     help: 'From sending a revision to its ack',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   })
-  readonly heldChanges = new Gauge({ name: 'dpu_hub_held_source_changes', help: 'Source changes held because they would remove more than the allowed share of a DPU\'s objects (confirm with dpuctl hub confirm)', registers: [this.registry] })
+  readonly heldChanges = new Gauge({
+    name: 'dpu_hub_held_source_changes',
+    help: "Source changes held because they would remove more than the allowed share of a DPU's objects (confirm with dpuctl hub confirm)",
+    registers: [this.registry],
+  })
   readonly behind: Gauge
 
   readonly streams: Gauge<'state'>

@@ -8,7 +8,10 @@ import { computeDelta, DeltaCache } from './delta-cache.js'
 import { Planner } from './planner.js'
 
 const SAMPLES = fileURLToPath(new URL('../samples/fleet/manifests/', import.meta.url))
-const sampleFleet = (): ParsedObject[] => readdirSync(SAMPLES).sort().flatMap((f) => parseManifest(readFileSync(join(SAMPLES, f), 'utf8'), f))
+const sampleFleet = (): ParsedObject[] =>
+  readdirSync(SAMPLES)
+    .sort()
+    .flatMap((f) => parseManifest(readFileSync(join(SAMPLES, f), 'utf8'), f))
 
 describe('planner', () => {
   it('renders the sample fleet per DPU by label and caches per generation', () => {
@@ -39,7 +42,12 @@ describe('planner', () => {
     expect(chain.nodeRelative).toBe(true)
     expect(chain.object.spec.node).toBeUndefined()
     // A node-level object pinned to one DPU is rendered per DPU and reaches only that one.
-    const pinned: ParsedObject = { apiVersion: 'svc.dpu.nvidia.com/v1alpha1', kind: 'ServiceChain', metadata: { name: 'pinned', namespace: 'x' }, spec: { node: 'dpu-7', switches: [{ ports: [{ serviceInterface: { matchLabels: { a: 'b' } } }] }] } }
+    const pinned: ParsedObject = {
+      apiVersion: 'svc.dpu.nvidia.com/v1alpha1',
+      kind: 'ServiceChain',
+      metadata: { name: 'pinned', namespace: 'x' },
+      spec: { node: 'dpu-7', switches: [{ ports: [{ serviceInterface: { matchLabels: { a: 'b' } } }] }] },
+    }
     p.setFleet([...sampleFleet(), pinned])
     expect(p.desiredFor({ name: 'dpu-7', labels: { zone: 'a' } }).objects.size).toBe(4)
     expect(p.desiredFor({ name: 'dpu-8', labels: { zone: 'a' } }).objects.size).toBe(3)
@@ -72,7 +80,9 @@ describe('deltas', () => {
     expect(d.removals).toEqual(['svc.dpu.nvidia.com/v1alpha1/ServiceChain/x/gone'])
     const cache = new DeltaCache()
     const c1 = cache.chunksFor('from', a.hash, () => d)
-    const c2 = cache.chunksFor('from', a.hash, () => { throw new Error('must not re-encode') })
+    const c2 = cache.chunksFor('from', a.hash, () => {
+      throw new Error('must not re-encode')
+    })
     expect(c2).toBe(c1)
     expect(cache.encodes).toBe(1)
   })

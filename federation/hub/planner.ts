@@ -63,7 +63,10 @@ export class Planner {
   /** Desired sets of the current generation by hash: DPUs with equal sets share one (and its maps). */
   private interned = new Map<string, DesiredSet>()
 
-  constructor(private readonly render: RenderFn, private readonly nameDependent: (obj: ParsedObject) => boolean = dependsOnNodeName) {}
+  constructor(
+    private readonly render: RenderFn,
+    private readonly nameDependent: (obj: ParsedObject) => boolean = dependsOnNodeName,
+  ) {}
 
   /** False until the first fleet snapshot: nothing may be pushed before the hub knows the fleet. */
   get ready(): boolean {
@@ -132,9 +135,7 @@ export class Planner {
           const { node: specNode, ...rest } = obj.spec as Record<string, unknown> & { node?: unknown }
           const relative = specNode === node.name
           const object = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata, spec: relative ? rest : obj.spec } as WireObject['object']
-          return relative
-            ? { key: objectKey(obj), hash: hashObject(object, true), nodeRelative: true, object }
-            : { key: objectKey(obj), hash: hashObject(object), object }
+          return relative ? { key: objectKey(obj), hash: hashObject(object, true), nodeRelative: true, object } : { key: objectKey(obj), hash: hashObject(object), object }
         }),
       }
     } catch (err) {

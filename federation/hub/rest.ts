@@ -83,24 +83,40 @@ export function createHubApi(hub: HubView): Hono {
   })
   app.get('/metrics', async (c) => c.body(await hub.metricsText(), 200, { 'content-type': hub.metricsContentType }))
   app.get('/v1/fleet', (c) => {
-    const dpus = hub.dpus().map((r) => dpuView(r, hub.session(r.name))).sort((a, b) => a.name.localeCompare(b.name))
+    const dpus = hub
+      .dpus()
+      .map((r) => dpuView(r, hub.session(r.name)))
+      .sort((a, b) => a.name.localeCompare(b.name))
     const count = (p: SyncPhase) => dpus.filter((d) => d.phase === p).length
     return c.json({
-      summary: { total: dpus.length, connected: dpus.filter((d) => d.connected).length, synced: count('synced'), pending: count('pending'), sent: count('sent'), rejected: count('rejected'), offline: count('offline') },
+      summary: {
+        total: dpus.length,
+        connected: dpus.filter((d) => d.connected).length,
+        synced: count('synced'),
+        pending: count('pending'),
+        sent: count('sent'),
+        rejected: count('rejected'),
+        offline: count('offline'),
+      },
       sourceErrors: hub.sourceErrors(),
       heldChange: hub.heldChange(),
       dpus,
     })
   })
   app.post('/v1/fleet/confirm', (c) => {
-    if (!hub.confirm()) return c.json({ type: 'urn:dpu-appliance:problem:rest.not-found', title: 'Nothing held', status: 404, detail: 'no source change is held', code: 'rest.not-found' }, 404, { 'content-type': 'application/problem+json' })
+    if (!hub.confirm())
+      return c.json({ type: 'urn:dpu-appliance:problem:rest.not-found', title: 'Nothing held', status: 404, detail: 'no source change is held', code: 'rest.not-found' }, 404, {
+        'content-type': 'application/problem+json',
+      })
     return c.json({ confirmed: true })
   })
   app.get('/v1/dpus/:name', (c) => {
     const name = c.req.param('name')
     const rec = hub.dpus().find((r) => r.name === name)
     if (!rec) {
-      return c.json({ type: 'urn:dpu-appliance:problem:rest.not-found', title: 'Not found', status: 404, detail: `no DPU named "${name}" has connected to this hub`, code: 'rest.not-found' }, 404, { 'content-type': 'application/problem+json' })
+      return c.json({ type: 'urn:dpu-appliance:problem:rest.not-found', title: 'Not found', status: 404, detail: `no DPU named "${name}" has connected to this hub`, code: 'rest.not-found' }, 404, {
+        'content-type': 'application/problem+json',
+      })
     }
     const s = hub.session(name)
     return c.json({

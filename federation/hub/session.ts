@@ -225,7 +225,12 @@ export class AgentSession {
   private send(target: Pick<DesiredSet, 'hash' | 'hashes'> & Partial<DesiredSet>, chunks: Buffer[], revision: number): void {
     const nonce = randomBytes(6).toString('base64url')
     const bookmark = encodeHubMessage({
-      v: PROTOCOL_VERSION, type: 'bookmark', revision, nonce, chunks: chunks.length, committedAt: this.host.planner.changedAt,
+      v: PROTOCOL_VERSION,
+      type: 'bookmark',
+      revision,
+      nonce,
+      chunks: chunks.length,
+      committedAt: this.host.planner.changedAt,
     })
     this.inflight = { nonce, revision, target: target as DesiredSet, sentAt: Date.now() }
     this.greeted = true

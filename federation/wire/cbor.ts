@@ -45,9 +45,11 @@ function canonical(value: unknown, path: string): unknown {
     return Object.is(value, -0) ? 0 : value
   }
   if (Array.isArray(value)) return value.map((item, i) => canonical(item, `${path}[${i}]`))
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype || (typeof value === 'object' && Object.getPrototypeOf(value) === null)) {
+  if ((typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) || (typeof value === 'object' && Object.getPrototypeOf(value) === null)) {
     const obj = value as Record<string, unknown>
-    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort(compareKeys)
+    const keys = Object.keys(obj)
+      .filter((k) => obj[k] !== undefined)
+      .sort(compareKeys)
     return new Map(keys.map((k) => [k, canonical(obj[k], `${path}.${k}`)]))
   }
   throw new ProtocolError(`${path}: ${describe(value)} is outside the federation CBOR subset`)

@@ -3,12 +3,7 @@
  * with bounded buffers, never one huge message). The bookmark that closes a revision is per agent and is
  * encoded separately; chunks hold no per-agent field so their bytes can be shared.
  */
-import {
-  CHUNK_TARGET_BYTES,
-  MAX_MESSAGE_BYTES,
-  PROTOCOL_VERSION,
-  type WireObject,
-} from '../../api/federation/messages.js'
+import { CHUNK_TARGET_BYTES, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type WireObject } from '../../api/federation/messages.js'
 import { encodeCanonical } from './cbor.js'
 import { encodeHubMessage } from './codec.js'
 import { MessageTooLargeError } from './errors.js'

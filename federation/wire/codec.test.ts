@@ -7,7 +7,12 @@ import { decodeAgentMessage, decodeHubMessage, encodeAgentMessage, encodeHubMess
 import { encodeDeltaChunks } from './chunk.js'
 import { hashObject, hashSet } from './hash.js'
 
-interface Golden { name: string; direction: 'agent' | 'hub'; message: unknown; hex: string }
+interface Golden {
+  name: string
+  direction: 'agent' | 'hub'
+  message: unknown
+  hex: string
+}
 const GOLDEN = JSON.parse(readFileSync(new URL('./testdata/messages.golden.json', import.meta.url), 'utf8')) as Golden[]
 
 describe.each(GOLDEN)('golden $name', ({ direction, message, hex }) => {
@@ -60,7 +65,12 @@ describe('message validation', () => {
 
 describe('chunking', () => {
   const obj = (i: number) => {
-    const object = { apiVersion: 'svc.dpu.nvidia.com/v1alpha1', kind: 'ServiceInterface', metadata: { name: `if-${i}`, namespace: 'default' }, spec: { interfaceType: 'physical', physical: { interfaceName: `p${i}` }, pad: 'x'.repeat(1000) } }
+    const object = {
+      apiVersion: 'svc.dpu.nvidia.com/v1alpha1',
+      kind: 'ServiceInterface',
+      metadata: { name: `if-${i}`, namespace: 'default' },
+      spec: { interfaceType: 'physical', physical: { interfaceName: `p${i}` }, pad: 'x'.repeat(1000) },
+    }
     return { key: `svc.dpu.nvidia.com/v1alpha1/ServiceInterface/default/if-${i}`, hash: hashObject(object), object }
   }
   it('splits a large set into chunks under the target that join back to the whole set', () => {
@@ -92,7 +102,17 @@ describe('hashes', () => {
     expect(hashObject(a)).toMatch(/^[0-9a-f]{32}$/)
   })
   it('hash sets independently of insertion order', () => {
-    expect(hashSet([['a', '1'], ['b', '2']])).toBe(hashSet([['b', '2'], ['a', '1']]))
+    expect(
+      hashSet([
+        ['a', '1'],
+        ['b', '2'],
+      ]),
+    ).toBe(
+      hashSet([
+        ['b', '2'],
+        ['a', '1'],
+      ]),
+    )
     expect(hashSet([['a', '1']])).not.toBe(hashSet([['a', '2']]))
   })
 })

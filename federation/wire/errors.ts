@@ -10,7 +10,10 @@ export class ProtocolError extends ApplianceError {
 
 /** A message larger than MAX_MESSAGE_BYTES, refused before it is sent or after it is received. */
 export class MessageTooLargeError extends ApplianceError {
-  constructor(readonly size: number, readonly limit: number) {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
     super('federation.too-large', `message of ${size} bytes exceeds the ${limit}-byte limit`, { context: { size, limit } })
   }
 }

@@ -27,7 +27,7 @@ const here = new URL('./testdata/', import.meta.url)
 const golden = JSON.parse(await readFile(new URL('golden.json', here), 'utf8')) as { vectors: Golden[] }
 
 function partSource(p: GoldenPart): PartSource {
-  return bytesSource(p.bytesRange === undefined ? p.text ?? '' : Buffer.from(Array.from({ length: p.bytesRange }, (_, i) => i)))
+  return bytesSource(p.bytesRange === undefined ? (p.text ?? '') : Buffer.from(Array.from({ length: p.bytesRange }, (_, i) => i)))
 }
 const toParts = (g: Golden): BfbPart[] => g.parts.map((p) => ({ ...parsePartName(p.name), source: partSource(p) }))
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
@@ -83,9 +83,7 @@ describe('build, extract, merge', () => {
     const out = join(dir, 'g8.bfb')
     await buildBfb({ parts: parts(), out })
     const files = await extractBfb(out, join(dir, 'x'))
-    expect(files.map((f) => f.slice(dir.length + 3)).sort()).toEqual(
-      ['boot-args-v0', 'boot-args-v2', 'boot-desc-v0', 'boot-path-v0', 'capsule-v0', 'image-v0', 'info-v0', 'initramfs-v0'].sort(),
-    )
+    expect(files.map((f) => f.slice(dir.length + 3)).sort()).toEqual(['boot-args-v0', 'boot-args-v2', 'boot-desc-v0', 'boot-path-v0', 'capsule-v0', 'image-v0', 'info-v0', 'initramfs-v0'].sort())
     for (const p of golden.vectors.find((g) => g.name === 'G8')!.parts) {
       const { version } = parsePartName(p.name)
       const file = join(dir, 'x', `${p.name.replace(/-v\d$/, '')}-v${version}`)
@@ -130,7 +128,14 @@ describe('build, extract, merge', () => {
       out: base,
     })
     const merged = join(dir, 'merged.bfb')
-    await buildBfb({ parts: [{ ...parsePartName('initramfs'), source: bytesSource('INIT') }, { ...parsePartName('bl2'), source: bytesSource('BL2') }], base, out: merged })
+    await buildBfb({
+      parts: [
+        { ...parsePartName('initramfs'), source: bytesSource('INIT') },
+        { ...parsePartName('bl2'), source: bytesSource('BL2') },
+      ],
+      base,
+      out: merged,
+    })
     const layout = await verifyBfb(merged)
     expect(layout.images.map((e) => e.name)).toEqual(['bl2', 'capsule', 'image', 'image_id_70', 'initramfs'])
     // Re-merging the result with nothing new keeps the unknown id where it now is.

@@ -72,9 +72,7 @@ export async function extractBfb(path: string, dir: string, only: readonly strin
   const layout = await readBfbLayout(path)
   // `boot-args` selects every version, `boot-args-v2` only that one.
   const wanted = only.map((spec) => ({ ...parsePartName(spec), anyVersion: !/-v\d+$/.test(spec) }))
-  const selected = layout.images.filter(
-    (e) => wanted.length === 0 || wanted.some((w) => w.id === e.id && (w.anyVersion || w.version === e.version)),
-  )
+  const selected = layout.images.filter((e) => wanted.length === 0 || wanted.some((w) => w.id === e.id && (w.anyVersion || w.version === e.version)))
   if (wanted.length && selected.length === 0) throw new ImageInputError(`no image named ${only.join(', ')} in ${path}`)
   await mkdir(dir, { recursive: true })
   const files: string[] = []

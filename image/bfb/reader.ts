@@ -87,16 +87,10 @@ async function readLayoutFrom(fh: FileHandle, path: string, { strict = false }: 
     if (payloadOffset > size) throw new BfbFormatError(`header of ${h.headerWords} words truncated`, here)
     const padding = paddingFor(h.length)
     if (payloadOffset + h.length > size) {
-      throw new BfbFormatError(
-        `image truncated: header says ${h.length} bytes, ${size - payloadOffset} present`,
-        { ...here, offset: payloadOffset },
-      )
+      throw new BfbFormatError(`image truncated: header says ${h.length} bytes, ${size - payloadOffset} present`, { ...here, offset: payloadOffset })
     }
     if (payloadOffset + h.length + padding > size) {
-      throw new BfbFormatError(
-        `padding missing: ${padding} zero bytes expected after the payload, ${size - payloadOffset - h.length} present`,
-        { ...here, offset: payloadOffset + h.length },
-      )
+      throw new BfbFormatError(`padding missing: ${padding} zero bytes expected after the payload, ${size - payloadOffset - h.length} present`, { ...here, offset: payloadOffset + h.length })
     }
     const end = payloadOffset + h.length + padding
     images.push({ ...h, index: images.length, name: imageName(h.id), offset: pos, payloadOffset, padding, end })
@@ -124,9 +118,15 @@ export async function checkBfb(path: string, options: VerifyOptions = {}): Promi
     const ring = new BufferRing(1)
     for (const entry of layout.images) {
       let crc = 0
-      await forEachChunk(fh, entry.payloadOffset, entry.length + entry.padding, (c) => {
-        crc = crc32(c, crc)
-      }, ring)
+      await forEachChunk(
+        fh,
+        entry.payloadOffset,
+        entry.length + entry.padding,
+        (c) => {
+          crc = crc32(c, crc)
+        },
+        ring,
+      )
       checks.push({ entry, actualCrc: crc, ok: crc === entry.crc })
       options.onProgress?.(entry.end, layout.size)
     }

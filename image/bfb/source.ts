@@ -6,10 +6,7 @@ import { open, stat } from 'node:fs/promises'
 import { BfbIoError } from '../errors.js'
 import { forEachChunk, type BufferRing } from './file-range.js'
 
-export type PartSource =
-  | { kind: 'bytes'; data: Buffer }
-  | { kind: 'file'; path: string; offset?: number; length?: number }
-  | { kind: 'concat'; parts: PartSource[] }
+export type PartSource = { kind: 'bytes'; data: Buffer } | { kind: 'file'; path: string; offset?: number; length?: number } | { kind: 'concat'; parts: PartSource[] }
 
 export const bytesSource = (data: Buffer | string): PartSource => ({
   kind: 'bytes',

@@ -85,9 +85,11 @@ export async function writeBfb(outPath: string, parts: readonly BfbPart[], optio
     const put = async (chunk: Buffer): Promise<void> => {
       if (writeError) throw writeError
       const at = pos
-      const p = lastWrite.then(() => writeAll(chunk, at)).catch((err: unknown) => {
-        writeError ??= err
-      })
+      const p = lastWrite
+        .then(() => writeAll(chunk, at))
+        .catch((err: unknown) => {
+          writeError ??= err
+        })
       lastWrite = p
       ring.hold(chunk, p)
       pos += chunk.length

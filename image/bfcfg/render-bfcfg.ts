@@ -50,7 +50,10 @@ function grubFile(args: readonly string[]): string {
 }
 
 function b64Lines(b: Buffer): string {
-  return b.toString('base64').replace(/.{1,76}/g, '$&\n').trimEnd()
+  return b
+    .toString('base64')
+    .replace(/.{1,76}/g, '$&\n')
+    .trimEnd()
 }
 
 /** Renders bf.cfg; throws if it exceeds 128 KiB. */
@@ -144,4 +147,3 @@ export function renderBfcfg(input: BfcfgInput): string {
 export function sha256Hex(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex')
 }
-

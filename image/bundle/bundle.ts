@@ -143,7 +143,11 @@ export async function buildBundle(input: BundleInput): Promise<BundleResult> {
   const dist = resolve(input.dist ?? join(root, 'dist'))
   const nodeModules = resolve(input.nodeModules ?? join(root, 'node_modules'))
   if (!(TARGET_ARCHES as Record<string, number>)[input.arch]) throw new ImageInputError(`unknown architecture ${input.arch} (arm64 or x64)`)
-  for (const [p, what] of [[join(root, 'package.json'), 'package.json'], [join(dist, 'bin'), 'built appliance (dist/bin: run npm run build)'], [nodeModules, 'node_modules']] as const) {
+  for (const [p, what] of [
+    [join(root, 'package.json'), 'package.json'],
+    [join(dist, 'bin'), 'built appliance (dist/bin: run npm run build)'],
+    [nodeModules, 'node_modules'],
+  ] as const) {
     if (!(await exists(p))) throw new ImageInputError(`missing ${what}: ${p}`, { path: p })
   }
   const rootPkg = await readJson(join(root, 'package.json'))

@@ -10,9 +10,7 @@ import { pipeline } from 'node:stream/promises'
 import { Writable } from 'node:stream'
 
 export type TarEntry =
-  | { type: 'dir'; path: string; mode: number }
-  | { type: 'file'; path: string; mode: number; size: number; source: string | Buffer }
-  | { type: 'symlink'; path: string; target: string }
+  { type: 'dir'; path: string; mode: number } | { type: 'file'; path: string; mode: number; size: number; source: string | Buffer } | { type: 'symlink'; path: string; target: string }
 
 const BLOCK = 512
 

@@ -23,7 +23,11 @@ describe('bad input beside a healthy chain (real packets)', () => {
       const c = await rig.ready(kind, name)
       return c?.status === 'False' && c.reason === reason ? c : undefined
     })
-  const goodStable = async () => (await rig.flows()).filter((f) => f.cookie === goodCookie).map((f) => f.stable).sort()
+  const goodStable = async () =>
+    (await rig.flows())
+      .filter((f) => f.cookie === goodCookie)
+      .map((f) => f.stable)
+      .sort()
 
   beforeAll(async () => {
     rig = await startChainRig()
@@ -71,11 +75,7 @@ describe('bad input beside a healthy chain (real packets)', () => {
   })
 
   it('reports a selector that matches two interfaces', async () => {
-    await rig.apply([
-      physicalInterface('dup1', 'p9', { dup: 'x', n: '1' }),
-      physicalInterface('dup2', 'p9', { dup: 'x', n: '2' }),
-      chain('ambiguous', [[{ dup: 'x' }, { svc: 'a' }]]),
-    ])
+    await rig.apply([physicalInterface('dup1', 'p9', { dup: 'x', n: '1' }), physicalInterface('dup2', 'p9', { dup: 'x', n: '2' }), chain('ambiguous', [[{ dup: 'x' }, { svc: 'a' }]])])
     const c = await notReady('ServiceChain', 'ambiguous', 'PortsUnresolved')
     expect(c.message).toContain('{dup=x} matches 2 ServiceInterfaces (default/dup1, default/dup2)')
     // svc-a stays the good chain's port: the broken chain does not take it over.

@@ -42,9 +42,7 @@ describe('bump in the wire: p0 -> svc-fw -> p1 (real packets)', () => {
     const out = (f: { actions: string }) => Number(/output:(\d+)/.exec(f.actions)![1])
     const inPort = (f: { match: string }) => Number(/in_port=(\d+)/.exec(f.match)![1])
     const pairs = flows.map((f) => `${inPort(f)}->${out(f)}`).sort()
-    expect(pairs).toEqual(
-      [`${ofport.p0}->${ofport['fw-in']}`, `${ofport['fw-in']}->${ofport.p0}`, `${ofport['fw-out']}->${ofport.p1}`, `${ofport.p1}->${ofport['fw-out']}`].sort(),
-    )
+    expect(pairs).toEqual([`${ofport.p0}->${ofport['fw-in']}`, `${ofport['fw-in']}->${ofport.p0}`, `${ofport['fw-out']}->${ofport.p1}`, `${ofport.p1}->${ofport['fw-out']}`].sort())
   })
 
   it('passes traffic only while the firewall forwards between its interfaces', async () => {

@@ -61,8 +61,7 @@ describe('a ping through one chain while 100 others churn (real packets)', () =>
     expect(aBefore).toHaveLength(2)
     const started = performance.now()
     const running = await startPing(rig.cleanup, ext.netns, '10.65.0.2', { interval: 0.01 })
-    const batches = (fn: (i: number) => unknown) =>
-      Array.from({ length: N / BATCH }, (_, b) => Array.from({ length: BATCH }, (_, k) => fn(b * BATCH + k)))
+    const batches = (fn: (i: number) => unknown) => Array.from({ length: N / BATCH }, (_, b) => Array.from({ length: BATCH }, (_, k) => fn(b * BATCH + k)))
     const timings: string[] = []
     // Two rounds, so the ping runs long enough to mean something on a fast machine.
     for (let round = 0; round < 2; round++) {
@@ -71,10 +70,15 @@ describe('a ping through one chain while 100 others churn (real packets)', () =>
       await until('200 churn flows', async () => (await rig.flows()).length === 2 + 2 * N, 30_000, 100)
       const t1 = performance.now()
       for (const docs of batches((i) => chain(`churn-${i}`, [[{ vl: `a${i}` }, { vl: `c${i}` }]]))) await rig.apply(docs)
-      await until('churn chains moved to their new VLANs', async () => {
-        const flows = await rig.flows()
-        return flows.length === 2 + 2 * N && flows.filter((f) => /dl_vlan=(10\d\d)/.test(f.match)).length === N
-      }, 30_000, 100)
+      await until(
+        'churn chains moved to their new VLANs',
+        async () => {
+          const flows = await rig.flows()
+          return flows.length === 2 + 2 * N && flows.filter((f) => /dl_vlan=(10\d\d)/.test(f.match)).length === N
+        },
+        30_000,
+        100,
+      )
       const t2 = performance.now()
       for (const names of batches((i) => `churn-${i}`)) await rig.delete('ServiceChain', names as string[])
       await until('churn flows gone', async () => (await rig.flows()).length === 2, 30_000, 100)
@@ -82,10 +86,7 @@ describe('a ping through one chain while 100 others churn (real packets)', () =>
       timings.push(`create ${Math.round(t1 - t0)} ms, change ${Math.round(t2 - t1)} ms, delete ${Math.round(t3 - t2)} ms`)
     }
     const result = await running.stop()
-    console.log(
-      `churn of ${N} chains in ${N / BATCH} applies per phase: ${timings.join('; ')}; ` +
-        `ping through chain a: sent ${result.sent}, received ${result.received}, lost ${result.lost}`,
-    )
+    console.log(`churn of ${N} chains in ${N / BATCH} applies per phase: ${timings.join('; ')}; ` + `ping through chain a: sent ${result.sent}, received ${result.received}, lost ${result.lost}`)
     expect(result.sent).toBeGreaterThan(100)
     expect(result.lost).toBe(0)
     // lost counts gaps before the last answer; this rules out a path that never answered at all.

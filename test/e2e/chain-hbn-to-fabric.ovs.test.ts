@@ -86,7 +86,11 @@ describe("DPF's hbn-to-fabric and ovn-to-hbn chains on the HBN port model (real 
     const p0sf = await get('si', 'p0-sf')
     const rep = p0sf.status.port as string
     expect(p0sf.status).toMatchObject({ bridge: 'br-hbn', chainPort: { bridge: 'br-sfc', port: `p${rep}brsfc` } })
-    const values = async (...args: string[]) => (await ovs.vsctl('get', ...args)).trim().split('\n').map((v) => v.replace(/^"(.*)"$/, '$1'))
+    const values = async (...args: string[]) =>
+      (await ovs.vsctl('get', ...args))
+        .trim()
+        .split('\n')
+        .map((v) => v.replace(/^"(.*)"$/, '$1'))
     expect(await values('Interface', `p${rep}brhbn`, 'external_ids:hbn_rep_ofport', 'external_ids:hbn_netdev', 'options:peer')).toEqual([rep, 'p0_if', `p${rep}brsfc`])
     expect(await values('Interface', `p${rep}brsfc`, 'external_ids:dpf-id', 'external_ids:iface-id', 'options:peer')).toEqual([`${NS}/p0-sf`, rep, `p${rep}brhbn`])
     expect((await ovs.vsctl('list-ports', 'br-hbn')).split('\n')).toEqual(expect.arrayContaining([rep, `p${rep}brhbn`]))

@@ -22,7 +22,11 @@ describe('incremental reconcile, periodic verify and garbage collection', () => 
   const cookies: Record<string, string> = {}
   const uplinks = ['p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8']
 
-  const logLines = (from: number, msg: string) => rig.app.logs.slice(from).filter((l) => l.includes(`"msg":"${msg}"`)).map((l) => JSON.parse(l) as Record<string, unknown>)
+  const logLines = (from: number, msg: string) =>
+    rig.app.logs
+      .slice(from)
+      .filter((l) => l.includes(`"msg":"${msg}"`))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
   const ofChain = (flows: DumpedFlow[], name: string) => flows.filter((f) => f.cookie === cookies[name])
   /**
    * Every flow of `names` is the same flow as in `before` and kept counting (not re-added). `before` was dumped
@@ -59,7 +63,7 @@ describe('incremental reconcile, periodic verify and garbage collection', () => 
   })
   afterAll(() => rig?.dispose())
 
-  it('sends only the changed chain\'s flows, in one bundle', async () => {
+  it("sends only the changed chain's flows, in one bundle", async () => {
     const before = await rig.flows()
     const since = performance.now()
     // A flow re-added during the change would restart its duration near 0 s: give the untouched ones a lead
@@ -120,10 +124,14 @@ describe('incremental reconcile, periodic verify and garbage collection', () => 
     const changed = ofChain(before, 'c-c')[0]!
     const cInPort = /in_port=(\d+)/.exec(changed.match)![1]
     await rig.ovs.ofctl('--strict', 'mod-flows', 'br-sfc', `priority=${changed.priority},in_port=${cInPort},actions=drop`)
-    await until('both repaired', async () => {
-      const now = await rig.flows()
-      return ofChain(now, 'c-a').length === 2 && ofChain(now, 'c-c').every((f) => f.actions !== 'drop')
-    }, 5000)
+    await until(
+      'both repaired',
+      async () => {
+        const now = await rig.flows()
+        return ofChain(now, 'c-a').length === 2 && ofChain(now, 'c-c').every((f) => f.actions !== 'drop')
+      },
+      5000,
+    )
     const drift = logLines(logsAt, 'flow drift found; re-reading the switch')
     const total = drift.reduce((n, d) => n + Number(d.missing) + Number(d.changed) + Number(d.extra), 0)
     expect(total).toBe(2)
@@ -155,8 +163,20 @@ describe('incremental reconcile, periodic verify and garbage collection', () => 
     expect(await linkMac(svc, 'eth1')).toBeDefined()
     // A port that looks like ours but no object wants (left over from a crash), and a foreign one.
     await rig.ovs.vsctl(
-      'add-port', 'br-sfc', 'p8x', '--', 'set', 'Port', 'p8x', 'external_ids:owner=dpu-appliance',
-      '--', 'set', 'Interface', 'p8x', 'external_ids:owner=dpu-appliance', 'external_ids:dpf-id=default/long-gone',
+      'add-port',
+      'br-sfc',
+      'p8x',
+      '--',
+      'set',
+      'Port',
+      'p8x',
+      'external_ids:owner=dpu-appliance',
+      '--',
+      'set',
+      'Interface',
+      'p8x',
+      'external_ids:owner=dpu-appliance',
+      'external_ids:dpf-id=default/long-gone',
     )
     await rig.ovs.vsctl('add-port', 'br-sfc', 'p7x')
     await rig.delete('ServiceInterface', ['svc-d'])

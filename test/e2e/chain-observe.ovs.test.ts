@@ -57,7 +57,13 @@ describe('chain observability (real switch, real packets)', () => {
   it('dpuctl trace follows a sample packet from a port to the other port of the chain', async () => {
     const r = await dpuctl(['trace', 'c1', '--from', 'pa', '-o', 'json'])
     expect(r.code, r.stderr).toBe(0)
-    const t = JSON.parse(r.stdout) as { from: { interface: string; ofport: number }; outputs: Array<{ interface: string | null; ofport: number }>; dropped: boolean; datapathActions: string[]; flow: string }
+    const t = JSON.parse(r.stdout) as {
+      from: { interface: string; ofport: number }
+      outputs: Array<{ interface: string | null; ofport: number }>
+      dropped: boolean
+      datapathActions: string[]
+      flow: string
+    }
     const pbOfport = Number((await rig.ovs.vsctl('get', 'Interface', 'pb', 'ofport')).trim())
     expect(t.from.interface).toBe('default/pa')
     expect(t.flow).toMatch(/^in_port=\d+,arp,/)
@@ -93,7 +99,13 @@ describe('chain observability (real switch, real packets)', () => {
     expect(onDemand.items[0]!.packets).toBeGreaterThanOrEqual(status.packets)
 
     const metrics = (await fetch(`${rig.app.url}/metrics`, { headers: { authorization: `Bearer ${rig.app.token}` } }).then((r) => r.text())).split('\n')
-    const value = (prefix: string) => Number(metrics.find((l) => l.startsWith(prefix))?.split(' ').pop())
+    const value = (prefix: string) =>
+      Number(
+        metrics
+          .find((l) => l.startsWith(prefix))
+          ?.split(' ')
+          .pop(),
+      )
     expect(value('dpu_appliance_chain_ready{namespace="default",name="c1"}')).toBe(1)
     expect(value('dpu_appliance_chain_flows{namespace="default",name="c1"}')).toBe(2)
     expect(value('dpu_appliance_chain_packets_total{namespace="default",name="c1"}')).toBeGreaterThanOrEqual(10)
@@ -106,7 +118,10 @@ describe('chain observability (real switch, real packets)', () => {
 
     const wide = await dpuctl(['get', 'sc', '-o', 'wide'])
     expect(wide.code, wide.stderr).toBe(0)
-    const [header, row] = wide.stdout.trim().split('\n').map((l) => l.split(/\s{2,}/))
+    const [header, row] = wide.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s{2,}/))
     const col = (name: string) => row![header!.indexOf(name)]
     expect(header).toEqual(expect.arrayContaining(['SWITCHES', 'PORTS', 'FLOWS', 'PACKETS', 'BYTES', 'READY']))
     expect([col('NAME'), col('SWITCHES'), col('PORTS'), col('FLOWS'), col('READY')]).toEqual(['c1', '1', '2/2', '2', 'True'])

@@ -53,8 +53,14 @@ describe('three-port switch (real packets)', () => {
     const atC = await seenAtC.stop()
     const atB = await seenAtB.stop()
     // The broadcast ARP request for b reached c too; none of the 40 unicast ICMP packets did.
-    expect(atC.lines.some((l) => /ARP, Request who-has 10\.62\.0\.2/.test(l)), atC.lines.join('\n')).toBe(true)
-    expect(atC.lines.filter((l) => /ICMP/.test(l)), atC.lines.join('\n')).toEqual([])
+    expect(
+      atC.lines.some((l) => /ARP, Request who-has 10\.62\.0\.2/.test(l)),
+      atC.lines.join('\n'),
+    ).toBe(true)
+    expect(
+      atC.lines.filter((l) => /ICMP/.test(l)),
+      atC.lines.join('\n'),
+    ).toEqual([])
     expect(atB.lines.filter((l) => /ICMP echo request/.test(l)).length).toBe(20)
     // The counters agree (the userspace datapath reports them to OpenFlow with a delay of up to a second):
     // a<->b used the known-unicast flows, nothing was delivered to c by them.
@@ -72,14 +78,21 @@ describe('three-port switch (real packets)', () => {
     const deletedAt = performance.now()
     await exec(ns.c, 'ip', ['link', 'del', 'eth1'])
     // The appliance re-creates the pair (the kernel deleted both ends) with a new random MAC.
-    const newMac = await until('eth1 re-created in svc-c', async () => {
-      const m = await linkMac(ns.c, 'eth1')
-      return m && m !== oldMac ? m : undefined
-    }, 10_000, 5)
+    const newMac = await until(
+      'eth1 re-created in svc-c',
+      async () => {
+        const m = await linkMac(ns.c, 'eth1')
+        return m && m !== oldMac ? m : undefined
+      },
+      10_000,
+      5,
+    )
     const macAt = performance.now()
     await until('flows for the new MAC', async () => (await unicastTo(newMac)).length === 2 && (await unicastTo(oldMac)).length === 0, 10_000, 5)
     const flowsAt = performance.now()
-    console.log(`MAC change (inner end deleted): veth back after ${Math.round(macAt - deletedAt)} ms, flows for the new MAC ${Math.round(flowsAt - macAt)} ms after it appeared (${Math.round(flowsAt - deletedAt)} ms after the delete)`)
+    console.log(
+      `MAC change (inner end deleted): veth back after ${Math.round(macAt - deletedAt)} ms, flows for the new MAC ${Math.round(flowsAt - macAt)} ms after it appeared (${Math.round(flowsAt - deletedAt)} ms after the delete)`,
+    )
     const si = await until('svc-c status shows the new MAC', async () => {
       const o = await rig.get('ServiceInterface', 'svc-c')
       return o?.status.mac === newMac ? o : undefined
@@ -96,10 +109,14 @@ describe('three-port switch (real packets)', () => {
     expect(sent.added + sent.modified + sent.removed - (counters.added + counters.modified + counters.removed)).toBe(4)
     await exec(ns.c, 'ip', ['addr', 'replace', `${IPS.c}/24`, 'dev', 'eth1'])
     await exec(ns.a, 'ip', ['neigh', 'flush', 'dev', 'eth1'])
-    const r = await until('ping to the new MAC', async () => {
-      const p = await ping(ns.a, IPS.c, { count: 1, interval: 0.2, timeoutS: 1 })
-      return p.received === 1 ? p : undefined
-    }, 5000)
+    const r = await until(
+      'ping to the new MAC',
+      async () => {
+        const p = await ping(ns.a, IPS.c, { count: 1, interval: 0.2, timeoutS: 1 })
+        return p.received === 1 ? p : undefined
+      },
+      5000,
+    )
     expect(r.received).toBe(1)
     expect((await ping(ns.a, IPS.c, { count: 10, interval: 0.02, timeoutS: 2 })).received).toBe(10)
     await until('unicast counters for the new MAC', async () => (await unicastTo(newMac)).reduce((n, f) => n + f.packets, 0) >= 10, 5000, 100)

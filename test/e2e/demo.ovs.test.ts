@@ -52,7 +52,9 @@ describe('dpuctl demo', () => {
       .map((l) => l.split(' ')[0]!)
       .filter((n) => n.startsWith(`dx-${pid36}-`) || n.startsWith(`da${pid36}-`) || n.startsWith(`db${pid36}-`))
     expect(netns).toEqual([])
-    const procs = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(dir))
+    const procs = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes(dir))
     expect(procs).toEqual([])
   }, 240_000)
 
@@ -64,7 +66,7 @@ describe('dpuctl demo', () => {
     child.stderr.on('data', (d: Buffer) => (out += d.toString()))
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => (releasePid(child.pid), resolve(code))))
     try {
-      for (const t0 = Date.now(); !out.includes('Ctrl-C stops everything'); ) {
+      for (const t0 = Date.now(); !out.includes('Ctrl-C stops everything');) {
         if (child.exitCode !== null || Date.now() - t0 > 120_000) throw new Error(`demo did not come up:\n${out}`)
         await new Promise((r) => setTimeout(r, 100))
       }
@@ -86,7 +88,9 @@ describe('dpuctl demo', () => {
       expect(out).toContain(`stopped; removed ${dir}`)
       expect(existsSync(dir)).toBe(false)
       const pid36 = child.pid!.toString(36)
-      const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!)
+      const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => l.split(' ')[0]!)
         .filter((n) => n.startsWith(`dx-${pid36}-`) || n.startsWith(`da${pid36}-`) || n.startsWith(`db${pid36}-`) || n.endsWith(`-${child.pid}`))
       expect(left).toEqual([])
     } finally {

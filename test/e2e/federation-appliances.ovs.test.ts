@@ -141,13 +141,30 @@ describe('federation: hub + two appliances on their own OVS', () => {
       expect(r.code, r.stderr).toBe(0)
     }
     hubArgs = (listen) => [
-      '--data-dir', join(work, 'hub'), '--manifests', manifestDir, '--listen', listen, '--api-listen', '127.0.0.1:0',
-      '--tls-cert', join(pki, 'hub.crt'), '--tls-key', join(pki, 'hub.key'), '--tls-ca', join(pki, 'ca.crt'), '--log-level', 'warn',
+      '--data-dir',
+      join(work, 'hub'),
+      '--manifests',
+      manifestDir,
+      '--listen',
+      listen,
+      '--api-listen',
+      '127.0.0.1:0',
+      '--tls-cert',
+      join(pki, 'hub.crt'),
+      '--tls-key',
+      join(pki, 'hub.key'),
+      '--tls-ca',
+      join(pki, 'ca.crt'),
+      '--log-level',
+      'warn',
     ]
     hub = await startHubProcess(hubArgs('127.0.0.1:0'))
     cleanup.defer('hub', () => hub.kill())
 
-    for (const [name, zone] of [['dpu-a', 'a'], ['dpu-b', 'b']] as const) {
+    for (const [name, zone] of [
+      ['dpu-a', 'a'],
+      ['dpu-b', 'b'],
+    ] as const) {
       const ovs = await startOvsSandbox()
       cleanup.defer(`ovs ${name}`, () => ovs.stop())
       const ext = await createNetns(cleanup, 'tn')
@@ -159,8 +176,7 @@ describe('federation: hub + two appliances on their own OVS', () => {
         // No hub registry in this test: the hub renders by the labels the appliance reports in its hello.
         nodeLabels: { zone },
         ovs: { dbRemote: ovs.dbRemote, rundir: ovs.rundir, netns: ovs.netns },
-        extraArgs: ['--hub', `127.0.0.1:${hub.grpcPort}`, '--dpu-name', name,
-          '--tls-cert', join(pki, `${name}.crt`), '--tls-key', join(pki, `${name}.key`), '--tls-ca', join(pki, 'ca.crt')],
+        extraArgs: ['--hub', `127.0.0.1:${hub.grpcPort}`, '--dpu-name', name, '--tls-cert', join(pki, `${name}.crt`), '--tls-key', join(pki, `${name}.key`), '--tls-ca', join(pki, 'ca.crt')],
       })
       cleanup.defer(`appliance ${name}`, () => app.dispose())
       dpus.push({ name, zone, ovs, ext, svcNetns: svcNetns[zone], app })
@@ -182,20 +198,28 @@ describe('federation: hub + two appliances on their own OVS', () => {
   it('delivers each DPU exactly its rendered objects (the time is printed, not asserted), and their flows land on its br-sfc', async () => {
     const t0 = Date.now()
     for (const [file, text] of Object.entries(manifests(svcNetns))) writeAtomic(join(manifestDir, file), text)
-    await until(async () => {
-      for (const d of dpus) if ((await held(d.app)).join() !== EXPECTED[d.name]!.join()) return false
-      return true
-    }, 15_000, 'rendered objects on both appliances')
+    await until(
+      async () => {
+        for (const d of dpus) if ((await held(d.app)).join() !== EXPECTED[d.name]!.join()) return false
+        return true
+      },
+      15_000,
+      'rendered objects on both appliances',
+    )
     figures.objectsMs = Date.now() - t0
     for (const d of dpus) expect(await held(d.app)).toEqual(EXPECTED[d.name])
     // Hub-owned objects carry spec.node = the DPU's own name.
     const sc = await api<Obj>(dpus[0]!.app, `/apis/${SVC}/namespaces/${NS}/servicechains/chain-a`)
     expect(sc.body.spec.node).toBe('dpu-a')
 
-    await until(async () => {
-      for (const d of dpus) if ((await chainFlows(d.ovs)) !== 2) return false
-      return true
-    }, 10_000, 'chain flows on both br-sfc')
+    await until(
+      async () => {
+        for (const d of dpus) if ((await chainFlows(d.ovs)) !== 2) return false
+        return true
+      },
+      10_000,
+      'chain flows on both br-sfc',
+    )
     figures.flowsMs = Date.now() - t0
     for (const d of dpus) {
       const flows = await d.ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-sfc')
@@ -203,7 +227,8 @@ describe('federation: hub + two appliances on their own OVS', () => {
       expect(cookies.size, `${d.name}: one cookie per chain`).toBe(1)
     }
     // Different chains, different cookies: each DPU got its own chain, not the other's.
-    const cookieOf = async (d: Dpu) => /cookie=(0x[0-9a-f]+)/.exec((await d.ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-sfc')).split('\n').find((l) => l.includes('cookie=') && !l.includes('cookie=0x0,'))!)![1]
+    const cookieOf = async (d: Dpu) =>
+      /cookie=(0x[0-9a-f]+)/.exec((await d.ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-sfc')).split('\n').find((l) => l.includes('cookie=') && !l.includes('cookie=0x0,'))!)![1]
     expect(await cookieOf(dpus[0]!)).not.toBe(await cookieOf(dpus[1]!))
   }, 30_000)
 
@@ -231,7 +256,8 @@ describe('federation: hub + two appliances on their own OVS', () => {
     expect(await held(a)).toEqual(EXPECTED['dpu-a'])
 
     // Local objects beside hub-owned ones: created, changed and deleted through dpuctl.
-    const local = (mtu: number) => JSON.stringify({ apiVersion: SVC, kind: 'DPUServiceNAD', metadata: { name: 'local-nad', namespace: NS }, spec: { resourceType: 'sf', bridge: 'br-sfc', mtu, ipam: false } })
+    const local = (mtu: number) =>
+      JSON.stringify({ apiVersion: SVC, kind: 'DPUServiceNAD', metadata: { name: 'local-nad', namespace: NS }, spec: { resourceType: 'sf', bridge: 'br-sfc', mtu, ipam: false } })
     for (const mtu of [1500, 1400]) {
       const r = await runDpuctl(['apply', '-f', '-'], { env: a.clientEnv, input: local(mtu) })
       expect(r.code, r.stderr).toBe(0)
@@ -271,10 +297,14 @@ describe('federation: hub + two appliances on their own OVS', () => {
     figures.hubDownMs = Date.now() - tKill
     hub = await startHubProcess(hubArgs(`127.0.0.1:${port}`))
     const tUp = Date.now()
-    await until(async () => {
-      const sc = await api<Obj>(a.app, `/apis/${SVC}/namespaces/${NS}/servicechains/chain-a`)
-      return sc.body.metadata.annotations?.note === 'v2'
-    }, 90_000, 'the change made while the hub was down reaches dpu-a')
+    await until(
+      async () => {
+        const sc = await api<Obj>(a.app, `/apis/${SVC}/namespaces/${NS}/servicechains/chain-a`)
+        return sc.body.metadata.annotations?.note === 'v2'
+      },
+      90_000,
+      'the change made while the hub was down reaches dpu-a',
+    )
     figures.changeAfterRestartMs = Date.now() - tUp
     const after = await hubState(a.app)
     expect(after.connection).toBe('connected')
@@ -293,7 +323,7 @@ describe('federation: hub + two appliances on their own OVS', () => {
     expect(result.received).toBeGreaterThan(result.sent * 0.9)
     expect(await chainFlows(a.ovs)).toBe(2)
   }, 180_000)
-  it('starts from a broken file\'s last good objects after a SIGKILL: the chain stays, 0 packets lost (issue #14)', async () => {
+  it("starts from a broken file's last good objects after a SIGKILL: the chain stays, 0 packets lost (issue #14)", async () => {
     const [a, b] = dpus as [Dpu, Dpu]
     expect((await ping(a.ext, '10.77.0.2', { count: 3, interval: 0.2, timeoutS: 3 })).received).toBe(3)
     const pinger = await startPing(cleanup, a.ext, '10.77.0.2', { interval: 0.02 })
@@ -305,13 +335,18 @@ describe('federation: hub + two appliances on their own OVS', () => {
     writeFileSync(join(manifestDir, 'chains.yaml'), full.slice(0, Math.floor(full.length / 2)) + '\n  - [')
     hub = await startHubProcess(hubArgs(`127.0.0.1:${port}`))
 
-    const fleet = async () => (await (await fetch(`http://127.0.0.1:${hub.apiPort}/v1/fleet`)).json()) as { sourceErrors: Record<string, string>; dpus: Array<{ name: string; connected: boolean; phase: string }> }
+    const fleet = async () =>
+      (await (await fetch(`http://127.0.0.1:${hub.apiPort}/v1/fleet`)).json()) as { sourceErrors: Record<string, string>; dpus: Array<{ name: string; connected: boolean; phase: string }> }
     // Both DPUs back and synced to what the restarted hub wants: had it read the broken file as empty, that
     // would be a revision without their chains, applied by now.
-    await until(async () => {
-      const f = await fleet()
-      return f.dpus.filter((d) => d.connected && d.phase === 'synced').length === 2
-    }, 90_000, 'both DPUs synced to the restarted hub')
+    await until(
+      async () => {
+        const f = await fleet()
+        return f.dpus.filter((d) => d.connected && d.phase === 'synced').length === 2
+      },
+      90_000,
+      'both DPUs synced to the restarted hub',
+    )
     expect(Object.keys((await fleet()).sourceErrors)).toEqual([join(manifestDir, 'chains.yaml')])
     const ready = (await (await fetch(`http://127.0.0.1:${hub.apiPort}/readyz`)).json()) as { status: string; reasons: string[] }
     expect(ready.status).toBe('degraded')

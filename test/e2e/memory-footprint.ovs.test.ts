@@ -39,8 +39,21 @@ describe(`appliance memory with ${CHAINS} chains over ${2 * CHAINS} OVS ports`, 
     const interfaces: unknown[] = []
     for (let i = 0; i < CHAINS; i++) interfaces.push(physicalInterface(`ma${i}`, `ma${i}`, { mchain: String(i), end: 'a' }), physicalInterface(`mb${i}`, `mb${i}`, { mchain: String(i), end: 'b' }))
     await rig.apply(interfaces)
-    await rig.apply(Array.from({ length: CHAINS }, (_, i) => chain(`m${i}`, [[{ mchain: String(i), end: 'a' }, { mchain: String(i), end: 'b' }]])))
-    await rig.waitReady('ServiceChain', Array.from({ length: CHAINS }, (_, i) => `m${i}`), 150_000)
+    await rig.apply(
+      Array.from({ length: CHAINS }, (_, i) =>
+        chain(`m${i}`, [
+          [
+            { mchain: String(i), end: 'a' },
+            { mchain: String(i), end: 'b' },
+          ],
+        ]),
+      ),
+    )
+    await rig.waitReady(
+      'ServiceChain',
+      Array.from({ length: CHAINS }, (_, i) => `m${i}`),
+      150_000,
+    )
     // The flows are on the switch: the state the appliance holds is the state of 200 installed chains.
     expect((await rig.flows()).length).toBeGreaterThanOrEqual(2 * CHAINS)
 

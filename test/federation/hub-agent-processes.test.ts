@@ -50,8 +50,24 @@ async function setupDirs(): Promise<{ manifests: string; registry: string }> {
 
 async function hub(manifests: string, registry: string, listen = '127.0.0.1:0', dataDir = join(work, 'hub')): Promise<HubProcess> {
   const h = await startHubProcess([
-    '--data-dir', dataDir, '--manifests', manifests, '--dpu-registry', registry, '--listen', listen, '--api-listen', '127.0.0.1:0',
-    '--tls-cert', join(pki, 'hub.crt'), '--tls-key', join(pki, 'hub.key'), '--tls-ca', join(pki, 'ca.crt'), '--log-level', 'warn',
+    '--data-dir',
+    dataDir,
+    '--manifests',
+    manifests,
+    '--dpu-registry',
+    registry,
+    '--listen',
+    listen,
+    '--api-listen',
+    '127.0.0.1:0',
+    '--tls-cert',
+    join(pki, 'hub.crt'),
+    '--tls-key',
+    join(pki, 'hub.key'),
+    '--tls-ca',
+    join(pki, 'ca.crt'),
+    '--log-level',
+    'warn',
   ])
   procs.push(h)
   return h
@@ -59,8 +75,14 @@ async function hub(manifests: string, registry: string, listen = '127.0.0.1:0', 
 
 function agent(dpu: string, grpcPort: number, extra: Record<string, string> = {}): AgentProcess {
   const a = startAgentProcess({
-    AGENT_HUB: `127.0.0.1:${grpcPort}`, AGENT_DPU: dpu, AGENT_DB: join(work, `${dpu}.db`), AGENT_STATE: join(work, `${dpu}.state.json`),
-    AGENT_CERT: join(pki, `${dpu}.crt`), AGENT_KEY: join(pki, `${dpu}.key`), AGENT_CA: join(pki, 'ca.crt'), ...extra,
+    AGENT_HUB: `127.0.0.1:${grpcPort}`,
+    AGENT_DPU: dpu,
+    AGENT_DB: join(work, `${dpu}.db`),
+    AGENT_STATE: join(work, `${dpu}.state.json`),
+    AGENT_CERT: join(pki, `${dpu}.crt`),
+    AGENT_KEY: join(pki, `${dpu}.key`),
+    AGENT_CA: join(pki, 'ca.crt'),
+    ...extra,
   })
   procs.push(a)
   return a
@@ -73,10 +95,12 @@ function readStore(dpu: string): { kinds: string[]; revision: number; commits: A
   try {
     const has = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'commits'").get() as { n: number }
     if (has.n === 0) return { kinds: [], revision: 0, commits: [] }
-    const kinds = (db.prepare('SELECT body FROM objects').all() as Array<{ body: string }>).map((r) => {
-      const o = JSON.parse(r.body) as { kind: string; metadata: { name: string } }
-      return `${o.kind}/${o.metadata.name}`
-    }).sort()
+    const kinds = (db.prepare('SELECT body FROM objects').all() as Array<{ body: string }>)
+      .map((r) => {
+        const o = JSON.parse(r.body) as { kind: string; metadata: { name: string } }
+        return `${o.kind}/${o.metadata.name}`
+      })
+      .sort()
     const revision = (db.prepare('SELECT applied_revision AS r FROM sync').get() as { r: number }).r
     const commits = db.prepare('SELECT revision, upserts, removals FROM commits ORDER BY revision').all() as Array<{ revision: number; upserts: number; removals: number }>
     return { kinds, revision, commits }
@@ -163,10 +187,14 @@ describe('federation with real hub and agent processes over mTLS', () => {
     expect(afterCrash.kinds).toEqual(B_KINDS)
     const a = agent('dpu-a', h.grpcPort)
     await until(() => a.state()?.connection === 'connected', 20_000, 'restarted agent connected')
-    await until(async () => {
-      const d = (await (await fetch(`http://127.0.0.1:${h.apiPort}/v1/dpus/dpu-a`)).json()) as { phase: string; ackedRevision: number }
-      return d.phase === 'synced' && d.ackedRevision === afterCrash.revision
-    }, 5000, 'hub sees dpu-a synced at the committed revision')
+    await until(
+      async () => {
+        const d = (await (await fetch(`http://127.0.0.1:${h.apiPort}/v1/dpus/dpu-a`)).json()) as { phase: string; ackedRevision: number }
+        return d.phase === 'synced' && d.ackedRevision === afterCrash.revision
+      },
+      5000,
+      'hub sees dpu-a synced at the committed revision',
+    )
     expect(readStore('dpu-a').commits).toEqual(afterCrash.commits)
   })
 })
@@ -176,9 +204,10 @@ describe('federation security (real hub process)', () => {
   let manifests: string
 
   const rawStream = async (certDir: string, name: string, opts: grpc.ChannelOptions = {}): Promise<{ call: SyncClientStream; client: grpc.Client; done: Promise<grpc.StatusObject> }> => {
-    const creds = name === ''
-      ? grpc.credentials.createSsl(await readFile(join(pki, 'ca.crt')))
-      : grpc.credentials.createSsl(await readFile(join(pki, 'ca.crt')), await readFile(join(certDir, `${name}.key`)), await readFile(join(certDir, `${name}.crt`)))
+    const creds =
+      name === ''
+        ? grpc.credentials.createSsl(await readFile(join(pki, 'ca.crt')))
+        : grpc.credentials.createSsl(await readFile(join(pki, 'ca.crt')), await readFile(join(certDir, `${name}.key`)), await readFile(join(certDir, `${name}.crt`)))
     const client = new FederationClient(`127.0.0.1:${h.grpcPort}`, creds, { ...CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1, ...opts })
     const call = (client as unknown as { sync(): SyncClientStream }).sync()
     const done = new Promise<grpc.StatusObject>((resolve) => {

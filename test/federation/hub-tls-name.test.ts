@@ -30,14 +30,32 @@ async function hubAndAgent(listenHost: string, dialHost: string) {
   await mkdir(join(work, 'manifests'))
   await writeFile(join(work, 'dpus.yaml'), 'dpus:\n  dpu-a: {labels: {zone: a}}\n')
   const hub = await startHubProcess([
-    '--data-dir', join(work, 'hub'), '--manifests', join(work, 'manifests'), '--dpu-registry', join(work, 'dpus.yaml'),
-    '--listen', `${listenHost}:0`, '--api-listen', '127.0.0.1:0',
-    '--tls-cert', join(pki, 'hub.crt'), '--tls-key', join(pki, 'hub.key'), '--tls-ca', join(pki, 'ca.crt'),
+    '--data-dir',
+    join(work, 'hub'),
+    '--manifests',
+    join(work, 'manifests'),
+    '--dpu-registry',
+    join(work, 'dpus.yaml'),
+    '--listen',
+    `${listenHost}:0`,
+    '--api-listen',
+    '127.0.0.1:0',
+    '--tls-cert',
+    join(pki, 'hub.crt'),
+    '--tls-key',
+    join(pki, 'hub.key'),
+    '--tls-ca',
+    join(pki, 'ca.crt'),
   ])
   procs.push(hub)
   const agent = startAgentProcess({
-    AGENT_HUB: `${dialHost}:${hub.grpcPort}`, AGENT_DPU: 'dpu-a', AGENT_DB: join(work, 'dpu-a.db'), AGENT_STATE: join(work, 'dpu-a.state.json'),
-    AGENT_CERT: join(pki, 'dpu-a.crt'), AGENT_KEY: join(pki, 'dpu-a.key'), AGENT_CA: join(pki, 'ca.crt'),
+    AGENT_HUB: `${dialHost}:${hub.grpcPort}`,
+    AGENT_DPU: 'dpu-a',
+    AGENT_DB: join(work, 'dpu-a.db'),
+    AGENT_STATE: join(work, 'dpu-a.state.json'),
+    AGENT_CERT: join(pki, 'dpu-a.crt'),
+    AGENT_KEY: join(pki, 'dpu-a.key'),
+    AGENT_CA: join(pki, 'ca.crt'),
   })
   procs.push(agent)
   return { hub, agent }

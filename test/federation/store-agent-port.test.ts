@@ -28,7 +28,11 @@ it('stores hub objects in the appliance store, read-only, and resumes with a boo
   await writeAtomic(join(manifests, 'if.yaml'), INTERFACES_YAML)
   await writeAtomic(join(manifests, 'chain.yaml'), chainYaml('chain-a', 'a'))
   const hub = await startHub({
-    dataDir: join(work, 'hub'), listen: '127.0.0.1:0', tls: await pki.tls('hub'), render, registry: new DpuRegistry(join(work, 'dpus.yaml')),
+    dataDir: join(work, 'hub'),
+    listen: '127.0.0.1:0',
+    tls: await pki.tls('hub'),
+    render,
+    registry: new DpuRegistry(join(work, 'dpus.yaml')),
     sources: [new ManifestDirSource({ dir: manifests, parse: parseManifest, debounceMs: 20 })],
   })
   cleanups.push(() => hub.stop())

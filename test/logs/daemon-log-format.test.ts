@@ -93,8 +93,17 @@ describe('daemon log lines', () => {
     cleanups.push(() => rm(work, { recursive: true, force: true }))
     await mkdir(join(work, 'manifests'))
     const hub: Proc & { grpcPort: number } = await startHubProcess([
-      '--data-dir', join(work, 'hub'), '--manifests', join(work, 'manifests'), '--insecure',
-      '--listen', '127.0.0.1:0', '--api-listen', '127.0.0.1:0', '--log-level', 'debug',
+      '--data-dir',
+      join(work, 'hub'),
+      '--manifests',
+      join(work, 'manifests'),
+      '--insecure',
+      '--listen',
+      '127.0.0.1:0',
+      '--api-listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'debug',
     ])
     cleanups.push(() => hub.kill())
     // The appliance's children (ovs, reconcile, agent) each bind `component`; a missing OVS makes `ovs` talk.

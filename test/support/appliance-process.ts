@@ -62,9 +62,7 @@ export async function startApplianceProcess(opts: ApplianceProcessOptions = {}):
     '--node-name',
     opts.nodeName ?? 'dpu-test',
     ...Object.entries(opts.nodeLabels ?? {}).flatMap(([k, v]) => ['--node-label', `${k}=${v}`]),
-    ...(opts.ovs
-      ? ['--ovsdb', opts.ovs.dbRemote, '--ovs-rundir', opts.ovs.rundir, ...(opts.ovs.netns ? ['--ovs-netns', opts.ovs.netns] : [])]
-      : ['--ovsdb', 'none']),
+    ...(opts.ovs ? ['--ovsdb', opts.ovs.dbRemote, '--ovs-rundir', opts.ovs.rundir, ...(opts.ovs.netns ? ['--ovs-netns', opts.ovs.netns] : [])] : ['--ovsdb', 'none']),
     ...(opts.extraArgs ?? []),
   ]
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })

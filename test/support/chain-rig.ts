@@ -185,10 +185,14 @@ export async function startChainRig(opts: { appOptions?: Partial<ApplianceProces
         return (await rig.get(kind, name))?.status.conditions?.find((c) => c.type === 'Ready')
       },
       async waitReady(kind, names, timeoutMs = 15_000) {
-        await until(`${kind} ${names.join(', ')} Ready`, async () => {
-          for (const n of names) if ((await rig.ready(kind, n))?.status !== 'True') return false
-          return true
-        }, timeoutMs)
+        await until(
+          `${kind} ${names.join(', ')} Ready`,
+          async () => {
+            for (const n of names) if ((await rig.ready(kind, n))?.status !== 'True') return false
+            return true
+          },
+          timeoutMs,
+        )
       },
       async flows(bridge = 'br-sfc') {
         return parseFlows(await sandbox.ofctl('-O', 'OpenFlow15', 'dump-flows', bridge))

@@ -11,15 +11,7 @@ import { chromium, type BrowserContext } from 'playwright-core'
 export const CHROMIUM_PATH = '/usr/bin/chromium'
 
 /** No sandbox: tests run as root in a container, where Chromium's sandbox cannot start. */
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 export interface Chromium {
   context: BrowserContext

@@ -8,8 +8,7 @@ import type { ParsedObject } from '../../api/resources/kind.js'
 import { initDevPki, issueDpuCertificate } from '../../federation/certs/openssl.js'
 
 export const parseManifest = (text: string, source: string): ParsedObject[] => parseDocuments(text, source).map((raw) => parseObject(raw, source))
-export const render = (obj: ParsedObject, node: { name: string; labels: Readonly<Record<string, string>> }): ParsedObject[] =>
-  renderForNode(obj, { name: node.name, labels: node.labels })
+export const render = (obj: ParsedObject, node: { name: string; labels: Readonly<Record<string, string>> }): ParsedObject[] => renderForNode(obj, { name: node.name, labels: node.labels })
 
 export interface Pki {
   dir: string

@@ -17,7 +17,10 @@ export class SqliteAgentPort implements AgentPort {
   readonly db: Database.Database
   private readonly listeners = new Set<() => void>()
 
-  constructor(path: string, private readonly options: SqliteAgentPortOptions = {}) {
+  constructor(
+    path: string,
+    private readonly options: SqliteAgentPortOptions = {},
+  ) {
     this.db = new Database(path)
     this.db.pragma('journal_mode = WAL')
     this.db.exec(`
@@ -66,7 +69,11 @@ export class SqliteAgentPort implements AgentPort {
 
   /** Test helpers: what the store holds. */
   objects(): Array<{ key: string; hash: string; object: { kind: string; metadata: { name: string }; spec: Record<string, unknown> } }> {
-    return (this.db.prepare('SELECT key, hash, body FROM objects ORDER BY key').all() as Array<{ key: string; hash: string; body: string }>).map((r) => ({ key: r.key, hash: r.hash, object: JSON.parse(r.body) }))
+    return (this.db.prepare('SELECT key, hash, body FROM objects ORDER BY key').all() as Array<{ key: string; hash: string; body: string }>).map((r) => ({
+      key: r.key,
+      hash: r.hash,
+      object: JSON.parse(r.body),
+    }))
   }
 
   commits(): Array<{ revision: number; upserts: number; removals: number }> {

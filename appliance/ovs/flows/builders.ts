@@ -4,27 +4,16 @@
  * @example
  *   flow({ table: 0, priority: 100, cookie, match: { in_port: 1 }, instructions: apply(output(2)) })
  */
-import {
-  OFPP,
-  OFPVID_PRESENT,
-  type Action,
-  type Instruction,
-  type OxmFieldName,
-  type OxmValue,
-} from '../openflow/index.js'
+import { OFPP, OFPVID_PRESENT, type Action, type Instruction, type OxmFieldName, type OxmValue } from '../openflow/index.js'
 import { canonicalInstructions, type Flow } from './flow.js'
 
 export const output = (port: number): Action => ({ type: 'output', port, maxLen: port === OFPP.CONTROLLER ? 0xffff : 0 })
 export const inPort = (): Action => output(OFPP.IN_PORT)
-export const setField = <N extends OxmFieldName>(field: N, value: OxmValue<N>): Action =>
-  ({ type: 'set_field', field, value }) as Action
+export const setField = <N extends OxmFieldName>(field: N, value: OxmValue<N>): Action => ({ type: 'set_field', field, value }) as Action
 /** `vlan_vid` value for a tagged frame with this VID (OF1.5.1 §7.2.3.8). */
 export const vlanVid = (vid: number): number => OFPVID_PRESENT | (vid & 0xfff)
 /** Push an 802.1Q tag and set its VID. */
-export const pushVlan = (vid: number, ethertype = 0x8100): Action[] => [
-  { type: 'push_vlan', ethertype },
-  setField('vlan_vid', vlanVid(vid)),
-]
+export const pushVlan = (vid: number, ethertype = 0x8100): Action[] => [{ type: 'push_vlan', ethertype }, setField('vlan_vid', vlanVid(vid))]
 export const popVlan = (): Action => ({ type: 'pop_vlan' })
 export const group = (groupId: number): Action => ({ type: 'group', groupId })
 

@@ -28,11 +28,7 @@ export const isEmptyDiff = (d: FlowDiff): boolean => d.add.length + d.modify.len
 
 /** Deletes first, then modifies, then adds (faucet's order): one ORDERED bundle applies them in this order. */
 export function buildFlowMods(diff: FlowDiff): FlowMod[] {
-  return [
-    ...diff.remove.map((e) => flowModFor(e.flow, 'delete_strict')),
-    ...diff.modify.map((e) => flowModFor(e.flow, 'modify_strict')),
-    ...diff.add.map((e) => flowModFor(e.flow, 'add')),
-  ]
+  return [...diff.remove.map((e) => flowModFor(e.flow, 'delete_strict')), ...diff.modify.map((e) => flowModFor(e.flow, 'modify_strict')), ...diff.add.map((e) => flowModFor(e.flow, 'add'))]
 }
 
 /** Full replacement: delete what we own (cookie/mask, or everything) then add all desired, for one bundle. */

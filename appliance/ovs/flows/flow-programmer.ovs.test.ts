@@ -39,8 +39,7 @@ function parseOfctlFlow(line: string): ParsedFlow {
     actions,
   }
 }
-const byIdentity = (a: ParsedFlow, b: ParsedFlow): number =>
-  a.table - b.table || a.priority - b.priority || a.match.join().localeCompare(b.match.join())
+const byIdentity = (a: ParsedFlow, b: ParsedFlow): number => a.table - b.table || a.priority - b.priority || a.match.join().localeCompare(b.match.join())
 
 let ovs: OvsSandbox
 let n = 0
@@ -52,7 +51,10 @@ async function setup(options: { ownership?: FlowOwnership; onReconnect?: () => F
   const conn = new OpenFlowConnection({ socketPath: ovs.mgmtSocket(br) }).start()
   await conn.waitConnected()
   const programmer = new FlowProgrammer({ conn, ownership: options.ownership ?? 'bridge', onReconnect: options.onReconnect, adoptInstalled: options.adoptInstalled ?? false })
-  cleanups.push(() => programmer.close(), () => conn.close())
+  cleanups.push(
+    () => programmer.close(),
+    () => conn.close(),
+  )
   const dump = async (): Promise<ParsedFlow[]> =>
     (await ovs.ofctl('-O', 'OpenFlow15', '--no-names', 'dump-flows', br))
       .split('\n')
@@ -192,8 +194,7 @@ describe('FlowProgrammer on ovs-vswitchd', () => {
     process.on('unhandledRejection', onUnhandled)
     cleanups.push(() => void process.off('unhandledRejection', onUnhandled))
     const { programmer, dump } = await setup({ adoptInstalled })
-    const mk = (port: number, match: Flow['match'] = { in_port: port }): Flow =>
-      flow({ table: 0, priority: 10 + port, match, instructions: apply(output(2)) })
+    const mk = (port: number, match: Flow['match'] = { in_port: port }): Flow => flow({ table: 0, priority: 10 + port, match, instructions: apply(output(2)) })
     const kept = mk(1)
     const bad = mk(2, { eth_dst: '2:0:0:0:0:1' })
     // The very first set bad: nothing is installed, and the error names the field.
@@ -259,7 +260,10 @@ describe('FlowProgrammer on ovs-vswitchd', () => {
     await ovs.vsctl('add-br', br, '--', 'set', 'bridge', br, 'datapath_type=netdev', 'fail_mode=secure')
     const conn = new OpenFlowConnection({ socketPath: ovs.mgmtSocket(br), versions: [5] })
     const programmer = new FlowProgrammer({ conn, ownership: 'bridge' })
-    cleanups.push(() => programmer.close(), () => conn.close())
+    cleanups.push(
+      () => programmer.close(),
+      () => conn.close(),
+    )
     const flows = FLOW_CASES.map((c) => c.flow)
     const applied = programmer.setDesired(flows) // not connected yet: waits
     conn.start()

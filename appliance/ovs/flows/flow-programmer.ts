@@ -19,17 +19,7 @@ import { EventEmitter } from 'node:events'
 import { isRetryable } from '../../../api/errors.js'
 import { OpenFlowUnavailableError, commitFlowMods, readFlowStats, type ConnectedEvent, type OpenFlowConnection } from '../openflow/index.js'
 import { buildFlowMods, buildFullSync, diffFlows, isEmptyDiff, type FlowDiff } from './flow-diff.js'
-import {
-  buildFlowTable,
-  deleteByCookie,
-  flowFromStats,
-  flowKey,
-  toFlowEntry,
-  type Flow,
-  type FlowEntry,
-  type FlowKey,
-  type FlowTable,
-} from './flow.js'
+import { buildFlowTable, deleteByCookie, flowFromStats, flowKey, toFlowEntry, type Flow, type FlowEntry, type FlowKey, type FlowTable } from './flow.js'
 import { renderFlow } from './render.js'
 import { OpenFlowEncodeError } from '../openflow/errors.js'
 import { FlowsInvalidError } from './errors.js'

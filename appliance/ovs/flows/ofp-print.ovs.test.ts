@@ -10,8 +10,7 @@ import { renderFlow } from './render.js'
 import { FLOW_CASES } from './testdata/flow-cases.js'
 
 const run = promisify(execFile)
-const ofpPrint = async (msg: OfMessage, version: number): Promise<string> =>
-  (await run('ovs-ofctl', ['ofp-print', encodeMessage(msg, version, 0x10).toString('hex')])).stdout.trimEnd()
+const ofpPrint = async (msg: OfMessage, version: number): Promise<string> => (await run('ovs-ofctl', ['ofp-print', encodeMessage(msg, version, 0x10).toString('hex')])).stdout.trimEnd()
 
 const V = { 5: 'OF1.4', 6: 'OF1.5' } as const
 
@@ -64,8 +63,21 @@ describe.each([5, 6] as const)('ovs-ofctl ofp-print decodes what we encode (vers
 
   it('delete by cookie mask across all tables', async () => {
     const msg: OfMessage = {
-      type: 'flow_mod', command: 'delete', cookie: 0xab000000n, cookieMask: 0xff000000n, table: 0xff, idleTimeout: 0, hardTimeout: 0,
-      priority: 0, bufferId: 0xffffffff, outPort: 0xffffffff, outGroup: 0xffffffff, flags: 0, importance: 0, match: {}, instructions: [],
+      type: 'flow_mod',
+      command: 'delete',
+      cookie: 0xab000000n,
+      cookieMask: 0xff000000n,
+      table: 0xff,
+      idleTimeout: 0,
+      hardTimeout: 0,
+      priority: 0,
+      bufferId: 0xffffffff,
+      outPort: 0xffffffff,
+      outGroup: 0xffffffff,
+      flags: 0,
+      importance: 0,
+      match: {},
+      instructions: [],
     }
     expect(await ofpPrint(msg, version)).toBe(`${head('OFPT_FLOW_MOD')} DEL table:255 priority=0 cookie:0xab000000/0xff000000 actions=drop`)
   })

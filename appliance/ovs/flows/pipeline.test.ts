@@ -51,11 +51,7 @@ describe('verifyFlow', () => {
 
   it('enforces exact-match tables, unmasked fields, owner cookies and declared tables', () => {
     const issues = checkFlow(PIPELINE, flow({ table: 1, priority: 5, match: { reg0: { value: 4, mask: 0xf } } }))
-    expect(issues.map((i) => i.message)).toEqual([
-      'table forward matches reg0 exactly; no mask',
-      'exact-match table forward needs eth_dst',
-      'table forward requires an owner cookie',
-    ])
+    expect(issues.map((i) => i.message)).toEqual(['table forward matches reg0 exactly; no mask', 'exact-match table forward needs eth_dst', 'table forward requires an owner cookie'])
     expect(checkFlow(PIPELINE, flow({ table: 9, priority: 1 }))[0]?.message).toMatch(/table 9 is not declared/)
   })
 })

@@ -44,8 +44,14 @@ const SHAPES: [string, Match][] = [
   ['metadata masked', { metadata: { value: 0x1234n, mask: 0xff00n } }],
 ]
 const PORTS: [string, number][] = [
-  ['LOCAL', OFPP.LOCAL], ['IN_PORT', OFPP.IN_PORT], ['CONTROLLER', OFPP.CONTROLLER], ['NORMAL', OFPP.NORMAL],
-  ['FLOOD', OFPP.FLOOD], ['ALL', OFPP.ALL], ['TABLE', OFPP.TABLE], ['plain', 3],
+  ['LOCAL', OFPP.LOCAL],
+  ['IN_PORT', OFPP.IN_PORT],
+  ['CONTROLLER', OFPP.CONTROLLER],
+  ['NORMAL', OFPP.NORMAL],
+  ['FLOOD', OFPP.FLOOD],
+  ['ALL', OFPP.ALL],
+  ['TABLE', OFPP.TABLE],
+  ['plain', 3],
 ]
 
 let ovs: OvsSandbox

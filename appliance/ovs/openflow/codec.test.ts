@@ -228,9 +228,19 @@ describe('codec edges', () => {
     for (const version of [5, 6]) {
       const flows = [
         {
-          table: 3, priority: 9, idleTimeout: 0, hardTimeout: 0, flags: 0, importance: 0, cookie: 0x77n,
-          durationSec: 12, durationNsec: 5000, packetCount: 10n, byteCount: 600n,
-          match: { in_port: 2, reg4: 5 }, instructions: [{ type: 'goto_table' as const, table: 4 }],
+          table: 3,
+          priority: 9,
+          idleTimeout: 0,
+          hardTimeout: 0,
+          flags: 0,
+          importance: 0,
+          cookie: 0x77n,
+          durationSec: 12,
+          durationNsec: 5000,
+          packetCount: 10n,
+          byteCount: 600n,
+          match: { in_port: 2, reg4: 5 },
+          instructions: [{ type: 'goto_table' as const, table: 4 }],
         },
       ]
       const msg: OfMessage = { type: 'flow_stats_reply', flags: 1, flows }

@@ -197,8 +197,19 @@ function readFlowStats(r: Reader, version: number): FlowStatsEntry {
     }
     const instructions = readInstructions(e)
     return {
-      table, priority, idleTimeout, hardTimeout, flags, importance, cookie,
-      durationSec, durationNsec, packetCount, byteCount, match, instructions,
+      table,
+      priority,
+      idleTimeout,
+      hardTimeout,
+      flags,
+      importance,
+      cookie,
+      durationSec,
+      durationNsec,
+      packetCount,
+      byteCount,
+      match,
+      instructions,
     }
   }
   const table = e.u8()
@@ -217,8 +228,19 @@ function readFlowStats(r: Reader, version: number): FlowStatsEntry {
   const match = readMatch(e)
   const instructions = readInstructions(e)
   return {
-    table, priority, idleTimeout, hardTimeout, flags, importance, cookie,
-    durationSec, durationNsec, packetCount, byteCount, match, instructions,
+    table,
+    priority,
+    idleTimeout,
+    hardTimeout,
+    flags,
+    importance,
+    cookie,
+    durationSec,
+    durationNsec,
+    packetCount,
+    byteCount,
+    match,
+    instructions,
   }
 }
 
@@ -488,8 +510,21 @@ function readBody(r: Reader, version: number, type: number): OfMessage {
       const match = readMatch(r)
       const instructions = readInstructions(r)
       return {
-        type: 'flow_mod', command, cookie, cookieMask, table, idleTimeout, hardTimeout, priority,
-        bufferId, outPort, outGroup, flags, importance, match, instructions,
+        type: 'flow_mod',
+        command,
+        cookie,
+        cookieMask,
+        table,
+        idleTimeout,
+        hardTimeout,
+        priority,
+        bufferId,
+        outPort,
+        outGroup,
+        flags,
+        importance,
+        match,
+        instructions,
       }
     }
     case OFPT.bundle_control: {

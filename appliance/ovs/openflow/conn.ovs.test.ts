@@ -10,8 +10,20 @@ import type { FlowMod, Instruction, Match } from './model.js'
 import { readCookieStats, readFlowStats } from './stats.js'
 
 const addFlow = (priority: number, match: Match, instructions: Instruction[], cookie = 0x10n, table = 0): FlowMod => ({
-  command: 'add', cookie, cookieMask: 0n, table, idleTimeout: 0, hardTimeout: 0, priority,
-  bufferId: 0xffffffff, outPort: 0xffffffff, outGroup: 0xffffffff, flags: 0, importance: 0, match, instructions,
+  command: 'add',
+  cookie,
+  cookieMask: 0n,
+  table,
+  idleTimeout: 0,
+  hardTimeout: 0,
+  priority,
+  bufferId: 0xffffffff,
+  outPort: 0xffffffff,
+  outGroup: 0xffffffff,
+  flags: 0,
+  importance: 0,
+  match,
+  instructions,
 })
 const out = (port: number): Instruction[] => [{ type: 'apply_actions', actions: [{ type: 'output', port, maxLen: 0 }] }]
 
@@ -68,9 +80,7 @@ describe('OpenFlow connection to ovs-vswitchd', () => {
     await commitFlowMods(c, mods)
     const stats = await readFlowStats(c)
     const seen = stats.map((s) => ({ table: s.table, priority: s.priority, cookie: s.cookie, match: s.match, instructions: s.instructions }))
-    expect(seen.sort((a, b) => a.table - b.table)).toEqual(
-      mods.map((m) => ({ table: m.table, priority: m.priority, cookie: m.cookie, match: m.match, instructions: m.instructions })),
-    )
+    expect(seen.sort((a, b) => a.table - b.table)).toEqual(mods.map((m) => ({ table: m.table, priority: m.priority, cookie: m.cookie, match: m.match, instructions: m.instructions })))
     expect(await readCookieStats(c, 0x20n)).toEqual({ cookie: 0x20n, flows: 1, packets: 0n, bytes: 0n })
   })
 

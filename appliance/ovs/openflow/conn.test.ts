@@ -54,8 +54,7 @@ async function scriptedSwitch(script: Script): Promise<{ path: string; connectio
   return { path, connections: () => n }
 }
 
-const features = (xid: number): Buffer =>
-  encodeMessage({ type: 'features_reply', datapathId: 1n, nBuffers: 0, nTables: 254, auxiliaryId: 0, capabilities: 0 }, 6, xid)
+const features = (xid: number): Buffer => encodeMessage({ type: 'features_reply', datapathId: 1n, nBuffers: 0, nTables: 254, auxiliaryId: 0, capabilities: 0 }, 6, xid)
 
 /** A well-behaved switch for handshakes, with a hook for everything else. */
 function polite(rest: (sock: Socket, f: OfFrame, n: number) => void): Script {

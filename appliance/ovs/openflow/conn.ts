@@ -19,14 +19,7 @@ import { EventEmitter } from 'node:events'
 import { connect, type Socket } from 'node:net'
 import { backoffDelay, type BackoffOptions } from '../../../api/support/backoff.js'
 import { decodeMessage, writeFrame } from './codec.js'
-import {
-  OpenFlowEncodeError,
-  OpenFlowProtocolError,
-  OpenFlowRejectedError,
-  OpenFlowTimeoutError,
-  OpenFlowUnavailableError,
-  type OfpErrorInfo,
-} from './errors.js'
+import { OpenFlowEncodeError, OpenFlowProtocolError, OpenFlowRejectedError, OpenFlowTimeoutError, OpenFlowUnavailableError, type OfpErrorInfo } from './errors.js'
 import type { OfFrame, OfMessage, PortDesc } from './model.js'
 import { nameOfpError } from './tables/errors.js'
 import { OFP_HEADER_LEN, OFPMPF_REPLY_MORE, SUPPORTED_VERSIONS, type OfVersion, type PortReason } from './tables/messages.js'
@@ -109,9 +102,7 @@ interface PendingBatch {
   timer: NodeJS.Timeout | undefined
 }
 
-const REPLY_TYPES = new Set<OfMessage['type']>([
-  'echo_reply', 'features_reply', 'barrier_reply', 'flow_stats_reply', 'port_desc_reply', 'bundle_control',
-])
+const REPLY_TYPES = new Set<OfMessage['type']>(['echo_reply', 'features_reply', 'barrier_reply', 'flow_stats_reply', 'port_desc_reply', 'bundle_control'])
 const CHUNK = 256 * 1024
 /** Bytes we let queue in the socket before waiting for it to drain. */
 const MAX_QUEUED = 32 * 1024 * 1024
@@ -272,12 +263,7 @@ export class OpenFlowConnection extends EventEmitter<OpenFlowConnectionEvents> {
   }
 
   /** `transact` with message `i` written by `write` (callers that encode straight from their own model). */
-  async transactWith(
-    count: number,
-    write: (w: Writer, index: number, xid: number, version: number) => void,
-    timeoutMs = this.requestTimeoutMs,
-    onSent?: () => void,
-  ): Promise<TransactResult> {
+  async transactWith(count: number, write: (w: Writer, index: number, xid: number, version: number) => void, timeoutMs = this.requestTimeoutMs, onSent?: () => void): Promise<TransactResult> {
     const sock = this.requireSocket()
     const version = this._version!
     const first = this.takeXids(count + 1)
@@ -418,10 +404,7 @@ export class OpenFlowConnection extends EventEmitter<OpenFlowConnectionEvents> {
   private onSocketConnect(sock: Socket): void {
     if (this.socket !== sock) return
     this._state = 'handshake'
-    this.handshakeTimer = setTimeout(
-      () => this.fail(new OpenFlowTimeoutError('OpenFlow handshake', this.handshakeTimeoutMs, { socket: this.socketPath })),
-      this.handshakeTimeoutMs,
-    )
+    this.handshakeTimer = setTimeout(() => this.fail(new OpenFlowTimeoutError('OpenFlow handshake', this.handshakeTimeoutMs, { socket: this.socketPath })), this.handshakeTimeoutMs)
     const w = new Writer(16)
     writeFrame(w, { type: 'hello', versions: [...this.versions] }, Math.max(...this.versions), this.takeXids(1))
     sock.write(w.take())
@@ -466,7 +449,7 @@ export class OpenFlowConnection extends EventEmitter<OpenFlowConnectionEvents> {
   }
 
   private onData(chunk: Buffer): void {
-    let buf = this.rx.length ? Buffer.concat([this.rx, chunk]) : chunk
+    const buf = this.rx.length ? Buffer.concat([this.rx, chunk]) : chunk
     let off = 0
     while (buf.length - off >= OFP_HEADER_LEN) {
       const len = buf.readUInt16BE(off + 2)

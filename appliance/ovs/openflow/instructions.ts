@@ -5,14 +5,8 @@
 import { OpenFlowEncodeError, OpenFlowProtocolError } from './errors.js'
 import { fieldByName, readOxm, writeOxm } from './match.js'
 import type { Action, Instruction } from './model.js'
-import {
-  ACTION_BY_NAME,
-  ACTION_BY_TYPE,
-  INSTRUCTION_BY_NAME,
-  INSTRUCTION_BY_TYPE,
-  type LayoutItem,
-} from './tables/actions.js'
-import { Reader, Writer } from './wire.js'
+import { ACTION_BY_NAME, ACTION_BY_TYPE, INSTRUCTION_BY_NAME, INSTRUCTION_BY_TYPE, type LayoutItem } from './tables/actions.js'
+import { type Reader, type Writer } from './wire.js'
 
 function writeLayout(w: Writer, layout: readonly LayoutItem[], obj: Record<string, unknown>, what: string): void {
   for (let i = 0; i < layout.length; i++) {

@@ -5,17 +5,7 @@
  */
 import { OpenFlowEncodeError, OpenFlowProtocolError } from './errors.js'
 import type { Masked, Match } from './model.js'
-import {
-  OFPMT_OXM,
-  OFPXMC_NXM_1,
-  OFPXMC_PACKET_REGS,
-  OXM_BY_NAME,
-  OXM_BY_WIRE,
-  OXM_FIELDS,
-  type OxmCodec,
-  type OxmCodecValue,
-  type OxmField,
-} from './tables/oxm.js'
+import { OFPMT_OXM, OFPXMC_NXM_1, OFPXMC_PACKET_REGS, OXM_BY_NAME, OXM_BY_WIRE, OXM_FIELDS, type OxmCodec, type OxmCodecValue, type OxmField } from './tables/oxm.js'
 import { Reader, Writer } from './wire.js'
 
 function parseIpv6(s: string): Uint8Array | undefined {
@@ -58,7 +48,7 @@ function formatIpv6(b: Uint8Array): string {
   for (let i = 0; i < 16; i += 2) g.push((b[i]! << 8) | b[i + 1]!)
   let best = -1
   let bestLen = 0
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++
       continue

@@ -13,7 +13,22 @@ function seeded(): TableCache {
   const cache = new TableCache(schema, TABLES)
   cache.applyTableUpdates2({
     Open_vSwitch: { [U(1)]: { initial: { bridges: ['uuid', U(2)], next_cfg: 3, cur_cfg: 3 } } },
-    Bridge: { [U(2)]: { initial: { name: 'br-sfc', datapath_type: 'netdev', ports: ['set', [['uuid', U(3)], ['uuid', U(4)]]], external_ids: ['map', [['owner', 'dpu']]] } } },
+    Bridge: {
+      [U(2)]: {
+        initial: {
+          name: 'br-sfc',
+          datapath_type: 'netdev',
+          ports: [
+            'set',
+            [
+              ['uuid', U(3)],
+              ['uuid', U(4)],
+            ],
+          ],
+          external_ids: ['map', [['owner', 'dpu']]],
+        },
+      },
+    },
     Port: {
       [U(3)]: { initial: { name: 'p0', interfaces: ['uuid', U(5)] } },
       [U(4)]: { initial: { name: 'p1', interfaces: ['uuid', U(6)] } },
@@ -42,7 +57,21 @@ describe('TableCache', () => {
     const cache = seeded()
     const before = cache.bridge('br-sfc')!
     const changes = cache.applyTableUpdates2({
-      Bridge: { [U(2)]: { modify: { ports: ['uuid', U(3)], external_ids: ['map', [['owner', 'dpu'], ['dpf-id', 'x']]], fail_mode: 'secure' } } },
+      Bridge: {
+        [U(2)]: {
+          modify: {
+            ports: ['uuid', U(3)],
+            external_ids: [
+              'map',
+              [
+                ['owner', 'dpu'],
+                ['dpf-id', 'x'],
+              ],
+            ],
+            fail_mode: 'secure',
+          },
+        },
+      },
       Port: { [U(3)]: { delete: null } },
       Interface: { [U(5)]: { delete: null } },
     })
@@ -87,7 +116,20 @@ describe('TableCache', () => {
   it('applies RFC 7047 table-updates (monitor v1): new values replace, no diffs', () => {
     const cache = seeded()
     const changes = cache.applyTableUpdates({
-      Bridge: { [U(2)]: { old: { ports: ['set', [['uuid', U(3)], ['uuid', U(4)]]] }, new: { name: 'br-sfc', ports: ['uuid', U(4)] } } },
+      Bridge: {
+        [U(2)]: {
+          old: {
+            ports: [
+              'set',
+              [
+                ['uuid', U(3)],
+                ['uuid', U(4)],
+              ],
+            ],
+          },
+          new: { name: 'br-sfc', ports: ['uuid', U(4)] },
+        },
+      },
       Port: { [U(3)]: { old: { name: 'p0' } }, [U(8)]: { new: { name: 'p8', interfaces: ['uuid', U(9)] } } },
     })
     expect(changes.map((c) => c.kind)).toEqual(['modify', 'delete', 'insert'])
@@ -105,9 +147,7 @@ describe('TableCache', () => {
       Interface: { [U(6)]: { initial: { name: 'p1', type: 'internal', ofport: ['set', []] } } },
     })
     const changes = cache.replaceWith(fresh)
-    expect(changes.map((c) => `${c.kind} ${c.table} ${c.uuid}`).sort()).toEqual(
-      [`modify Bridge ${U(2)}`, `delete Port ${U(3)}`, `insert Port ${U(10)}`, `delete Interface ${U(5)}`].sort(),
-    )
+    expect(changes.map((c) => `${c.kind} ${c.table} ${c.uuid}`).sort()).toEqual([`modify Bridge ${U(2)}`, `delete Port ${U(3)}`, `insert Port ${U(10)}`, `delete Interface ${U(5)}`].sort())
     expect(cache.port('p0')).toBeUndefined()
     expect(cache.port('p10')).toBeDefined()
     expect(cache.interfaces().map((i) => i.name)).toEqual(['p1'])

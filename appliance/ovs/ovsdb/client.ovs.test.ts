@@ -6,15 +6,7 @@ import { startOvsSandbox, type OvsSandbox } from '../../../bin/demo/ovs-sandbox.
 import { startSocketProxy } from '../../../test/support/socket-proxy.js'
 import type { RowChange } from './cache.js'
 import { OvsdbClient } from './client.js'
-import {
-  OvsdbClosedError,
-  OvsdbConstraintViolationError,
-  OvsdbNotConnectedError,
-  OvsdbReferentialIntegrityError,
-  OvsdbSchemaError,
-  OvsdbSyntaxError,
-  OvsdbTimedOutError,
-} from './errors.js'
+import { OvsdbClosedError, OvsdbConstraintViolationError, OvsdbNotConnectedError, OvsdbReferentialIntegrityError, OvsdbSchemaError, OvsdbSyntaxError, OvsdbTimedOutError } from './errors.js'
 import { isRetryable } from '../../../api/errors.js'
 import { whereName, whereUuid } from './txn.js'
 
@@ -90,7 +82,25 @@ describe('OvsdbClient against ovsdb-server and ovs-vswitchd', () => {
 
   it('follows changes made by another client (ovs-vsctl) and agrees with its listing', async () => {
     const seen = nextChanges(client, (c) => c.some((x) => x.table === 'Interface' && x.new?.name === 'dbt-vp1'))
-    await ovs.vsctl('add-br', 'dbt-v', '--', 'set', 'bridge', 'dbt-v', 'datapath_type=netdev', '--', 'add-port', 'dbt-v', 'dbt-vp1', '--', 'set', 'interface', 'dbt-vp1', 'type=internal', 'external_ids:dpf-id=a1')
+    await ovs.vsctl(
+      'add-br',
+      'dbt-v',
+      '--',
+      'set',
+      'bridge',
+      'dbt-v',
+      'datapath_type=netdev',
+      '--',
+      'add-port',
+      'dbt-v',
+      'dbt-vp1',
+      '--',
+      'set',
+      'interface',
+      'dbt-vp1',
+      'type=internal',
+      'external_ids:dpf-id=a1',
+    )
     await seen
     const iface = client.cache.interface('dbt-vp1')!
     expect(iface).toMatchObject({ type: 'internal', external_ids: { 'dpf-id': 'a1' } })
@@ -98,7 +108,12 @@ describe('OvsdbClient against ovsdb-server and ovs-vswitchd', () => {
     expect(iface._uuid).toBe((listed._uuid as [string, string])[1])
     expect(iface.ofport).toBe(listed.ofport)
     const br = client.cache.bridge('dbt-v')!
-    expect(client.cache.portsOf(br).map((p) => p.name).sort()).toEqual(['dbt-v', 'dbt-vp1'])
+    expect(
+      client.cache
+        .portsOf(br)
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['dbt-v', 'dbt-vp1'])
   })
 
   it('creates a bridge, port and interface in one transaction, emits them in one batch, waits for vswitchd', async () => {
@@ -179,7 +194,10 @@ describe('OvsdbClient against ovsdb-server and ovs-vswitchd', () => {
 
   it('reports a server-side syntax error with its op index', async () => {
     const err = await client
-      .transact([{ op: 'comment', comment: 'x' }, { op: 'insert', table: 'Port', row: { name: 'p', interfaces: ['set', []] } }])
+      .transact([
+        { op: 'comment', comment: 'x' },
+        { op: 'insert', table: 'Port', row: { name: 'p', interfaces: ['set', []] } },
+      ])
       .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(OvsdbSyntaxError)
     expect(err).toMatchObject({ index: 1, details: expect.stringMatching(/set must have 1 to/) })
@@ -195,8 +213,11 @@ describe('OvsdbClient against ovsdb-server and ovs-vswitchd', () => {
     expect(await client.request('echo', ['still', 'here'])).toEqual(['still', 'here'])
   }, 20_000)
 
-  it('fails connect with the server\'s own error, not a timeout, on an unknown database or table', async () => {
-    await expect(OvsdbClient.connect({ remote: ovs.dbRemote, database: 'Nope' })).rejects.toMatchObject({ code: 'ovsdb.protocol', message: expect.stringMatching(/get_schema failed: unknown database/) })
+  it("fails connect with the server's own error, not a timeout, on an unknown database or table", async () => {
+    await expect(OvsdbClient.connect({ remote: ovs.dbRemote, database: 'Nope' })).rejects.toMatchObject({
+      code: 'ovsdb.protocol',
+      message: expect.stringMatching(/get_schema failed: unknown database/),
+    })
     await expect(OvsdbClient.connect({ remote: ovs.dbRemote, tables: ['Bridge', 'NoSuchTable'] })).rejects.toBeInstanceOf(OvsdbSchemaError)
     await expect(OvsdbClient.connect({ remote: ovs.dbRemote, tables: [{ table: 'Bridge', columns: ['name'] }] })).rejects.toThrow(/typed Bridge rows need column ports/)
   })
@@ -304,7 +325,12 @@ describe('OvsdbClient reconnect after ovsdb-server restarts', () => {
       fresh.close()
     }
     const names = (await vsctlList(ovs, 'Bridge')).map((r) => r.name).sort()
-    expect(client.cache.bridges().map((b) => b.name).sort()).toEqual(names)
+    expect(
+      client.cache
+        .bridges()
+        .map((b) => b.name)
+        .sort(),
+    ).toEqual(names)
     // And it is live again.
     await client.transact(client.txn().mutate('Bridge', whereName('br-new'), [['external_ids', 'insert', { ok: 'yes' }]]))
     expect(client.cache.bridge('br-new')!.external_ids).toEqual({ ok: 'yes' })

@@ -534,14 +534,24 @@ export class OvsdbClient {
         if (!schema.tables.has(table)) throw new OvsdbSchemaError(`database ${this.database} has no table ${table}`, { context: { table } })
       }
       const columnsOf = (table: string): readonly string[] | undefined => this.selections.find((s) => s.table === table)?.columns
-      checkTypedColumns(schema, this.selections.map((s) => s.table), columnsOf)
+      checkTypedColumns(
+        schema,
+        this.selections.map((s) => s.table),
+        columnsOf,
+      )
       // Without it, OVS 3.x drops a cancelled transact without any reply (RFC 7047 §4.1.4 says it answers
       // "canceled"), so a timed-out transaction's outcome could never be known. Servers before 2.9 do not know
       // the method: then cancels go unanswered and the outcome stays unknown.
       await rpc.request('set_db_change_aware', [true], { timeoutMs: 30_000 }).catch((err: unknown) => {
         if (!(err instanceof OvsdbRpcError)) throw err
       })
-      const cache = this._cache ?? new TableCache(schema, this.selections.map((s) => s.table), columnsOf)
+      const cache =
+        this._cache ??
+        new TableCache(
+          schema,
+          this.selections.map((s) => s.table),
+          columnsOf,
+        )
       const info = await this.monitor(rpc, schema, cache, (id) => (monitorId = this.currentMonitorId = id))
       this._cache = cache
       live = true

@@ -37,12 +37,7 @@ export class OvsdbOperationError extends ApplianceError {
   readonly index: number
   readonly operation: OperationSummary | undefined
 
-  constructor(
-    error: OvsdbErrorObject,
-    index: number,
-    operation: OperationSummary | undefined,
-    options: { code?: ErrorCode; retryable?: boolean } = {},
-  ) {
+  constructor(error: OvsdbErrorObject, index: number, operation: OperationSummary | undefined, options: { code?: ErrorCode; retryable?: boolean } = {}) {
     const where = operation
       ? `${operation.atCommit ? 'commit, caused by ' : ''}op ${index} (${operation.op}${operation.table ? ` ${operation.table}` : ''}${operation.rowName !== undefined ? ` ${JSON.stringify(operation.rowName)}` : ''})`
       : `commit (after op ${index - 1})`
@@ -79,12 +74,7 @@ export class OvsdbDuplicateUuidError extends OvsdbOperationError {}
 /** An error string this client does not know; kept rather than dropped. */
 export class OvsdbUnknownOperationError extends OvsdbOperationError {}
 
-type OperationErrorClass = new (
-  error: OvsdbErrorObject,
-  index: number,
-  operation: OperationSummary | undefined,
-  options?: { code?: ErrorCode; retryable?: boolean },
-) => OvsdbOperationError
+type OperationErrorClass = new (error: OvsdbErrorObject, index: number, operation: OperationSummary | undefined, options?: { code?: ErrorCode; retryable?: boolean }) => OvsdbOperationError
 
 /** RFC 7047 §4.1.3 and ovsdb-server(7) error strings -> class, code, and whether a retry may succeed. */
 export const OPERATION_ERRORS: Readonly<Record<string, { cls: OperationErrorClass; code?: ErrorCode; retryable: boolean }>> = {

@@ -23,7 +23,11 @@ describe('OvsdbClient under wire faults', () => {
     ovs = await startOvsSandbox({ vswitchd: false })
     await ovs.vsctl('--no-wait', 'add-br', 'br-f')
     proxy = await startSocketProxy(ovs.dbSock)
-    client = await OvsdbClient.connect({ remote: proxy.remote, maxMessageBytes: LIMIT, probeIntervalMs: 0, backoff: { initialMs: 20, maxMs: 100 },
+    client = await OvsdbClient.connect({
+      remote: proxy.remote,
+      maxMessageBytes: LIMIT,
+      probeIntervalMs: 0,
+      backoff: { initialMs: 20, maxMs: 100 },
       // The over-long message is injected, not the database outgrowing the limit: come back at once.
       oversizeRetryMs: 20,
     })
@@ -114,9 +118,7 @@ describe('OvsdbClient under wire faults', () => {
     })
     const ghost = '0a0b0c0d-0000-4000-8000-0000000000ff'
     const update = { Bridge: { [ghost]: { modify: { name: 'ghost' } } } }
-    const err = await faultAndRecover(() =>
-      proxy.inject(JSON.stringify({ id: null, method: 'update3', params: [client.monitorId, '00000000-0000-0000-0000-000000000000', update] })),
-    )
+    const err = await faultAndRecover(() => proxy.inject(JSON.stringify({ id: null, method: 'update3', params: [client.monitorId, '00000000-0000-0000-0000-000000000000', update] })))
     expect(err).toBeInstanceOf(CacheInconsistentError)
     expect(err.message).toMatch(/modify of Bridge 0a0b0c0d-0000-4000-8000-0000000000ff, which the cache does not hold/)
     expect(await resynced).toMatchObject({ resumed: false })

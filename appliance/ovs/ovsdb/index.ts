@@ -5,19 +5,7 @@ export { TableCache, CacheInconsistentError, rowEquals } from './cache.js'
 export type { ChangeKind, RowChange } from './cache.js'
 export * from './errors.js'
 export { JsonStreamSplitter, DEFAULT_MAX_MESSAGE_BYTES } from './framing.js'
-export {
-  NamedUuid,
-  Uuid,
-  ZERO_UUID,
-  namedUuid,
-  uuid,
-  decodeDatum,
-  encodeDatum,
-  encodeUntyped,
-  applyDatumDiff,
-  datumEquals,
-  defaultDatum,
-} from './notation.js'
+export { NamedUuid, Uuid, ZERO_UUID, namedUuid, uuid, decodeDatum, encodeDatum, encodeUntyped, applyDatumDiff, datumEquals, defaultDatum } from './notation.js'
 export type { Atom, Datum, EncodableDatum, Json } from './notation.js'
 export { DEFAULT_TABLES, TYPED_TABLES, BridgeRowSchema, InterfaceRowSchema, OpenVSwitchRowSchema, PortRowSchema } from './rows.js'
 export type { BridgeRow, InterfaceRow, OpenVSwitchRow, PortRow, Row, TypedRows, TypedTable } from './rows.js'

@@ -45,7 +45,10 @@ describe('notation edges', () => {
   it('encodes NamedUuid/Uuid references and Set/Map inputs', () => {
     expect(encodeDatum([namedUuid('row_2'), uuid('0a0b0c0d-0000-4000-8000-000000000001')], uuidSet)).toEqual([
       'set',
-      [['named-uuid', 'row_2'], ['uuid', '0a0b0c0d-0000-4000-8000-000000000001']],
+      [
+        ['named-uuid', 'row_2'],
+        ['uuid', '0a0b0c0d-0000-4000-8000-000000000001'],
+      ],
     ])
     expect(encodeDatum(new Map([['a', 'b']]), stringMap)).toEqual(['map', [['a', 'b']]])
   })
@@ -73,7 +76,13 @@ describe('update2 modify diffs (ovsdb-server(7) §4.1.14)', () => {
   const u = (n: number): string => `0a0b0c0d-0000-4000-8000-00000000000${n}`
 
   it('takes the symmetric difference for sets', () => {
-    const diff = ['set', [['uuid', u(1)], ['uuid', u(3)]]]
+    const diff = [
+      'set',
+      [
+        ['uuid', u(1)],
+        ['uuid', u(3)],
+      ],
+    ]
     expect(applyDatumDiff([u(1), u(2)], diff, uuidSet)).toEqual([u(2), u(3)])
   })
 
@@ -85,7 +94,14 @@ describe('update2 modify diffs (ovsdb-server(7) §4.1.14)', () => {
   it('adds, removes and changes map keys', () => {
     const old = { keep: '1', drop: '2', change: '3' }
     // "drop" carries its old value (removal), "change" a new value, "add" is new.
-    const diff = ['map', [['drop', '2'], ['change', '30'], ['add', '4']]]
+    const diff = [
+      'map',
+      [
+        ['drop', '2'],
+        ['change', '30'],
+        ['add', '4'],
+      ],
+    ]
     expect(applyDatumDiff(old, diff, stringMap)).toEqual({ keep: '1', change: '30', add: '4' })
   })
 

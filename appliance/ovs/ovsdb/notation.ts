@@ -45,13 +45,7 @@ export const namedUuid = (name: string): NamedUuid => new NamedUuid(name)
 
 /** Values the encoder accepts: in-memory data plus explicit references. */
 export type EncodableAtom = Atom | Uuid | NamedUuid
-export type EncodableDatum =
-  | EncodableAtom
-  | null
-  | readonly EncodableAtom[]
-  | ReadonlySet<EncodableAtom>
-  | Readonly<Record<string, EncodableAtom>>
-  | ReadonlyMap<EncodableAtom, EncodableAtom>
+export type EncodableDatum = EncodableAtom | null | readonly EncodableAtom[] | ReadonlySet<EncodableAtom> | Readonly<Record<string, EncodableAtom>> | ReadonlyMap<EncodableAtom, EncodableAtom>
 
 const ATOM_DEFAULTS: Record<AtomicType, Atom> = { integer: 0, real: 0, boolean: false, string: '', uuid: ZERO_UUID }
 

@@ -72,9 +72,7 @@ describe('OvsdbClient resume on a clustered database', () => {
     off()
 
     expect(info).toEqual({ method: 'monitor_cond_since', resumed: true, replyRows: 4, changes: 4 })
-    expect(events.map((e) => `${e.kind} ${e.table} ${e.new?.name ?? ''}`).sort()).toEqual(
-      ['insert Bridge br-new1', 'insert Bridge br-new2', 'modify Bridge br5', 'modify Open_vSwitch '].sort(),
-    )
+    expect(events.map((e) => `${e.kind} ${e.table} ${e.new?.name ?? ''}`).sort()).toEqual(['insert Bridge br-new1', 'insert Bridge br-new2', 'modify Bridge br5', 'modify Open_vSwitch '].sort())
     expect(client.cache.bridge('br5')!.external_ids).toEqual({ only: 'this' })
     expect(snapshot(client)).toEqual(snapshot(writer))
   })

@@ -1,13 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import {
-  OvsdbAbortedError,
-  OvsdbConstraintViolationError,
-  OvsdbNotationError,
-  OvsdbTimedOutError,
-  OvsdbUnknownColumnError,
-  OvsdbUnknownOperationError,
-} from './errors.js'
+import { OvsdbAbortedError, OvsdbConstraintViolationError, OvsdbNotationError, OvsdbTimedOutError, OvsdbUnknownColumnError, OvsdbUnknownOperationError } from './errors.js'
 import { isRetryable } from '../../../api/errors.js'
 import { parseDatabaseSchema } from './schema.js'
 import { checkOperationResults, TransactionBuilder, TransactionResult, whereName, whereUuid, type Operation, type OperationResult } from './txn.js'
@@ -36,11 +29,22 @@ describe('TransactionBuilder', () => {
 
   it('encodes map key deletes as a set of keys, update rows and conditions through the schema', () => {
     const txn = new TransactionBuilder(schema)
-    txn.mutate('Interface', whereName('p0'), [['external_ids', 'delete', ['dpf-id']], ['external_ids', 'insert', { owner: 'x' }]])
+    txn.mutate('Interface', whereName('p0'), [
+      ['external_ids', 'delete', ['dpf-id']],
+      ['external_ids', 'insert', { owner: 'x' }],
+    ])
     txn.update('Bridge', whereName('br-sfc'), { fail_mode: 'secure', protocols: ['OpenFlow14'] })
     txn.delete('Port', [['external_ids', 'includes', { owner: 'x' }]])
     expect(txn.ops).toEqual([
-      { op: 'mutate', table: 'Interface', where: [['name', '==', 'p0']], mutations: [['external_ids', 'delete', ['set', ['dpf-id']]], ['external_ids', 'insert', ['map', [['owner', 'x']]]]] },
+      {
+        op: 'mutate',
+        table: 'Interface',
+        where: [['name', '==', 'p0']],
+        mutations: [
+          ['external_ids', 'delete', ['set', ['dpf-id']]],
+          ['external_ids', 'insert', ['map', [['owner', 'x']]]],
+        ],
+      },
       { op: 'update', table: 'Bridge', where: [['name', '==', 'br-sfc']], row: { fail_mode: ['set', ['secure']], protocols: ['set', ['OpenFlow14']] } },
       { op: 'delete', table: 'Port', where: [['external_ids', 'includes', ['map', [['owner', 'x']]]]] },
     ])

@@ -6,13 +6,7 @@
  * uuid column accepts a cached row's uuid string or the `NamedUuid` that `insert` returned. Without a schema,
  * values are encoded schema-less (arrays = sets, objects = maps, `uuid()`/`namedUuid()` for references).
  */
-import {
-  OvsdbOperationError,
-  OvsdbNotationError,
-  buildOperationError,
-  type OperationSummary,
-  type OvsdbErrorObject,
-} from './errors.js'
+import { type OvsdbOperationError, OvsdbNotationError, buildOperationError, type OperationSummary, type OvsdbErrorObject } from './errors.js'
 import { NamedUuid, encodeAtom, encodeDatum, encodeUntyped, type EncodableAtom, type EncodableDatum, type Json } from './notation.js'
 import type { ColumnType, DatabaseSchema } from './schema.js'
 

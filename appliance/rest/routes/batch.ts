@@ -104,7 +104,10 @@ function refOfDocument(raw: unknown, index: number): ObjectRef {
     if (same) throw fail('apiVersion', `must be ${same.apiVersion} for ${kind}`, { kind, name })
     throw fail('kind', `unknown kind ${kind || '(none)'}`, { kind, name })
   }
-  for (const [path, value] of [['metadata.name', name], ['metadata.namespace', namespace]] as const) {
+  for (const [path, value] of [
+    ['metadata.name', name],
+    ['metadata.namespace', namespace],
+  ] as const) {
     const r = NameSchema.safeParse(value)
     if (!r.success) throw fail(path, r.error.issues[0]?.message ?? 'invalid', { kind, name })
   }

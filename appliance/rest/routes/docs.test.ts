@@ -24,7 +24,14 @@ let pageHeaders: Headers
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'docs-test-'))
   store = openStore(join(dir, 'state.db'), { nodeName: 'dpu-a' })
-  app = createApp({ store, log: createLogger({ level: 'silent' }), registry: createMetricsRegistry({ defaultMetrics: false }), token: () => 'x'.repeat(40), node: { name: 'dpu-a', labels: {} }, publicMetrics: true })
+  app = createApp({
+    store,
+    log: createLogger({ level: 'silent' }),
+    registry: createMetricsRegistry({ defaultMetrics: false }),
+    token: () => 'x'.repeat(40),
+    node: { name: 'dpu-a', labels: {} },
+    publicMetrics: true,
+  })
   const res = await app.request(`${ORIGIN}/docs`)
   expect(res.status).toBe(200)
   page = await res.text()

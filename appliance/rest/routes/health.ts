@@ -110,9 +110,7 @@ export function healthRoutes(deps: RestDeps): Hono<AppEnv> {
     },
   })
 
-  route(app, { method: 'get', path: '/healthz', operation: { operationId: 'healthz', tags: ['probes'], summary: 'The process answers', responses: { '200': text('ok') } } }, (c) =>
-    c.text('ok'),
-  )
+  route(app, { method: 'get', path: '/healthz', operation: { operationId: 'healthz', tags: ['probes'], summary: 'The process answers', responses: { '200': text('ok') } } }, (c) => c.text('ok'))
   route(
     app,
     {
@@ -170,7 +168,10 @@ export function healthRoutes(deps: RestDeps): Hono<AppEnv> {
       if (!names || names.length === 0) return c.body(await deps.registry.metrics(), 200, { 'content-type': deps.registry.contentType })
       const unknown = names.filter((n) => deps.registry.getSingleMetric(n) === undefined)
       if (unknown.length > 0) {
-        throw new ValidationProblemError(`no metric named ${unknown.join(', ')}`, unknown.map(() => ({ path: 'name', message: 'not a metric of this appliance' })))
+        throw new ValidationProblemError(
+          `no metric named ${unknown.join(', ')}`,
+          unknown.map(() => ({ path: 'name', message: 'not a metric of this appliance' })),
+        )
       }
       const texts = await Promise.all([...new Set(names)].map((n) => deps.registry.getSingleMetricAsString(n)))
       return c.body(texts.join('\n') + '\n', 200, { 'content-type': deps.registry.contentType })

@@ -144,7 +144,13 @@ function kindOperations(k: KindInfo): Record<'list' | 'listAll' | 'apply' | 'rea
       requestBody: body,
       responses: { ...applied, ...problemResponses('400', '401', '409', '413', '415', 'default') },
     },
-    delete: { operationId: `delete${k.kind}`, tags, ...gvk, summary: `Delete a ${k.kind}`, responses: { '200': object('The object as it was'), ...problemResponses('400', '401', '404', '409', 'default') } },
+    delete: {
+      operationId: `delete${k.kind}`,
+      tags,
+      ...gvk,
+      summary: `Delete a ${k.kind}`,
+      responses: { '200': object('The object as it was'), ...problemResponses('400', '401', '404', '409', 'default') },
+    },
   }
 }
 
@@ -158,7 +164,12 @@ export function objectRoutes(deps: RestDeps): Hono<AppEnv> {
     const selector = parseLabelSelector(c.req.query('labelSelector') ?? '')
     const watch = c.req.query('watch')
     if (watch === 'true' || watch === '1') {
-      return watchResponse(c, deps.store, { apiVersion: info.apiVersion, kind: info.kind, namespace, matches: (o) => matchesLabelSelector(selector, o.metadata.labels ?? {}) }, { heartbeatMs, admission, client: clientAddress(c) })
+      return watchResponse(
+        c,
+        deps.store,
+        { apiVersion: info.apiVersion, kind: info.kind, namespace, matches: (o) => matchesLabelSelector(selector, o.metadata.labels ?? {}) },
+        { heartbeatMs, admission, client: clientAddress(c) },
+      )
     }
     const items = deps.store.objects.list({ apiVersion: info.apiVersion, kind: info.kind, namespace, labelSelector: selector })
     return c.json(listBody(info.kind, deps.store.resourceVersion(), items))

@@ -88,15 +88,9 @@ export function switchRoutes(deps: RestDeps): Hono<AppEnv> {
         operationId: 'listFlows',
         tags: ['switch'],
         summary: 'Installed flows per bridge, in ovs-ofctl text',
-        parameters: [
-          query('bridge', { type: 'string' }, 'Only this bridge'),
-          query('stats', { type: 'string', enum: ['true', 'false'] }, 'Include packet and byte counters'),
-        ],
+        parameters: [query('bridge', { type: 'string' }, 'Only this bridge'), query('stats', { type: 'string', enum: ['true', 'false'] }, 'Include packet and byte counters')],
         responses: {
-          '200': ok(
-            'FlowDump',
-            listOf('FlowDump', { type: 'object', required: ['bridge', 'flows'], properties: { bridge: { type: 'string' }, flows: { type: 'array', items: { type: 'string' } } } }),
-          ),
+          '200': ok('FlowDump', listOf('FlowDump', { type: 'object', required: ['bridge', 'flows'], properties: { bridge: { type: 'string' }, flows: { type: 'array', items: { type: 'string' } } } })),
           ...switchProblems,
         },
       },

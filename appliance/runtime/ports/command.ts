@@ -23,23 +23,18 @@ export const runCommand: CommandRunner = (argv, options = {}) => {
   const [file, ...args] = argv
   if (file === undefined) return Promise.reject(new CommandFailedError(argv, null, 'empty argv'))
   return new Promise((resolve, reject) => {
-    execFile(
-      file,
-      args,
-      { timeout: options.timeoutMs ?? 15_000, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8', killSignal: 'SIGKILL' },
-      (err, stdout, stderr) => {
-        if (!err) return resolve({ stdout, stderr })
-        const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean; signal?: string | null }
-        const exitCode = typeof e.code === 'number' ? e.code : null
-        const spawnProblem = typeof e.code === 'string' ? `${e.code}: ${e.message}` : ''
-        reject(
-          new CommandFailedError(argv, exitCode, stderr || spawnProblem, {
-            signal: e.signal ?? null,
-            timedOut: e.killed === true && e.signal === 'SIGKILL' && exitCode === null,
-            cause: err,
-          }),
-        )
-      },
-    )
+    execFile(file, args, { timeout: options.timeoutMs ?? 15_000, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8', killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      if (!err) return resolve({ stdout, stderr })
+      const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean; signal?: string | null }
+      const exitCode = typeof e.code === 'number' ? e.code : null
+      const spawnProblem = typeof e.code === 'string' ? `${e.code}: ${e.message}` : ''
+      reject(
+        new CommandFailedError(argv, exitCode, stderr || spawnProblem, {
+          signal: e.signal ?? null,
+          timedOut: e.killed === true && e.signal === 'SIGKILL' && exitCode === null,
+          cause: err,
+        }),
+      )
+    })
   })
 }

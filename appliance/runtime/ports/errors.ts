@@ -11,11 +11,7 @@ export class CommandFailedError extends ApplianceError {
     readonly stderr: string,
     options: { signal?: string | null; timedOut?: boolean; cause?: unknown } = {},
   ) {
-    const why = options.timedOut
-      ? 'timed out'
-      : exitCode === null
-        ? `killed by ${options.signal ?? 'a signal'}`
-        : `exited ${exitCode}`
+    const why = options.timedOut ? 'timed out' : exitCode === null ? `killed by ${options.signal ?? 'a signal'}` : `exited ${exitCode}`
     const detail = stderr.trim().split('\n')[0] ?? ''
     super('runtime.command-failed', `${argv.join(' ')}: ${why}${detail ? `: ${detail}` : ''}`, {
       context: { command: argv.join(' '), argv: [...argv], exitCode, stderr: stderr.trim(), signal: options.signal ?? null },

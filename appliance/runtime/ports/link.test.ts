@@ -2,19 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Cleanup, createNetns, uniqueName } from '../../../bin/demo/netns.js'
 import { runCommand } from './command.js'
 import { CommandFailedError } from './errors.js'
-import {
-  deleteLink,
-  deleteNetns,
-  ensureNetns,
-  listLinks,
-  listNetns,
-  moveToNetns,
-  readLink,
-  readNetnsIds,
-  setMac,
-  setMtu,
-  setUp,
-} from './link.js'
+import { deleteLink, deleteNetns, ensureNetns, listLinks, listNetns, moveToNetns, readLink, readNetnsIds, setMac, setMtu, setUp } from './link.js'
 
 const cleanup = new Cleanup()
 afterEach(() => cleanup.run())

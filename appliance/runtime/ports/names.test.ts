@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidNameError } from './errors.js'
-import {
-  hbnPatchNames,
-  ifNameProblem,
-  isServiceVethName,
-  OVN_PATCH,
-  patchPortNames,
-  pfRepresentorName,
-  serviceVethName,
-  validateIfName,
-  validateNetnsName,
-  vfRepresentorName,
-} from './names.js'
+import { hbnPatchNames, ifNameProblem, isServiceVethName, OVN_PATCH, patchPortNames, pfRepresentorName, serviceVethName, validateIfName, validateNetnsName, vfRepresentorName } from './names.js'
 
 // `printf %s default/fw-in | sha256sum`
 const SHA_FW_IN = '2262799efc9e5ba9f9d87724ae2afd921440dfd8c91b7f79f98b549eedf75e75'

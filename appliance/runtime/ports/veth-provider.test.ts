@@ -41,7 +41,10 @@ describe('ensureServiceVeth', () => {
     const s = spec()
     const created: unknown[] = []
     await ensureServiceVeth({ ...s, beforeCreate: (c) => created.push(c) })
-    expect(created).toEqual([{ kind: 'netns', name: s.netns }, { kind: 'veth', name: s.outerName }])
+    expect(created).toEqual([
+      { kind: 'netns', name: s.netns },
+      { kind: 'veth', name: s.outerName },
+    ])
     const again: unknown[] = []
     await ensureServiceVeth({ ...s, beforeCreate: (c) => again.push(c) })
     expect(again).toEqual([])

@@ -12,17 +12,7 @@
  */
 import { runCommand, type CommandRunner } from './command.js'
 import { CommandFailedError, InvalidNameError } from './errors.js'
-import {
-  deleteLink,
-  disableOffloads,
-  ensureNetns,
-  readLink,
-  readNetnsIds,
-  setMac,
-  setMtu,
-  setUp,
-  type LinkInfo,
-} from './link.js'
+import { deleteLink, disableOffloads, ensureNetns, readLink, readNetnsIds, setMac, setMtu, setUp, type LinkInfo } from './link.js'
 import { validateIfName, validateNetnsName } from './names.js'
 
 export { serviceVethName } from './names.js'
@@ -87,14 +77,7 @@ function validateSpec(spec: ServiceVethSpec): void {
 
 /** Whether the two links are the two ends of one veth, the inner one in namespace `netnsId`. */
 function isPair(outer: LinkInfo | undefined, inner: LinkInfo | undefined, netnsId: number | undefined): boolean {
-  return (
-    outer?.kind === 'veth' &&
-    inner?.kind === 'veth' &&
-    outer.peerIfindex === inner.ifindex &&
-    inner.peerIfindex === outer.ifindex &&
-    netnsId !== undefined &&
-    outer.peerNetnsId === netnsId
-  )
+  return outer?.kind === 'veth' && inner?.kind === 'veth' && outer.peerIfindex === inner.ifindex && inner.peerIfindex === outer.ifindex && netnsId !== undefined && outer.peerNetnsId === netnsId
 }
 
 /**

@@ -17,9 +17,10 @@ export async function loadClientNodeTransport(kubeconfig: string | undefined): P
     name: '@kubernetes/client-node',
     async list(kind: WatchedKind, namespace: string | undefined): Promise<KubeList> {
       const { group, version, plural } = kind
-      const list = (namespace
-        ? await api.listNamespacedCustomObject({ group, version, plural, namespace })
-        : await api.listClusterCustomObject({ group, version, plural })) as { metadata?: { resourceVersion?: string }; items?: unknown[] }
+      const list = (namespace ? await api.listNamespacedCustomObject({ group, version, plural, namespace }) : await api.listClusterCustomObject({ group, version, plural })) as {
+        metadata?: { resourceVersion?: string }
+        items?: unknown[]
+      }
       return { resourceVersion: list.metadata?.resourceVersion ?? '', items: list.items ?? [] }
     },
     async watch(kind, namespace, resourceVersion, onEvent, onDone) {

@@ -26,23 +26,18 @@ export interface KubeTransport {
   /** Throws an error with `statusCode` (404 when the CRD is not installed). */
   list(kind: WatchedKind, namespace: string | undefined): Promise<KubeList>
   /** Starts a watch; `onDone` is called once when it ends (err with `statusCode` 410 means relist). */
-  watch(
-    kind: WatchedKind,
-    namespace: string | undefined,
-    resourceVersion: string,
-    onEvent: (e: KubeWatchEvent) => void,
-    onDone: (err?: unknown) => void,
-  ): Promise<{ abort(): void }>
+  watch(kind: WatchedKind, namespace: string | undefined, resourceVersion: string, onEvent: (e: KubeWatchEvent) => void, onDone: (err?: unknown) => void): Promise<{ abort(): void }>
 }
 
 export function kindPath(kind: WatchedKind, namespace: string | undefined): string {
-  return namespace
-    ? `/apis/${kind.group}/${kind.version}/namespaces/${namespace}/${kind.plural}`
-    : `/apis/${kind.group}/${kind.version}/${kind.plural}`
+  return namespace ? `/apis/${kind.group}/${kind.version}/namespaces/${namespace}/${kind.plural}` : `/apis/${kind.group}/${kind.version}/${kind.plural}`
 }
 
 export class KubeHttpError extends Error {
-  constructor(readonly statusCode: number, message: string) {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
     super(message)
     this.name = 'KubeHttpError'
   }

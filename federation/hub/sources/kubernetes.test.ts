@@ -16,7 +16,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-interface Obj { apiVersion: string; kind: string; metadata: { name: string; namespace: string; resourceVersion?: string; annotations?: Record<string, string> }; spec: unknown }
+interface Obj {
+  apiVersion: string
+  kind: string
+  metadata: { name: string; namespace: string; resourceVersion?: string; annotations?: Record<string, string> }
+  spec: unknown
+}
 
 /** FAKE Kubernetes API server: custom-resource list + watch only. */
 class FakeApiServer {
@@ -41,7 +46,9 @@ class FakeApiServer {
     this.bookmarkTimer = setInterval(() => {
       // Other resources change on a real server too: a bookmark carries an RV no object of ours has.
       this.rv++
-      for (const w of this.watchers) if (w.bookmarks) w.res.write(JSON.stringify({ type: 'BOOKMARK', object: { kind: 'DPUServiceChain', apiVersion: 'svc.dpu.nvidia.com/v1alpha1', metadata: { resourceVersion: String(this.rv) } } }) + '\n')
+      for (const w of this.watchers)
+        if (w.bookmarks)
+          w.res.write(JSON.stringify({ type: 'BOOKMARK', object: { kind: 'DPUServiceChain', apiVersion: 'svc.dpu.nvidia.com/v1alpha1', metadata: { resourceVersion: String(this.rv) } } }) + '\n')
     }, 100)
     return (this.server.address() as AddressInfo).port
   }
@@ -113,7 +120,9 @@ class FakeApiServer {
 }
 
 const chain = (name: string): Obj => ({
-  apiVersion: 'svc.dpu.nvidia.com/v1alpha1', kind: 'DPUServiceChain', metadata: { name, namespace: 'dpf' },
+  apiVersion: 'svc.dpu.nvidia.com/v1alpha1',
+  kind: 'DPUServiceChain',
+  metadata: { name, namespace: 'dpf' },
   spec: { template: { spec: { template: { spec: { switches: [{ ports: [{ serviceInterface: { matchLabels: { uplink: 'p0' } } }] }] } } } } },
 })
 
@@ -129,7 +138,10 @@ async function waitFor(snapshots: Array<readonly ParsedObject[]>, pred: (s: read
   for (;;) {
     const last = snapshots.at(-1)
     if (last && pred(last)) return last
-    if (Date.now() - t0 > 5000) throw new Error(`timed out waiting for ${what}; requests ${JSON.stringify(fake?.requests)} errors ${JSON.stringify(source?.errors())}; last: ${JSON.stringify(last?.map((o) => o.metadata.name))}`)
+    if (Date.now() - t0 > 5000)
+      throw new Error(
+        `timed out waiting for ${what}; requests ${JSON.stringify(fake?.requests)} errors ${JSON.stringify(source?.errors())}; last: ${JSON.stringify(last?.map((o) => o.metadata.name))}`,
+      )
     await new Promise((r) => setTimeout(r, 20))
   }
 }
@@ -146,12 +158,25 @@ describe.each(TRANSPORTS)('Kubernetes source over $name (against a fake API serv
     fake.apply('dpuservicechains', chain('c1'))
     const dir = await mkdtemp(join(tmpdir(), 'kubeconfig-'))
     const kubeconfig = join(dir, 'config')
-    await writeFile(kubeconfig, `apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: fake, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: test-token}}]\ncontexts: [{name: c, context: {cluster: fake, user: u}}]\n`)
+    await writeFile(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: fake, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: test-token}}]\ncontexts: [{name: c, context: {cluster: fake, user: u}}]\n`,
+    )
     const transport = await make(kubeconfig).finally(() => rm(dir, { recursive: true, force: true }))
     const snapshots: Array<readonly ParsedObject[]> = []
-    source = new KubernetesSource({ transport, kinds: [{ group: 'svc.dpu.nvidia.com', version: 'v1alpha1', plural: 'dpuservicechains' }], parse: (raw) => parseObject(raw), debounceMs: 20, retryMs: 100 })
+    source = new KubernetesSource({
+      transport,
+      kinds: [{ group: 'svc.dpu.nvidia.com', version: 'v1alpha1', plural: 'dpuservicechains' }],
+      parse: (raw) => parseObject(raw),
+      debounceMs: 20,
+      retryMs: 100,
+    })
     await source.start((s) => snapshots.push(s))
-    const names = (s: readonly ParsedObject[]) => s.map((o) => o.metadata.name).sort().join(',')
+    const names = (s: readonly ParsedObject[]) =>
+      s
+        .map((o) => o.metadata.name)
+        .sort()
+        .join(',')
 
     await waitFor(snapshots, (s) => names(s) === 'c1', 'initial list')
     expect(source.synced()).toBe(true)
@@ -184,7 +209,11 @@ describe.each(TRANSPORTS)('Kubernetes source over $name (against a fake API serv
 
 describe('Kubernetes source failures never become deletes, and are reported (issue #14)', () => {
   const KIND = { group: 'svc.dpu.nvidia.com', version: 'v1alpha1', plural: 'dpuservicechains' }
-  const names = (s: readonly ParsedObject[]) => s.map((o) => o.metadata.name).sort().join(',')
+  const names = (s: readonly ParsedObject[]) =>
+    s
+      .map((o) => o.metadata.name)
+      .sort()
+      .join(',')
   const watches = () => fake!.requests.filter((r) => r.watch).length
   const lists = () => fake!.requests.filter((r) => !r.watch).length
 
@@ -193,7 +222,10 @@ describe('Kubernetes source failures never become deletes, and are reported (iss
     const snapshots: Array<readonly ParsedObject[]> = []
     const dir = await mkdtemp(join(tmpdir(), 'kubeconfig-'))
     const kubeconfig = join(dir, 'config')
-    await writeFile(kubeconfig, `apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: fake, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: test-token}}]\ncontexts: [{name: c, context: {cluster: fake, user: u}}]\n`)
+    await writeFile(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: fake, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: test-token}}]\ncontexts: [{name: c, context: {cluster: fake, user: u}}]\n`,
+    )
     const transport = await loadClientNodeTransport(kubeconfig).finally(() => rm(dir, { recursive: true, force: true }))
     source = new KubernetesSource({ transport, kinds: [KIND], parse: (raw) => parseObject(raw), debounceMs: 20, retryMs: o.retryMs ?? 30_000, ...(o.logger ? { logger: o.logger } : {}) })
     await source.start((s) => snapshots.push(s))

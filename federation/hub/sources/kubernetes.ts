@@ -60,7 +60,11 @@ class KindWatch {
   /** Consecutive failed list/watch attempts: the backoff grows with it and resets on the first good event. */
   private failures = 0
 
-  constructor(private readonly kind: WatchedKind, private readonly source: KubernetesSource, private readonly o: KubernetesSourceOptions) {}
+  constructor(
+    private readonly kind: WatchedKind,
+    private readonly source: KubernetesSource,
+    private readonly o: KubernetesSourceOptions,
+  ) {}
 
   start(): void {
     void this.loop()
@@ -120,7 +124,13 @@ class KindWatch {
     const message = `${what} failed${status ? ` (HTTP ${status})` : ''}: ${(err as Error | undefined)?.message ?? String(err)}`
     if (this.errors.get(this.kindError) !== message) this.failureLog.reset('list-watch') // a new kind of failure is news
     this.errors.set(this.kindError, message)
-    this.failureLog.log(this.source.logger, 'warn', 'list-watch', { kind: this.kind.plural, status, err: message }, 'Kubernetes list/watch failed; serving the last good objects and retrying with backoff')
+    this.failureLog.log(
+      this.source.logger,
+      'warn',
+      'list-watch',
+      { kind: this.kind.plural, status, err: message },
+      'Kubernetes list/watch failed; serving the last good objects and retrying with backoff',
+    )
   }
 
   private recovered(): void {
@@ -159,7 +169,10 @@ class KindWatch {
         }
         const { err, events } = await this.watchOnce()
         if (this.stopped) return
-        if (events > 0) (this.failures = 0), this.recovered()
+        if (events > 0) {
+          this.failures = 0
+          this.recovered()
+        }
         if (statusOf(err) === 410) {
           this.resourceVersion = ''
           // Expired again before one event: the relist did not help by itself; do not spin list/watch pairs.
@@ -311,7 +324,10 @@ export class KubernetesSource implements FleetSource {
       this.isSynced = true
       const deliberate = this.deliberate
       this.deliberate = new Set()
-      this.onSnapshot(this.watches.flatMap((w) => [...w.objects.values()]), { deliberate })
+      this.onSnapshot(
+        this.watches.flatMap((w) => [...w.objects.values()]),
+        { deliberate },
+      )
     }, this.o.debounceMs ?? 100)
   }
 }

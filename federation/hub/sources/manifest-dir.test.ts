@@ -24,7 +24,7 @@ async function next(snapshots: Array<readonly ParsedObject[]>, count: number): P
 }
 
 describe('manifest directory source', () => {
-  it('reads nested YAML, reacts to changes, and keeps a broken file\'s last good objects', async () => {
+  it("reads nested YAML, reacts to changes, and keeps a broken file's last good objects", async () => {
     dir = await mkdtemp(join(tmpdir(), 'manifests-'))
     await mkdir(join(dir, 'svc'))
     await writeFile(join(dir, 'svc', 'interfaces.yaml'), INTERFACES_YAML)
@@ -71,7 +71,7 @@ describe('manifest directory source', () => {
 })
 
 describe('manifest directory source with the hub database', () => {
-  it('starts from a file\'s last good objects when the file is broken at start (a write cut short by a crash)', async () => {
+  it("starts from a file's last good objects when the file is broken at start (a write cut short by a crash)", async () => {
     dir = await mkdtemp(join(tmpdir(), 'manifests-'))
     const dataDir = await mkdtemp(join(tmpdir(), 'hubdb-'))
     try {

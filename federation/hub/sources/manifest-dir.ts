@@ -21,7 +21,11 @@ import { objectKey, type FleetSource, type SnapshotChange, type SnapshotStore } 
 
 export type ParseFile = (text: string, source: string) => ParsedObject[]
 
-interface FileState { mtimeMs: number; size: number; objects: ParsedObject[] }
+interface FileState {
+  mtimeMs: number
+  size: number
+  objects: ParsedObject[]
+}
 
 export interface ManifestDirOptions {
   dir: string
@@ -179,7 +183,10 @@ export class ManifestDirSource implements FleetSource {
         byKey.set(key, obj)
       }
     }
-    const fingerprint = [...this.files.entries()].map(([p, f]) => `${p}:${f.mtimeMs}:${f.size}`).sort().join('\n')
+    const fingerprint = [...this.files.entries()]
+      .map(([p, f]) => `${p}:${f.mtimeMs}:${f.size}`)
+      .sort()
+      .join('\n')
     if (this.isSynced && fingerprint === this.lastFingerprint) return
     this.lastFingerprint = fingerprint
     this.isSynced = true

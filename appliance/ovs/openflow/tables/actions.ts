@@ -16,11 +16,44 @@ export interface WireEntryDef {
 }
 
 export const ACTIONS = [
-  { name: 'output', type: 0, len: 16, layout: [['port', 'u32'], ['maxLen', 'u16'], ['pad', 6]] },
-  { name: 'push_vlan', type: 17, len: 8, layout: [['ethertype', 'u16'], ['pad', 2]] },
+  {
+    name: 'output',
+    type: 0,
+    len: 16,
+    layout: [
+      ['port', 'u32'],
+      ['maxLen', 'u16'],
+      ['pad', 6],
+    ],
+  },
+  {
+    name: 'push_vlan',
+    type: 17,
+    len: 8,
+    layout: [
+      ['ethertype', 'u16'],
+      ['pad', 2],
+    ],
+  },
   { name: 'pop_vlan', type: 18, len: 8, layout: [['pad', 4]] },
-  { name: 'push_mpls', type: 19, len: 8, layout: [['ethertype', 'u16'], ['pad', 2]] },
-  { name: 'pop_mpls', type: 20, len: 8, layout: [['ethertype', 'u16'], ['pad', 2]] },
+  {
+    name: 'push_mpls',
+    type: 19,
+    len: 8,
+    layout: [
+      ['ethertype', 'u16'],
+      ['pad', 2],
+    ],
+  },
+  {
+    name: 'pop_mpls',
+    type: 20,
+    len: 8,
+    layout: [
+      ['ethertype', 'u16'],
+      ['pad', 2],
+    ],
+  },
   { name: 'group', type: 22, len: 8, layout: [['groupId', 'u32']] },
   { name: 'dec_nw_ttl', type: 24, len: 8, layout: [['pad', 4]] },
   { name: 'set_field', type: 25, layout: 'custom' },
@@ -31,8 +64,25 @@ export const INSTRUCTIONS = [
   { name: 'apply_actions', type: 4, layout: 'custom' },
   { name: 'clear_actions', type: 5, len: 8, layout: [['pad', 4]] },
   { name: 'write_actions', type: 3, layout: 'custom' },
-  { name: 'write_metadata', type: 2, len: 24, layout: [['pad', 4], ['metadata', 'u64'], ['mask', 'u64']] },
-  { name: 'goto_table', type: 1, len: 8, layout: [['table', 'u8'], ['pad', 3]] },
+  {
+    name: 'write_metadata',
+    type: 2,
+    len: 24,
+    layout: [
+      ['pad', 4],
+      ['metadata', 'u64'],
+      ['mask', 'u64'],
+    ],
+  },
+  {
+    name: 'goto_table',
+    type: 1,
+    len: 8,
+    layout: [
+      ['table', 'u8'],
+      ['pad', 3],
+    ],
+  },
 ] as const satisfies readonly WireEntryDef[]
 
 export type ActionName = (typeof ACTIONS)[number]['name']
@@ -40,7 +90,5 @@ export type InstructionName = (typeof INSTRUCTIONS)[number]['name']
 
 export const ACTION_BY_NAME: ReadonlyMap<string, (typeof ACTIONS)[number]> = new Map(ACTIONS.map((a) => [a.name, a]))
 export const ACTION_BY_TYPE: ReadonlyMap<number, (typeof ACTIONS)[number]> = new Map(ACTIONS.map((a) => [a.type, a]))
-export const INSTRUCTION_BY_NAME: ReadonlyMap<string, (typeof INSTRUCTIONS)[number] & { index: number }> = new Map(
-  INSTRUCTIONS.map((i, index) => [i.name, { ...i, index }]),
-)
+export const INSTRUCTION_BY_NAME: ReadonlyMap<string, (typeof INSTRUCTIONS)[number] & { index: number }> = new Map(INSTRUCTIONS.map((i, index) => [i.name, { ...i, index }]))
 export const INSTRUCTION_BY_TYPE: ReadonlyMap<number, (typeof INSTRUCTIONS)[number]> = new Map(INSTRUCTIONS.map((i) => [i.type, i]))

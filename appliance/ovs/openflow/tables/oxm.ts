@@ -84,8 +84,6 @@ export type OxmFieldName = OxmField['name']
 export type OxmValue<N extends OxmFieldName> = OxmCodecValue[Extract<OxmField, { name: N }>['codec']]
 
 /** Position of each field in `OXM_FIELDS`: the canonical order of a match. */
-export const OXM_BY_NAME: ReadonlyMap<string, OxmField & { index: number }> = new Map(
-  OXM_FIELDS.map((f, index) => [f.name, { ...f, index }]),
-)
+export const OXM_BY_NAME: ReadonlyMap<string, OxmField & { index: number }> = new Map(OXM_FIELDS.map((f, index) => [f.name, { ...f, index }]))
 /** Lookup by the wire header's class and field (`cls << 7 | field`). */
 export const OXM_BY_WIRE: ReadonlyMap<number, OxmField> = new Map(OXM_FIELDS.map((f) => [f.cls * 128 + f.field, f]))

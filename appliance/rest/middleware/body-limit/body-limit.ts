@@ -18,7 +18,7 @@ function readNodeBody(incoming: IncomingMessage, maxBytes: number): Promise<stri
   // wait a turn of the event loop for 'data' and 'end'.
   if (incoming.complete && !incoming.readableFlowing && incoming.readableLength <= maxBytes) {
     const chunks: Buffer[] = []
-    for (let chunk: Buffer | null; (chunk = incoming.read() as Buffer | null) !== null; ) chunks.push(chunk)
+    for (let chunk: Buffer | null; (chunk = incoming.read() as Buffer | null) !== null;) chunks.push(chunk)
     return Promise.resolve(Buffer.concat(chunks).toString('utf8'))
   }
   return new Promise((resolve, reject) => {
