@@ -106,7 +106,8 @@ describe('incremental reconcile, periodic verify and garbage collection', () => 
     const since = performance.now()
     const logsAt = rig.app.logs.length
     await rig.ovs.ofctl('add-flow', 'br-sfc', 'cookie=0x1234,table=0,priority=5,in_port=1,actions=drop')
-    expect((await rig.flows()).some((f) => f.cookie === '0x1234')).toBe(true)
+    // No "it is there" dump here: on a loaded machine the 1 s verify can remove it before a dump returns. The
+    // drift log below (extra: 1) is the proof the appliance saw it.
     await until('foreign flow removed', async () => !(await rig.flows()).some((f) => f.cookie === '0x1234'), 5000)
     const drift = logLines(logsAt, 'flow drift found; re-reading the switch')
     expect(drift[0]).toMatchObject({ bridge: 'br-sfc', extra: 1, missing: 0, changed: 0 })

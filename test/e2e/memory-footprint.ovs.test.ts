@@ -60,7 +60,7 @@ describe(`appliance memory with ${CHAINS} chains over ${2 * CHAINS} OVS ports`, 
     const status = readFileSync(`/proc/${rig.app.pid}/status`, 'utf8')
     const rssMiB = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) / 1024
     // prom-client sets the heap gauges in the collect of heap_size_total only, so that one is asked for too.
-    const metrics = await (await fetch(`${rig.app.url}/metrics?name=nodejs_heap_size_total_bytes&name=nodejs_heap_size_used_bytes`)).text()
+    const metrics = await (await fetch(`${rig.app.url}/metrics?name=nodejs_heap_size_total_bytes&name=nodejs_heap_size_used_bytes`, { headers: { authorization: `Bearer ${rig.app.token}` } })).text()
     const heapMiB = Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1]) / MiB
     if (!Number.isFinite(heapMiB)) throw new Error(`no heap figure in /metrics: ${metrics}`)
     console.log(`appliance with ${CHAINS} chains: RSS ${rssMiB.toFixed(1)} MiB, JS heap used ${heapMiB.toFixed(1)} MiB`)

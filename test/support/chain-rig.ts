@@ -222,7 +222,10 @@ export async function startChainRig(opts: { appOptions?: Partial<ApplianceProces
         if (r.status !== 200 || flows?.installed !== true) throw new Error(`settle barrier not installed: HTTP ${r.status}: ${JSON.stringify(r.body)}`)
       },
       async flowCounters(bridge = 'br-sfc') {
-        const text = await (await fetch(`${current.url}/metrics`)).text()
+        // /metrics sits behind the token (issue #14); a refused scrape must fail loudly, not read as zero counters.
+        const res = await fetch(`${current.url}/metrics`, { headers: { authorization: `Bearer ${current.token}` } })
+        const text = await res.text()
+        if (res.status !== 200) throw new Error(`GET /metrics: HTTP ${res.status}: ${text.slice(0, 200)}`)
         const mods = (op: string) => metricSum(text, 'dpu_appliance_flow_mods_total', { bridge, op })
         return { batches: metricSum(text, 'dpu_appliance_flow_batches_total', { bridge }), added: mods('added'), modified: mods('modified'), removed: mods('removed') }
       },
