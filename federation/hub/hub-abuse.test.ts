@@ -4,14 +4,16 @@
  * revisions the hub never minted, certificates that name no DPU or two).
  */
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises'
+import * as http2 from 'node:http2'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { PROTOCOL_VERSION, type AgentMessage, type HubMessage } from '../../api/federation/messages.js'
 import { INTERFACES_YAML, makePki, parseManifest, removeDir, render, writeAtomic, type Pki } from '../../test/support/federation-fixtures.js'
+import { recordingLogger } from '../../test/support/recording-logger.js'
 import { dpuUri } from '../certs/identity.js'
-import { issueCertificate } from '../certs/openssl.js'
+import { createCa, issueCertificate } from '../certs/openssl.js'
 import { encodeAgentMessage, type DecodeResult } from '../wire/codec.js'
 import type { Logger } from '../wire/logger.js'
 import { CHANNEL_OPTIONS, FederationClient, type SyncClientStream } from '../wire/service.js'
@@ -36,6 +38,14 @@ beforeAll(async () => {
     extendedKeyUsage: 'clientAuth',
   })
   await issueCertificate({ caDir: pki.dir, outDir: pki.dir, stem: 'no-dpu', commonName: 'Not A DPU', subjectAltName: 'DNS:example.com', extendedKeyUsage: 'clientAuth' })
+  // Certificates the TLS handshake refuses: another CA's, expired, not yet valid, and one for servers only.
+  const dpuA = { commonName: 'dpu-a', subjectAltName: `URI:${dpuUri('dpu-a')}`, outDir: pki.dir }
+  const day = 86_400_000
+  await createCa(join(pki.dir, 'other-ca'), { commonName: 'some other CA' })
+  await issueCertificate({ ...dpuA, caDir: join(pki.dir, 'other-ca'), stem: 'foreign', extendedKeyUsage: 'clientAuth' })
+  await issueCertificate({ ...dpuA, caDir: pki.dir, stem: 'expired', extendedKeyUsage: 'clientAuth', notBefore: new Date(Date.now() - 2 * day), notAfter: new Date(Date.now() - day) })
+  await issueCertificate({ ...dpuA, caDir: pki.dir, stem: 'future', extendedKeyUsage: 'clientAuth', notBefore: new Date(Date.now() + day), notAfter: new Date(Date.now() + 2 * day) })
+  await issueCertificate({ ...dpuA, caDir: pki.dir, stem: 'server-eku', extendedKeyUsage: 'serverAuth' })
 })
 afterAll(async () => removeDir(pki?.dir))
 afterEach(async () => {
@@ -300,5 +310,68 @@ describe('identity from the certificate', () => {
       await s.ended
     }
     expect(lines.filter((l) => l.level === 'warn' && /not in the registry reports its own labels/.test(l.msg))).toHaveLength(1)
+  })
+})
+
+/** A raw HTTP/2 connection with a client certificate (no stream): what the hub saw of it, and how it ended. */
+interface Conn {
+  session: http2.ClientHttp2Session
+  goaway: Promise<{ errorCode: number; details: string }>
+  closed: Promise<void>
+}
+
+async function connect(h: RunningHub, stem: string): Promise<Conn> {
+  const t = await pki.tls(stem)
+  const session = http2.connect(`https://127.0.0.1:${h.grpcPort}`, { ca: t.ca, cert: t.cert, key: t.key, servername: 'localhost' })
+  session.on('error', () => {})
+  cleanups.push(() => void session.destroy())
+  return {
+    session,
+    goaway: new Promise((resolve) => session.on('goaway', (errorCode: number, _last: number, data?: Buffer) => resolve({ errorCode, details: data?.toString() ?? '' }))),
+    closed: new Promise((resolve) => session.on('close', () => resolve())),
+  }
+}
+
+describe('connections are bounded', () => {
+  it('caps HTTP/2 connections per identity with a GOAWAY that says why, one log line, a gauge and a counter', async () => {
+    const log = recordingLogger()
+    const h = await hub({ maxConnectionsPerIdentity: 2 }, log)
+    const kept = [await connect(h, 'dpu-a'), await connect(h, 'dpu-a')]
+    await until(() => h.openConnections() === 2, 30_000, 'two connections open')
+    const over: Conn[] = []
+    for (let i = 0; i < 20; i++) over.push(await connect(h, 'dpu-a'))
+    for (const c of over) {
+      expect(await c.goaway).toEqual({ errorCode: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, details: '"dpu-a" already has 2 open connections; at most 2 allowed' })
+      await c.closed
+    }
+    expect(h.openConnections()).toBe(2)
+    expect(await metric(h, /^dpu_hub_connections /)).toBe('dpu_hub_connections 2')
+    expect(await metric(h, /^dpu_hub_connections_refused_total\{reason="federation.connection-limit"\}/)).toBe('dpu_hub_connections_refused_total{reason="federation.connection-limit"} 20')
+    const refusals = log.lines.filter((l) => l.fields.reason === 'federation.connection-limit')
+    expect(refusals).toHaveLength(1) // rate-limited: 20 refusals, one line
+    expect(refusals[0]).toMatchObject({ level: 'warn', msg: 'refusing agent connection', fields: { identity: 'dpu-a', peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) } })
+
+    // The connections within the cap stay usable, and another identity is not affected: a gRPC agent is served.
+    expect(kept.every((c) => !c.session.closed && !c.session.destroyed)).toBe(true)
+    const b = stream(await client(h, 'dpu-b'))
+    b.send(hello('dpu-b'))
+    await until(() => bookmark(b) !== undefined, 30_000, 'dpu-b served')
+    expect(h.openConnections()).toBe(3)
+
+    // A closed connection frees its place.
+    kept[0]!.session.close()
+    await until(() => h.openConnections() === 2, 30_000, 'closed connection forgotten')
+    const again = await connect(h, 'dpu-a')
+    await until(() => h.openConnections() === 3, 30_000, 'a new dpu-a connection accepted')
+    expect(again.session.destroyed).toBe(false)
+  })
+
+  it('bounds a certificate that names no DPU by its fingerprint', async () => {
+    const h = await hub({ maxConnectionsPerIdentity: 1 })
+    await connect(h, 'no-dpu')
+    await until(() => h.openConnections() === 1, 30_000, 'one connection open')
+    const second = await connect(h, 'no-dpu')
+    expect(await second.goaway).toMatchObject({ errorCode: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, details: expect.stringMatching(/^"certificate [0-9A-F:]+" already has 1 open connections/) })
+    expect(h.openConnections()).toBe(1)
   })
 })
