@@ -3,9 +3,11 @@
  * driven by a raw client that says what a broken or hostile agent would (oversized hellos, no hello at all,
  * revisions the hub never minted, certificates that name no DPU or two).
  */
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises'
 import * as http2 from 'node:http2'
+import * as net from 'node:net'
 import { tmpdir } from 'node:os'
+import * as tls from 'node:tls'
 import { join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -373,5 +375,79 @@ describe('connections are bounded', () => {
     const second = await connect(h, 'no-dpu')
     expect(await second.goaway).toMatchObject({ errorCode: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, details: expect.stringMatching(/^"certificate [0-9A-F:]+" already has 1 open connections/) })
     expect(h.openConnections()).toBe(1)
+  })
+})
+
+describe('refused TLS connections are logged with the peer and the reason', () => {
+  /** Opens a TLS connection to the hub with `stem`'s certificate (null: none) and sends an HTTP/2 preface. */
+  async function tlsAttempt(h: RunningHub, stem: string | null): Promise<void> {
+    const hubCa = await readFile(join(pki.dir, 'ca.crt'))
+    const own = stem ? await pki.tls(stem) : null
+    await new Promise<void>((done) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: h.grpcPort, ca: hubCa, servername: 'localhost', ALPNProtocols: ['h2'], ...(own ? { cert: own.cert, key: own.key } : {}) })
+      socket.on('secureConnect', () => socket.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'))
+      socket.on('error', () => {})
+      socket.on('close', () => done())
+    })
+  }
+
+  it.each([
+    ['a certificate from another CA', 'foreign', 'tls.unknown-ca', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+    ['an expired certificate', 'expired', 'tls.expired', 'CERT_HAS_EXPIRED'],
+    ['a certificate not yet valid', 'future', 'tls.not-yet-valid', 'CERT_NOT_YET_VALID'],
+    ['a certificate without the clientAuth EKU', 'server-eku', 'tls.bad-eku', 'INVALID_PURPOSE'],
+    ['no client certificate', null, 'tls.no-client-cert', 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE'],
+  ])('%s', async (_what, stem, reason, detail) => {
+    const log = recordingLogger()
+    const h = await hub({}, log)
+    for (let i = 0; i < 3; i++) await tlsAttempt(h, stem)
+    await until(async () => (await metric(h, new RegExp(`^dpu_hub_connections_refused_total\\{reason="${reason}"\\} 3$`))) !== undefined, 30_000, `three ${reason} refusals counted`)
+    const lines = log.lines.filter((l) => l.msg.startsWith('refusing TLS connection'))
+    expect(lines).toHaveLength(1) // three refusals from one host: one line until the interval passes
+    expect(lines[0]).toMatchObject({ level: 'warn', fields: { reason, detail, rejectedBy: 'hub', peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) } })
+    expect(h.openConnections()).toBe(0)
+  })
+
+  it('a gRPC agent with an expired certificate: logged once however often it retries', async () => {
+    const log = recordingLogger()
+    const h = await hub({}, log)
+    const t = await pki.tls('expired')
+    const c = new FederationClient(`127.0.0.1:${h.grpcPort}`, grpc.credentials.createSsl(t.ca, t.key, t.cert), CHANNEL_OPTIONS)
+    cleanups.push(() => c.close())
+    const s = stream(c)
+    s.send(hello('dpu-a'))
+    expect((await s.ended).code).toBe(grpc.status.UNAVAILABLE)
+    await until(async () => (await metric(h, /^dpu_hub_connections_refused_total\{reason="tls.expired"\}/)) !== undefined, 30_000, 'refusal counted')
+    expect(log.lines.filter((l) => l.fields.reason === 'tls.expired')).toHaveLength(1)
+    expect(h.sessions.size).toBe(0)
+  })
+
+  it.each([
+    ['an HTTP/2 cleartext preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'ERR_SSL_WRONG_VERSION_NUMBER'],
+    ['an HTTP/1.1 request', 'GET /metrics HTTP/1.1\r\nHost: hub\r\n\r\n', 'ERR_SSL_HTTP_REQUEST'],
+  ])('plaintext: %s', async (_what, bytes, detail) => {
+    const log = recordingLogger()
+    const h = await hub({}, log)
+    await new Promise<void>((done) => {
+      const socket = net.connect(h.grpcPort, '127.0.0.1', () => socket.write(bytes))
+      socket.on('error', () => {})
+      socket.on('close', () => done())
+    })
+    await until(() => log.lines.some((l) => l.msg.startsWith('refusing TLS connection')), 30_000, 'refusal logged')
+    expect(log.lines.find((l) => l.msg.startsWith('refusing TLS connection'))).toMatchObject({
+      level: 'warn',
+      fields: { reason: 'tls.plaintext', detail, peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) },
+    })
+  })
+
+  it('a connection closed before the handshake completes is tls.aborted', async () => {
+    const log = recordingLogger()
+    const h = await hub({}, log)
+    await new Promise<void>((done) => {
+      const socket = net.connect(h.grpcPort, '127.0.0.1', () => socket.end())
+      socket.on('close', () => done())
+    })
+    await until(() => log.lines.some((l) => l.fields.reason === 'tls.aborted'), 30_000, 'aborted handshake logged')
+    expect(log.lines.find((l) => l.fields.reason === 'tls.aborted')?.fields.peer).toMatch(/^127\.0\.0\.1:\d+$/)
   })
 })

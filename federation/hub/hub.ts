@@ -8,6 +8,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Http2SecureServer } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import * as grpc from '@grpc/grpc-js'
 import { serve, type ServerType } from '@hono/node-server'
@@ -21,6 +22,7 @@ import { DEFAULT_DELTA_CACHE_BYTES, DeltaCache } from './delta-cache.js'
 import { ConnectionLimit } from './connection-limit.js'
 import { DpuRegistry } from './dpu-registry.js'
 import { http2ServersOf } from './grpc-http2.js'
+import { logRefusedHandshakes } from './handshake-log.js'
 import { HubDb } from './hub-db.js'
 import { HubMetrics } from './metrics.js'
 import { Planner, type RenderFn } from './planner.js'
@@ -262,6 +264,7 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
   connections = new ConnectionLimit({ maxPerIdentity: limits.maxConnectionsPerIdentity, logger, logLimit, onRefused: (reason) => metrics.connectionsRefused.inc({ reason }) })
   for (const h2 of http2ServersOf(server)) {
     connections.watch(h2)
+    if (!insecure) logRefusedHandshakes(h2 as Http2SecureServer, { logger, logLimit, onRefused: (reason) => metrics.connectionsRefused.inc({ reason }) })
   }
 
   registry.watch(() => {
