@@ -368,6 +368,25 @@ describe('connections are bounded', () => {
     expect(again.session.destroyed).toBe(false)
   })
 
+  it('a gRPC agent over the cap is refused, and the agent within it keeps its stream', async () => {
+    const h = await hub({ maxConnectionsPerIdentity: 1 })
+    const first = stream(await client(h, 'dpu-a'))
+    first.send(hello('dpu-a'))
+    await until(() => bookmark(first) !== undefined, 30_000, 'first agent served')
+    const t = await pki.tls('dpu-a')
+    // Its own subchannel pool: a second connection, as a second agent process would open.
+    const c = new FederationClient(`127.0.0.1:${h.grpcPort}`, grpc.credentials.createSsl(t.ca, t.key, t.cert), { ...CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1 })
+    cleanups.push(() => c.close())
+    const second = stream(c)
+    second.send(hello('dpu-a'))
+    // grpc-js reports the GOAWAY as RESOURCE_EXHAUSTED for a stream it had started, UNAVAILABLE if it saw the
+    // GOAWAY first (which comes first is up to the client).
+    expect([grpc.status.RESOURCE_EXHAUSTED, grpc.status.UNAVAILABLE]).toContain((await second.ended).code)
+    expect(await metric(h, /^dpu_hub_connections_refused_total\{reason="federation.connection-limit"\}/)).toMatch(/ [1-9]\d*$/)
+    expect(h.sessions.get('dpu-a')).toBeDefined()
+    expect(h.openConnections()).toBe(1)
+  })
+
   it('bounds a certificate that names no DPU by its fingerprint', async () => {
     const h = await hub({ maxConnectionsPerIdentity: 1 })
     await connect(h, 'no-dpu')
@@ -408,7 +427,7 @@ describe('refused TLS connections are logged with the peer and the reason', () =
     expect(h.openConnections()).toBe(0)
   })
 
-  it('a gRPC agent with an expired certificate: logged once however often it retries', async () => {
+  it('a gRPC client with an expired certificate gets UNAVAILABLE and the hub logs tls.expired', async () => {
     const log = recordingLogger()
     const h = await hub({}, log)
     const t = await pki.tls('expired')
