@@ -13,7 +13,8 @@ import type { ParsedObject } from '../api/resources/kind.js'
 import { renderForNode } from '../api/render/index.js'
 import { certsCommands } from '../federation/certs/cli.js'
 import { DpuRegistry } from '../federation/hub/dpu-registry.js'
-import { startHub, type RunningHub, type TlsFiles } from '../federation/hub/hub.js'
+import { startHub, type HubLimits, type RunningHub, type TlsFiles } from '../federation/hub/hub.js'
+import { LimitFlagError, limitFlagOptions, limitFlagsUsage, parseLimitFlags } from '../federation/hub/limit-flags.js'
 import { KubernetesSource } from '../federation/hub/sources/kubernetes.js'
 import { ManifestDirSource } from '../federation/hub/sources/manifest-dir.js'
 import type { FleetSource } from '../federation/hub/source.js'
@@ -31,6 +32,8 @@ export interface HubFlags {
   tls: { cert: string; key: string; ca: string } | 'insecure'
   logLevel: LogLevel
   maxRemovalShare?: number
+  /** Per-identity bounds given as flags; the rest keep their defaults. */
+  limits: Partial<HubLimits>
 }
 
 /**
@@ -45,7 +48,7 @@ const USAGE = `Usage: dpuctl hub run --data-dir DIR [--listen HOST:PORT] [--api-
                       [--manifests DIR] [--kubernetes [--kubeconfig FILE] [--namespace NS]]
                       [--dpu-registry FILE] [--require-registered]
                       (--tls-cert FILE --tls-key FILE --tls-ca FILE | --insecure) [--log-level LEVEL]
-                      [--max-removal-share FRACTION]
+                      [--max-removal-share FRACTION] [--max-connections-per-identity N] [...limits]
 
 Runs the federation hub: renders fleet objects (DPF kinds) per DPU and streams them to appliances. Logs are
 JSON lines on stderr; stdout gets one line, "hub listening grpc=PORT api=PORT", once both ports are bound.
@@ -60,6 +63,8 @@ JSON lines on stderr; stdout gets one line, "hub listening grpc=PORT api=PORT", 
   --log-level LEVEL   fatal|error|warn|info|debug|trace|silent (default info)
   --max-removal-share a source change removing more than this share of a connected DPU's objects is held
                       until \`dpuctl hub confirm\` (default 0.5), unless removed on purpose (file or object deleted)
+What one DPU certificate may cost the hub (whole numbers; see federation/README.md):
+${limitFlagsUsage()}
 Create development certificates with: dpuctl certs init --out DIR; dpuctl certs issue --out DIR --dpu NAME`
 
 export function parseHubFlags(args: string[], cwd: string): HubFlags {
@@ -81,6 +86,7 @@ export function parseHubFlags(args: string[], cwd: string): HubFlags {
       insecure: { type: 'boolean' },
       'log-level': { type: 'string' },
       'max-removal-share': { type: 'string' },
+      ...limitFlagOptions(),
     },
     0,
   ).values
@@ -94,6 +100,13 @@ export function parseHubFlags(args: string[], cwd: string): HubFlags {
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join('|')}`)
   const share = v['max-removal-share'] === undefined ? undefined : Number(v['max-removal-share'])
   if (share !== undefined && !(share >= 0 && share <= 1)) throw new UsageError('--max-removal-share must be a number from 0 to 1')
+  let limits: Partial<HubLimits>
+  try {
+    limits = parseLimitFlags(v)
+  } catch (err) {
+    if (err instanceof LimitFlagError) throw new UsageError(err.message)
+    throw err
+  }
   return {
     dataDir: str('data-dir')!,
     listen: (v.listen as string | undefined) ?? DEFAULT_HUB_LISTEN,
@@ -107,6 +120,7 @@ export function parseHubFlags(args: string[], cwd: string): HubFlags {
     tls: v.insecure ? 'insecure' : { cert: str('tls-cert')!, key: str('tls-key')!, ca: str('tls-ca')! },
     logLevel,
     ...(share !== undefined ? { maxRemovalShare: share } : {}),
+    limits,
   }
 }
 
@@ -131,6 +145,7 @@ export async function startHubFromFlags(f: HubFlags): Promise<RunningHub> {
     registry: new DpuRegistry(f.dpuRegistry, f.requireRegistered, logger),
     logger,
     ...(f.maxRemovalShare !== undefined ? { maxRemovalShare: f.maxRemovalShare } : {}),
+    limits: f.limits,
   })
 }
 

@@ -3,15 +3,19 @@
  * driven by a raw client that says what a broken or hostile agent would (oversized hellos, no hello at all,
  * revisions the hub never minted, certificates that name no DPU or two).
  */
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises'
+import * as http2 from 'node:http2'
+import * as net from 'node:net'
 import { tmpdir } from 'node:os'
+import * as tls from 'node:tls'
 import { join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { PROTOCOL_VERSION, type AgentMessage, type HubMessage } from '../../api/federation/messages.js'
 import { INTERFACES_YAML, makePki, parseManifest, removeDir, render, writeAtomic, type Pki } from '../../test/support/federation-fixtures.js'
+import { recordingLogger } from '../../test/support/recording-logger.js'
 import { dpuUri } from '../certs/identity.js'
-import { issueCertificate } from '../certs/openssl.js'
+import { createCa, issueCertificate } from '../certs/openssl.js'
 import { encodeAgentMessage, type DecodeResult } from '../wire/codec.js'
 import type { Logger } from '../wire/logger.js'
 import { CHANNEL_OPTIONS, FederationClient, type SyncClientStream } from '../wire/service.js'
@@ -36,6 +40,14 @@ beforeAll(async () => {
     extendedKeyUsage: 'clientAuth',
   })
   await issueCertificate({ caDir: pki.dir, outDir: pki.dir, stem: 'no-dpu', commonName: 'Not A DPU', subjectAltName: 'DNS:example.com', extendedKeyUsage: 'clientAuth' })
+  // Certificates the TLS handshake refuses: another CA's, expired, not yet valid, and one for servers only.
+  const dpuA = { commonName: 'dpu-a', subjectAltName: `URI:${dpuUri('dpu-a')}`, outDir: pki.dir }
+  const day = 86_400_000
+  await createCa(join(pki.dir, 'other-ca'), { commonName: 'some other CA' })
+  await issueCertificate({ ...dpuA, caDir: join(pki.dir, 'other-ca'), stem: 'foreign', extendedKeyUsage: 'clientAuth' })
+  await issueCertificate({ ...dpuA, caDir: pki.dir, stem: 'expired', extendedKeyUsage: 'clientAuth', notBefore: new Date(Date.now() - 2 * day), notAfter: new Date(Date.now() - day) })
+  await issueCertificate({ ...dpuA, caDir: pki.dir, stem: 'future', extendedKeyUsage: 'clientAuth', notBefore: new Date(Date.now() + day), notAfter: new Date(Date.now() + 2 * day) })
+  await issueCertificate({ ...dpuA, caDir: pki.dir, stem: 'server-eku', extendedKeyUsage: 'serverAuth' })
 })
 afterAll(async () => removeDir(pki?.dir))
 afterEach(async () => {
@@ -300,5 +312,161 @@ describe('identity from the certificate', () => {
       await s.ended
     }
     expect(lines.filter((l) => l.level === 'warn' && /not in the registry reports its own labels/.test(l.msg))).toHaveLength(1)
+  })
+})
+
+/** A raw HTTP/2 connection with a client certificate (no stream): what the hub saw of it, and how it ended. */
+interface Conn {
+  session: http2.ClientHttp2Session
+  goaway: Promise<{ errorCode: number; details: string }>
+  closed: Promise<void>
+}
+
+async function connect(h: RunningHub, stem: string): Promise<Conn> {
+  const t = await pki.tls(stem)
+  const session = http2.connect(`https://127.0.0.1:${h.grpcPort}`, { ca: t.ca, cert: t.cert, key: t.key, servername: 'localhost' })
+  session.on('error', () => {})
+  cleanups.push(() => void session.destroy())
+  return {
+    session,
+    goaway: new Promise((resolve) => session.on('goaway', (errorCode: number, _last: number, data?: Buffer) => resolve({ errorCode, details: data?.toString() ?? '' }))),
+    closed: new Promise((resolve) => session.on('close', () => resolve())),
+  }
+}
+
+describe('connections are bounded', () => {
+  it('caps HTTP/2 connections per identity with a GOAWAY that says why, one log line, a gauge and a counter', async () => {
+    const log = recordingLogger()
+    const h = await hub({ maxConnectionsPerIdentity: 2 }, log)
+    const kept = [await connect(h, 'dpu-a'), await connect(h, 'dpu-a')]
+    await until(() => h.openConnections() === 2, 30_000, 'two connections open')
+    const over: Conn[] = []
+    for (let i = 0; i < 20; i++) over.push(await connect(h, 'dpu-a'))
+    for (const c of over) {
+      expect(await c.goaway).toEqual({ errorCode: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, details: '"dpu-a" already has 2 open connections; at most 2 allowed' })
+      await c.closed
+    }
+    expect(h.openConnections()).toBe(2)
+    expect(await metric(h, /^dpu_hub_connections /)).toBe('dpu_hub_connections 2')
+    expect(await metric(h, /^dpu_hub_connections_refused_total\{reason="federation.connection-limit"\}/)).toBe('dpu_hub_connections_refused_total{reason="federation.connection-limit"} 20')
+    const refusals = log.lines.filter((l) => l.fields.reason === 'federation.connection-limit')
+    expect(refusals).toHaveLength(1) // rate-limited: 20 refusals, one line
+    expect(refusals[0]).toMatchObject({ level: 'warn', msg: 'refusing agent connection', fields: { identity: 'dpu-a', peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) } })
+
+    // The connections within the cap stay usable, and another identity is not affected: a gRPC agent is served.
+    expect(kept.every((c) => !c.session.closed && !c.session.destroyed)).toBe(true)
+    const b = stream(await client(h, 'dpu-b'))
+    b.send(hello('dpu-b'))
+    await until(() => bookmark(b) !== undefined, 30_000, 'dpu-b served')
+    expect(h.openConnections()).toBe(3)
+
+    // A closed connection frees its place.
+    kept[0]!.session.close()
+    await until(() => h.openConnections() === 2, 30_000, 'closed connection forgotten')
+    const again = await connect(h, 'dpu-a')
+    await until(() => h.openConnections() === 3, 30_000, 'a new dpu-a connection accepted')
+    expect(again.session.destroyed).toBe(false)
+  })
+
+  it('a gRPC agent over the cap is refused, and the agent within it keeps its stream', async () => {
+    const h = await hub({ maxConnectionsPerIdentity: 1 })
+    const first = stream(await client(h, 'dpu-a'))
+    first.send(hello('dpu-a'))
+    await until(() => bookmark(first) !== undefined, 30_000, 'first agent served')
+    const t = await pki.tls('dpu-a')
+    // Its own subchannel pool: a second connection, as a second agent process would open.
+    const c = new FederationClient(`127.0.0.1:${h.grpcPort}`, grpc.credentials.createSsl(t.ca, t.key, t.cert), { ...CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1 })
+    cleanups.push(() => c.close())
+    const second = stream(c)
+    second.send(hello('dpu-a'))
+    // grpc-js reports the GOAWAY as RESOURCE_EXHAUSTED for a stream it had started, UNAVAILABLE if it saw the
+    // GOAWAY first (which comes first is up to the client).
+    expect([grpc.status.RESOURCE_EXHAUSTED, grpc.status.UNAVAILABLE]).toContain((await second.ended).code)
+    expect(await metric(h, /^dpu_hub_connections_refused_total\{reason="federation.connection-limit"\}/)).toMatch(/ [1-9]\d*$/)
+    expect(h.sessions.get('dpu-a')).toBeDefined()
+    expect(h.openConnections()).toBe(1)
+  })
+
+  it('bounds a certificate that names no DPU by its fingerprint', async () => {
+    const h = await hub({ maxConnectionsPerIdentity: 1 })
+    await connect(h, 'no-dpu')
+    await until(() => h.openConnections() === 1, 30_000, 'one connection open')
+    const second = await connect(h, 'no-dpu')
+    expect(await second.goaway).toMatchObject({ errorCode: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, details: expect.stringMatching(/^"certificate [0-9A-F:]+" already has 1 open connections/) })
+    expect(h.openConnections()).toBe(1)
+  })
+})
+
+describe('refused TLS connections are logged with the peer and the reason', () => {
+  /** Opens a TLS connection to the hub with `stem`'s certificate (null: none) and sends an HTTP/2 preface. */
+  async function tlsAttempt(h: RunningHub, stem: string | null): Promise<void> {
+    const hubCa = await readFile(join(pki.dir, 'ca.crt'))
+    const own = stem ? await pki.tls(stem) : null
+    await new Promise<void>((done) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: h.grpcPort, ca: hubCa, servername: 'localhost', ALPNProtocols: ['h2'], ...(own ? { cert: own.cert, key: own.key } : {}) })
+      socket.on('secureConnect', () => socket.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'))
+      socket.on('error', () => {})
+      socket.on('close', () => done())
+    })
+  }
+
+  it.each([
+    ['a certificate from another CA', 'foreign', 'tls.unknown-ca', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+    ['an expired certificate', 'expired', 'tls.expired', 'CERT_HAS_EXPIRED'],
+    ['a certificate not yet valid', 'future', 'tls.not-yet-valid', 'CERT_NOT_YET_VALID'],
+    ['a certificate without the clientAuth EKU', 'server-eku', 'tls.bad-eku', 'INVALID_PURPOSE'],
+    ['no client certificate', null, 'tls.no-client-cert', 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE'],
+  ])('%s', async (_what, stem, reason, detail) => {
+    const log = recordingLogger()
+    const h = await hub({}, log)
+    for (let i = 0; i < 3; i++) await tlsAttempt(h, stem)
+    await until(async () => (await metric(h, new RegExp(`^dpu_hub_connections_refused_total\\{reason="${reason}"\\} 3$`))) !== undefined, 30_000, `three ${reason} refusals counted`)
+    const lines = log.lines.filter((l) => l.msg.startsWith('refusing TLS connection'))
+    expect(lines).toHaveLength(1) // three refusals from one host: one line until the interval passes
+    expect(lines[0]).toMatchObject({ level: 'warn', fields: { reason, detail, rejectedBy: 'hub', peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) } })
+    expect(h.openConnections()).toBe(0)
+  })
+
+  it('a gRPC client with an expired certificate gets UNAVAILABLE and the hub logs tls.expired', async () => {
+    const log = recordingLogger()
+    const h = await hub({}, log)
+    const t = await pki.tls('expired')
+    const c = new FederationClient(`127.0.0.1:${h.grpcPort}`, grpc.credentials.createSsl(t.ca, t.key, t.cert), CHANNEL_OPTIONS)
+    cleanups.push(() => c.close())
+    const s = stream(c)
+    s.send(hello('dpu-a'))
+    expect((await s.ended).code).toBe(grpc.status.UNAVAILABLE)
+    await until(async () => (await metric(h, /^dpu_hub_connections_refused_total\{reason="tls.expired"\}/)) !== undefined, 30_000, 'refusal counted')
+    expect(log.lines.filter((l) => l.fields.reason === 'tls.expired')).toHaveLength(1)
+    expect(h.sessions.size).toBe(0)
+  })
+
+  it.each([
+    ['an HTTP/2 cleartext preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'ERR_SSL_WRONG_VERSION_NUMBER'],
+    ['an HTTP/1.1 request', 'GET /metrics HTTP/1.1\r\nHost: hub\r\n\r\n', 'ERR_SSL_HTTP_REQUEST'],
+  ])('plaintext: %s', async (_what, bytes, detail) => {
+    const log = recordingLogger()
+    const h = await hub({}, log)
+    await new Promise<void>((done) => {
+      const socket = net.connect(h.grpcPort, '127.0.0.1', () => socket.write(bytes))
+      socket.on('error', () => {})
+      socket.on('close', () => done())
+    })
+    await until(() => log.lines.some((l) => l.msg.startsWith('refusing TLS connection')), 30_000, 'refusal logged')
+    expect(log.lines.find((l) => l.msg.startsWith('refusing TLS connection'))).toMatchObject({
+      level: 'warn',
+      fields: { reason: 'tls.plaintext', detail, peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) },
+    })
+  })
+
+  it('a connection closed before the handshake completes is tls.aborted', async () => {
+    const log = recordingLogger()
+    const h = await hub({}, log)
+    await new Promise<void>((done) => {
+      const socket = net.connect(h.grpcPort, '127.0.0.1', () => socket.end())
+      socket.on('close', () => done())
+    })
+    await until(() => log.lines.some((l) => l.fields.reason === 'tls.aborted'), 30_000, 'aborted handshake logged')
+    expect(log.lines.find((l) => l.fields.reason === 'tls.aborted')?.fields.peer).toMatch(/^127\.0\.0\.1:\d+$/)
   })
 })

@@ -8,6 +8,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Http2SecureServer } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import * as grpc from '@grpc/grpc-js'
 import { serve, type ServerType } from '@hono/node-server'
@@ -18,7 +19,10 @@ import type { Logger } from '../wire/logger.js'
 import { silentLogger } from '../wire/logger.js'
 import { FEDERATION_SERVICE, SERVER_OPTIONS, type SyncServerStream } from '../wire/service.js'
 import { DEFAULT_DELTA_CACHE_BYTES, DeltaCache } from './delta-cache.js'
+import { ConnectionLimit } from './connection-limit.js'
 import { DpuRegistry } from './dpu-registry.js'
+import { http2ServersOf } from './grpc-http2.js'
+import { logRefusedHandshakes } from './handshake-log.js'
 import { HubDb } from './hub-db.js'
 import { HubMetrics } from './metrics.js'
 import { Planner, type RenderFn } from './planner.js'
@@ -57,6 +61,8 @@ export interface HubOptions {
 }
 
 export interface HubLimits extends SessionLimits {
+  /** Open HTTP/2 connections per identity (with a stream or not); more get GOAWAY before any stream. */
+  maxConnectionsPerIdentity: number
   /** Open streams per identity (awaiting hello or not); more are refused with RESOURCE_EXHAUSTED. */
   maxStreamsPerIdentity: number
   /** Hellos per identity: a burst of this many ... */
@@ -71,6 +77,7 @@ export const DEFAULT_HUB_LIMITS: HubLimits = {
   helloTimeoutMs: 5_000,
   maxHelloObjects: 10_000,
   maxHelloBytes: 1024 * 1024,
+  maxConnectionsPerIdentity: 2,
   maxStreamsPerIdentity: 4,
   helloBurst: 10,
   helloRefillMs: 6_000,
@@ -90,6 +97,8 @@ export interface RunningHub {
   confirm(): boolean
   /** Open agent streams, hello or not. */
   openStreams(): number
+  /** Open HTTP/2 connections from agents (with a stream or not). */
+  openConnections(): number
   stop(): Promise<void>
 }
 
@@ -111,10 +120,12 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
   /** Every open stream, by identity (the certificate's DPU, or '' in --insecure mode), whatever its state. */
   const open = new Map<string, Set<AgentSession>>()
   let openCount = 0
+  let connections: ConnectionLimit | null = null
   const metrics = new HubMetrics(
     () => [...sessions.values()].filter((s) => s.behind()).length,
     () => ({ awaitingHello: openCount - sessions.size, ready: sessions.size }),
     () => deltas.bytes,
+    () => connections?.open ?? 0,
   )
   /** Token bucket per identity; entries whose bucket is full again are forgotten (see admitHello). */
   const helloBuckets = new Map<string, { tokens: number; at: number }>()
@@ -249,6 +260,12 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
   if (insecure) logger.warn({}, 'hub running WITHOUT TLS (--insecure): any client can claim any DPU identity')
   const { host: gHost, port: gPort } = splitHostPort(o.listen)
   const grpcPort = await new Promise<number>((resolve, reject) => server.bindAsync(`${gHost.includes(':') ? `[${gHost}]` : gHost}:${gPort}`, creds, (err, port) => (err ? reject(err) : resolve(port))))
+  // Per-connection bounds and TLS refusal logs need the http2 server under grpc-js (grpc-http2.ts says why).
+  connections = new ConnectionLimit({ maxPerIdentity: limits.maxConnectionsPerIdentity, logger, logLimit, onRefused: (reason) => metrics.connectionsRefused.inc({ reason }) })
+  for (const h2 of http2ServersOf(server)) {
+    connections.watch(h2)
+    if (!insecure) logRefusedHandshakes(h2 as Http2SecureServer, { logger, logLimit, onRefused: (reason) => metrics.connectionsRefused.inc({ reason }) })
+  }
 
   registry.watch(() => {
     for (const s of sessions.values()) {
@@ -311,6 +328,7 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
     planner,
     db,
     openStreams: () => openCount,
+    openConnections: () => connections?.open ?? 0,
     async stop() {
       clearInterval(sweeper)
       registry.stop()

@@ -26,12 +26,32 @@ export class HubMetrics {
     help: "Source changes held because they would remove more than the allowed share of a DPU's objects (confirm with dpuctl hub confirm)",
     registers: [this.registry],
   })
+  readonly connectionsRefused = new Counter({
+    name: 'dpu_hub_connections_refused_total',
+    help: 'Connections the hub refused before any stream: TLS handshake failures (tls.*) and connections over the per-identity cap (federation.connection-limit)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  })
   readonly behind: Gauge
+  readonly connections: Gauge
 
   readonly streams: Gauge<'state'>
   readonly deltaCacheBytes: Gauge
 
-  constructor(countBehind: () => number, countStreams: () => { awaitingHello: number; ready: number } = () => ({ awaitingHello: 0, ready: 0 }), cacheBytes: () => number = () => 0) {
+  constructor(
+    countBehind: () => number,
+    countStreams: () => { awaitingHello: number; ready: number } = () => ({ awaitingHello: 0, ready: 0 }),
+    cacheBytes: () => number = () => 0,
+    countConnections: () => number = () => 0,
+  ) {
+    this.connections = new Gauge({
+      name: 'dpu_hub_connections',
+      help: 'Open HTTP/2 connections from agents (accepted ones, with or without a stream)',
+      registers: [this.registry],
+      collect() {
+        this.set(countConnections())
+      },
+    })
     this.streams = new Gauge({
       name: 'dpu_hub_streams',
       help: 'Open agent streams by state (awaiting-hello streams are not in /v1/fleet)',
