@@ -38,6 +38,7 @@ process.on('message', (m: { cmd: string }) => {
       process.send!({
         ev: 'stats',
         heapUsed: process.memoryUsage().heapUsed,
+        heapTotal: process.memoryUsage().heapTotal,
         external: process.memoryUsage().external,
         sessions: [...hub.sessions.keys()],
         openStreams: hub.openStreams(),
