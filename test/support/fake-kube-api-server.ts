@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer, type Server } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createCa, issueCertificate } from '../../federation/certs/openssl.js'
@@ -71,6 +71,8 @@ export class FakeKubeApiServer {
   /** Events created (answered 201); a failed create is in `requests` only. */
   readonly events: ReceivedEvent[] = []
   private server: Server | undefined
+  /** Every TCP connection, from accept on: closeAllConnections() misses one still in its TLS handshake. */
+  private readonly sockets = new Set<Socket>()
   private bookmarkTimer: NodeJS.Timeout | undefined
   private dir: string | undefined
   private caPem = ''
@@ -91,6 +93,10 @@ export class FakeKubeApiServer {
     this.caPem = await readFile(join(this.dir, 'ca.crt'), 'utf8')
     const server = createServer({ cert: await readFile(cert), key: await readFile(key) }, (req, res) => this.handle(req, res))
     this.server = server
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket)
+      socket.on('close', () => this.sockets.delete(socket))
+    })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     this.port = (server.address() as AddressInfo).port
     this.bookmarkTimer = setInterval(() => {
@@ -129,8 +135,11 @@ export class FakeKubeApiServer {
     this.watchers.clear()
     const server = this.server
     if (server) {
+      const closed = new Promise<void>((r) => server.close(() => r()))
+      // A request still waiting for its answer (or its handshake) would hold close() until the client gives up.
       server.closeAllConnections()
-      await new Promise<void>((r) => server.close(() => r()))
+      for (const socket of this.sockets) socket.destroy()
+      await closed
     }
     if (this.dir) await rm(this.dir, { recursive: true, force: true })
   }

@@ -174,6 +174,9 @@ class KindWatch {
             continue
           }
         }
+        // stop() may have come while the list was in flight: a watch started now could not be aborted until its
+        // response headers arrive.
+        if (this.stopped) return
         const { err, events } = await this.watchOnce()
         if (this.stopped) return
         if (statusOf(err) === 410) {
