@@ -1,5 +1,5 @@
 /**
- * The two Kubernetes API calls the Kubernetes source needs, behind one small interface so the source logic
+ * The Kubernetes API calls the Kubernetes source needs (list, watch, and one Event write), behind one small interface so the source logic
  * (resourceVersion, bookmarks, relist on 410) does not depend on how HTTP is done.
  *
  * The product implementation is `kube-client-node.ts` over @kubernetes/client-node (pinned to 1.x: 2.x needs
@@ -18,8 +18,23 @@ export interface KubeList {
 
 export interface KubeWatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
-  object: { kind?: string; code?: number; metadata?: { name?: string; namespace?: string; resourceVersion?: string } } & Record<string, unknown>
+  object: {
+    apiVersion?: string
+    kind?: string
+    code?: number
+    metadata?: { name?: string; namespace?: string; resourceVersion?: string; uid?: string; generation?: number }
+  } & Record<string, unknown>
 }
+
+/** A core/v1 Warning Event about one object, e.g. a spec the hub's schema rejects (reason `InvalidSpec`). */
+export interface KubeWarning {
+  involvedObject: { apiVersion: string; kind: string; name: string; namespace: string; uid?: string }
+  reason: string
+  message: string
+}
+
+/** `reportingComponent` (and `source.component`) of the Events the hub writes. */
+export const REPORTING_COMPONENT = 'dpu-hub'
 
 export interface KubeTransport {
   readonly name: string
@@ -27,6 +42,8 @@ export interface KubeTransport {
   list(kind: WatchedKind, namespace: string | undefined): Promise<KubeList>
   /** Starts a watch; `onDone` is called once when it ends (err with `statusCode` 410 means relist). */
   watch(kind: WatchedKind, namespace: string | undefined, resourceVersion: string, onEvent: (e: KubeWatchEvent) => void, onDone: (err?: unknown) => void): Promise<{ abort(): void }>
+  /** Creates a core/v1 Event of type Warning in the object's namespace; throws with `statusCode` (403 without RBAC). */
+  createEvent(warning: KubeWarning): Promise<void>
 }
 
 export function kindPath(kind: WatchedKind, namespace: string | undefined): string {

@@ -9,8 +9,11 @@
  *     other ERROR event      -> logged, re-watch from R after a backoff
  *     other end or error     -> re-watch from R after a jittered backoff (403, 500 ...: reported in errors())
  *
- * An object the schema rejects keeps its last good version (and the error is reported under its key), as a
- * broken manifest file does; only a DELETED event or its absence from a successful list removes it. With a
+ * An object the schema rejects keeps its last good version, as a broken manifest file does; only a DELETED event
+ * or its absence from a successful list removes it. The error is reported under the object's key (errors(),
+ * which the hub's REST API shows as `sourceErrors`) and on the object itself: one core/v1 Warning Event (reason
+ * `InvalidSpec`) per object generation, not per relist; without RBAC to create events (403) that is logged
+ * once per namespace and the source carries on. With a
  * store, each object's last good version is also kept in the hub's database, so a hub that restarts while an
  * object is invalid still serves it.
  *
@@ -25,6 +28,7 @@ import { silentLogger } from '../../wire/logger.js'
 import { type FleetSource, type SnapshotChange, type SnapshotStore } from '../source.js'
 import { loadClientNodeTransport } from './kube-client-node.js'
 import type { KubeTransport, KubeWatchEvent, WatchedKind } from './kube-transport.js'
+import { REPORTING_COMPONENT } from './kube-transport.js'
 
 export type { WatchedKind } from './kube-transport.js'
 
@@ -92,11 +96,13 @@ class KindWatch {
       const obj = this.o.parse({ apiVersion: `${this.kind.group}/${this.kind.version}`, ...raw })
       this.objects.set(key, obj)
       if (this.errors.delete(key)) this.source.logger.info({ object: key }, 'Kubernetes object valid again')
+      this.source.valid(key)
       this.source.remember(key, obj)
     } catch (err) {
       const message = (err as Error).message
       if (this.errors.get(key) !== message) this.source.logger.warn({ object: key, err: message }, 'invalid object from Kubernetes; keeping its last good version')
       this.errors.set(key, message)
+      this.source.reportInvalid(key, { apiVersion: `${this.kind.group}/${this.kind.version}`, ...raw }, message)
       if (!this.objects.has(key)) {
         const last = this.source.lastGood(key)
         if (last) this.objects.set(key, last)
@@ -108,6 +114,7 @@ class KindWatch {
   private remove(key: string): void {
     this.objects.delete(key)
     this.errors.delete(key)
+    this.source.valid(key)
     this.source.forget(key)
   }
 
@@ -167,12 +174,11 @@ class KindWatch {
             continue
           }
         }
+        // stop() may have come while the list was in flight: a watch started now could not be aborted until its
+        // response headers arrive.
+        if (this.stopped) return
         const { err, events } = await this.watchOnce()
         if (this.stopped) return
-        if (events > 0) {
-          this.failures = 0
-          this.recovered()
-        }
         if (statusOf(err) === 410) {
           this.resourceVersion = ''
           // Expired again before one event: the relist did not help by itself; do not spin list/watch pairs.
@@ -203,7 +209,11 @@ class KindWatch {
           }
           return
         }
-        events++
+        // The first event of a watch proves it works: clear the report now, not when this (long) watch ends.
+        if (events++ === 0) {
+          this.failures = 0
+          this.recovered()
+        }
         if (e.type === 'ADDED' || e.type === 'MODIFIED') this.put(e.object)
         // A DELETE is a removal on purpose: the stored last good version goes too.
         else if (e.type === 'DELETED') {
@@ -217,7 +227,7 @@ class KindWatch {
       let watchError: unknown
       const onDone = (err?: unknown): void => {
         this.abort = undefined
-        resolve({ err: this.resourceVersion === '' ? Object.assign(new Error('resource version expired'), { statusCode: 410 }) : (err ?? watchError), events })
+        resolve({ err: this.resourceVersion === '' ? Object.assign(new Error('resource version expired'), { statusCode: 410 }) : (watchError ?? err), events })
       }
       this.o.transport.watch(this.kind, this.o.namespace, this.resourceVersion, onEvent, onDone).then((a) => {
         this.abort = a
@@ -246,6 +256,11 @@ export class KubernetesSource implements FleetSource {
   private timer: NodeJS.Timeout | undefined
   private started = false
   private isSynced = false
+  /** Per rejected object: the generation (uid/generation) a Warning Event was written, or is being written, for. */
+  private readonly warned = new Map<string, string>()
+  /** Namespaces where creating an Event answered 403, logged once each. */
+  private readonly eventsForbidden = new Set<string>()
+  private readonly eventFailureLog = new LogLimiter()
 
   constructor(private readonly o: KubernetesSourceOptions) {
     this.logger = o.logger ?? silentLogger
@@ -313,6 +328,50 @@ export class KubernetesSource implements FleetSource {
     } catch {
       return undefined
     }
+  }
+
+  /**
+   * Writes one Warning Event on an object the schema rejects, once per generation: a relist or a status-only
+   * change (same generation) does not write another. Never blocks the watch; a failure is logged, not retried
+   * until the object is seen again, and a 403 (no RBAC for events) is logged once per namespace.
+   */
+  reportInvalid(key: string, raw: KubeWatchEvent['object'] & { apiVersion: string }, message: string): void {
+    const md = raw.metadata ?? {}
+    if (!md.name) return
+    const generation = `${md.uid ?? ''}/${md.generation ?? md.resourceVersion ?? ''}`
+    if (this.warned.get(key) === generation) return
+    this.warned.set(key, generation)
+    const namespace = md.namespace ?? 'default'
+    const involvedObject = { apiVersion: raw.apiVersion, kind: raw.kind ?? '', name: md.name, namespace, ...(md.uid ? { uid: md.uid } : {}) }
+    this.o.transport.createEvent({ involvedObject, reason: 'InvalidSpec', message: `${REPORTING_COMPONENT} rejects this object and keeps serving its last good version: ${message}` }).then(
+      () => this.logger.debug({ object: key, generation }, 'wrote a Warning Event on the invalid Kubernetes object'),
+      (err: unknown) => {
+        const status = statusOf(err)
+        if (status === 403) {
+          if (this.eventsForbidden.has(namespace)) return
+          this.eventsForbidden.add(namespace)
+          this.logger.warn(
+            { namespace, object: key, err: (err as Error).message },
+            'no RBAC to create events in this namespace (403): invalid objects are reported in the hub API and logs only; grant "create" on core "events" to see them on the objects',
+          )
+          return
+        }
+        // Try again when the object is next seen (a relist or a change).
+        if (this.warned.get(key) === generation) this.warned.delete(key)
+        this.eventFailureLog.log(
+          this.logger,
+          'warn',
+          'event',
+          { object: key, status, err: (err as Error | undefined)?.message ?? String(err) },
+          'cannot write a Warning Event on an invalid Kubernetes object',
+        )
+      },
+    )
+  }
+
+  /** The object is valid again or gone: a later rejection is news again. */
+  valid(key: string): void {
+    this.warned.delete(key)
   }
 
   /** Debounced: a burst of watch events becomes one snapshot. */
