@@ -376,9 +376,15 @@ try {
       `peak ${n.peakRssMiB} MiB (${result.ratios.noHelloPeakVsIdleRss}x idle)`,
       `peak ${n.peakFds}`,
       `peak ${n.peakOpenStreams} open streams; ${n.outcomes['streams per identity'] ?? 0} refused at once, ${n.outcomes['hello timeout'] ?? 0} closed by the hello timeout; all ended ${n.allEndedSeconds.toFixed(1)} s after the first`,
-      `${limits.maxStreamsPerIdentity} streams per cert (${limits.maxStreamsPerIdentity * K} for ${K} certs); helloTimeoutMs ${limits.helloTimeoutMs}`,
+      `${limits.maxConnectionsPerIdentity} connections and ${limits.maxStreamsPerIdentity} streams per cert (${limits.maxConnectionsPerIdentity * K} and ${limits.maxStreamsPerIdentity * K} for ${K} certs); helloTimeoutMs ${limits.helloTimeoutMs}`,
     )
-    row('after it, client still holding the connections', memCell(n.connectionsHeld), n.connectionsHeld.fds, `${n.connectionsHeld.openStreams} stream`, 'none on connections without streams')
+    row(
+      'after it, client still holding the connections',
+      memCell(n.connectionsHeld),
+      n.connectionsHeld.fds,
+      `${n.connectionsHeld.openStreams} stream`,
+      `${limits.maxConnectionsPerIdentity} connections per cert`,
+    )
     row('after the client closed them', memCell(n.connectionsClosed), n.connectionsClosed.fds, `${n.connectionsClosed.openStreams} stream`, '-')
     row(
       `hello-list flood: ${h.hellos} hellos (1 in ${OVERSIZE_EVERY} oversize), ${K} certs, ${h.seconds.toFixed(1)} s, hub CPU ${h.hubCpuSeconds.toFixed(1)} s`,
