@@ -99,12 +99,6 @@ export interface ObjectRef {
   name: string
 }
 
-/** `group/version` -> `{group, version}`; the core group has no slash. */
-export function splitApiVersion(apiVersion: string): { group: string; version: string } {
-  const i = apiVersion.lastIndexOf('/')
-  return i < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) }
-}
-
 export function refKey(ref: ObjectRef): string {
   return `${ref.apiVersion}/${ref.kind}/${ref.namespace}/${ref.name}`
 }
