@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { PROTOCOL_VERSION, type AgentMessage, type HubMessage } from '../../api/federation/messages.js'
 import { INTERFACES_YAML, makePki, parseManifest, removeDir, render, writeAtomic, type Pki } from '../../test/support/federation-fixtures.js'
+import { recordingLogger } from '../../test/support/recording-logger.js'
 import { dpuUri } from '../certs/identity.js'
 import { issueCertificate } from '../certs/openssl.js'
 import { encodeAgentMessage, type DecodeResult } from '../wire/codec.js'
@@ -42,18 +43,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
   await removeDir(work)
 })
-
-interface Line {
-  level: string
-  fields: Record<string, unknown>
-  msg: string
-}
-
-function capture(): { logger: Logger; lines: Line[] } {
-  const lines: Line[] = []
-  const at = (level: string) => (fields: object, msg?: string) => void lines.push({ level, fields: fields as Record<string, unknown>, msg: msg ?? '' })
-  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines }
-}
 
 async function hub(limits: Partial<HubLimits> = {}, logger?: Logger): Promise<RunningHub> {
   work = await mkdtemp(join(tmpdir(), 'fed-abuse-'))
@@ -232,7 +221,8 @@ describe('revisions come from the hub only', () => {
   })
 
   it('refuses a hello claiming a revision the hub never minted, and stays able to serve the DPU', async () => {
-    const { logger, lines } = capture()
+    const logger = recordingLogger()
+    const { lines } = logger
     const h = await hub({}, logger)
     const c = await client(h, 'dpu-a')
     const first = stream(c)
@@ -276,7 +266,8 @@ describe('identity from the certificate', () => {
     ['two DPUs', 'two-dpus', /names 2 DPUs/],
     ['no DPU', 'no-dpu', /names no DPU/],
   ])('refuses a certificate with %s and logs the peer and the reason', async (_what, stem, reason) => {
-    const { logger, lines } = capture()
+    const logger = recordingLogger()
+    const { lines } = logger
     const h = await hub({}, logger)
     const s = stream(await client(h, stem))
     s.send(hello('dpu-a'))
@@ -289,7 +280,8 @@ describe('identity from the certificate', () => {
   })
 
   it('warns once when an unregistered DPU selects its own labels', async () => {
-    const { logger, lines } = capture()
+    const logger = recordingLogger()
+    const { lines } = logger
     const h = await hub({}, logger)
     const c = await client(h, 'dpu-b')
     for (let i = 0; i < 2; i++) {
