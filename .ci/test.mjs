@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// First the static step (`npm run check`: typecheck, ESLint, Prettier --check), so style and types fail fast and
-// are never reviewed by hand; then the whole test suite with vitest, ending with one plain summary line
-// ("N passed, N failed, N skipped") so any CI reader can count tests. The exit code is the check's when it fails,
-// otherwise vitest's.
+// First the static step (`npm run check`: typecheck, ESLint, Prettier --check, knip), so style, types and dead
+// code fail fast and are never reviewed by hand; then the whole test suite with vitest, ending with one plain
+// summary line ("N passed, N failed, N skipped") so any CI reader can count tests. The exit code is the check's
+// when it fails, otherwise vitest's.
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

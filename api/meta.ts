@@ -16,6 +16,10 @@ export const NameSchema = z
   .max(63, 'name must be at most 63 characters')
   .regex(DNS1123_LABEL, 'name must be a DNS-1123 label (lower-case a-z, 0-9 and "-", alphanumeric at both ends)')
 
+/**
+ * A namespace follows the same DNS-1123 label rule as a name; a separate name keeps call sites saying which one.
+ * @alias NameSchema
+ */
 export const NamespaceSchema = NameSchema
 
 export const DEFAULT_NAMESPACE = 'default'
@@ -97,12 +101,6 @@ export interface ObjectRef {
   kind: string
   namespace: string
   name: string
-}
-
-/** `group/version` -> `{group, version}`; the core group has no slash. */
-export function splitApiVersion(apiVersion: string): { group: string; version: string } {
-  const i = apiVersion.lastIndexOf('/')
-  return i < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) }
 }
 
 export function refKey(ref: ObjectRef): string {

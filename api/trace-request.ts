@@ -40,4 +40,3 @@ export const TraceRequestSchema = z.object({
       if (problem) ctx.addIssue({ code: 'custom', message: problem })
     }),
 })
-export type TraceRequest = z.infer<typeof TraceRequestSchema>

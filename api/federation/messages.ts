@@ -72,7 +72,6 @@ export const HelloSchema = z.object({
 export type Hello = z.infer<typeof HelloSchema>
 
 export const AckSchema = z.object({ v, type: z.literal('ack'), nonce: NonceSchema, revision: RevisionSchema })
-export type Ack = z.infer<typeof AckSchema>
 
 export const WireErrorSchema = z.object({
   code: z.string().max(128),
@@ -91,7 +90,6 @@ export const NackSchema = z.object({
   lastGoodRevision: RevisionSchema,
   error: WireErrorSchema,
 })
-export type Nack = z.infer<typeof NackSchema>
 
 /** Accepted is not applied: a revision moves accepted -> applying -> applied -> healthy, or rolled-back/failed. */
 export const RevisionPhaseSchema = z.enum(['accepted', 'applying', 'applied', 'healthy', 'rolled-back', 'failed'])
@@ -123,7 +121,6 @@ export const StatusSchema = z.object({
 export type Status = z.infer<typeof StatusSchema>
 
 export const HeartbeatSchema = z.object({ v, type: z.literal('heartbeat') })
-export type Heartbeat = z.infer<typeof HeartbeatSchema>
 
 export const PushSchema = z.object({
   v,
@@ -133,7 +130,6 @@ export const PushSchema = z.object({
   upserts: z.array(WireObjectSchema),
   removals: z.array(ObjectKeySchema),
 })
-export type Push = z.infer<typeof PushSchema>
 
 export const BookmarkSchema = z.object({
   v,

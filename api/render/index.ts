@@ -1,3 +1,2 @@
 /** Public surface of the renderer. */
-export { renderForNode, RENDERED_FROM_ANNOTATION, type RenderNode } from './render-for-node.js'
-export { RenderError } from './errors.js'
+export { renderForNode, RENDERED_FROM_ANNOTATION } from './render-for-node.js'

@@ -22,7 +22,5 @@ export const BFBSpecSchema = z.looseObject({
   /** All four or none (DPF latest); when absent they are read from the BFB itself. */
   versions: BfbVersionsSchema.optional(),
 })
-export type BFBSpec = z.infer<typeof BFBSpecSchema>
 
 export const BFBSchema = objectSchema(PROVISIONING_API_VERSION, 'BFB', BFBSpecSchema)
-export type BFB = z.infer<typeof BFBSchema>

@@ -75,7 +75,5 @@ export const DPUDeploymentSpecSchema = z.looseObject({
     .optional(),
   revisionHistoryLimit: z.number().int().min(0).optional(),
 })
-export type DPUDeploymentSpec = z.infer<typeof DPUDeploymentSpecSchema>
 
 export const DPUDeploymentSchema = objectSchema(SVC_API_VERSION, 'DPUDeployment', DPUDeploymentSpecSchema)
-export type DPUDeployment = z.infer<typeof DPUDeploymentSchema>

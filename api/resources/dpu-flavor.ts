@@ -46,7 +46,6 @@ export const DPUFlavorSpecSchema = z.looseObject({
   dpuMode: z.enum(['dpu', 'zero-trust', 'nic']).optional(),
   hostNetworkInterfaceConfigs: z.array(HostNetworkInterfaceConfigSchema).optional(),
 })
-export type DPUFlavorSpec = z.infer<typeof DPUFlavorSpecSchema>
 
 export const DPUFlavorSchema = objectSchema(PROVISIONING_API_VERSION, 'DPUFlavor', DPUFlavorSpecSchema)
 export type DPUFlavor = z.infer<typeof DPUFlavorSchema>

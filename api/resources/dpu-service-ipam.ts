@@ -58,7 +58,5 @@ export const DPUServiceIPAMSpecSchema = z
     if (both) ctx.addIssue({ code: 'custom', path: ['ipv4Subnet'], message: 'set either ipv4Network or ipv4Subnet, not both' })
     if (none) ctx.addIssue({ code: 'custom', path: ['ipv4Network'], message: 'one of ipv4Network or ipv4Subnet is required' })
   })
-export type DPUServiceIPAMSpec = z.infer<typeof DPUServiceIPAMSpecSchema>
 
 export const DPUServiceIPAMSchema = objectSchema(SVC_API_VERSION, 'DPUServiceIPAM', DPUServiceIPAMSpecSchema)
-export type DPUServiceIPAM = z.infer<typeof DPUServiceIPAMSchema>

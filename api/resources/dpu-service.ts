@@ -43,7 +43,5 @@ export const DPUServiceSpecSchema = z
   .superRefine((spec, ctx) => {
     if (spec.interfaces !== undefined && spec.serviceID === undefined) ctx.addIssue({ code: 'custom', path: ['serviceID'], message: 'required when interfaces is set' })
   })
-export type DPUServiceSpec = z.infer<typeof DPUServiceSpecSchema>
 
 export const DPUServiceSchema = objectSchema(SVC_API_VERSION, 'DPUService', DPUServiceSpecSchema)
-export type DPUService = z.infer<typeof DPUServiceSchema>

@@ -35,7 +35,6 @@ export const NodeEffectSchema = z
     const set = NODE_EFFECT_KINDS.filter((k) => effect[k] !== undefined)
     if (set.length > 1) ctx.addIssue({ code: 'custom', path: [set[1]!], message: `only one of ${NODE_EFFECT_KINDS.join(', ')} may be set (found ${set.join(', ')})` })
   })
-export type NodeEffect = z.infer<typeof NodeEffectSchema>
 
 export const DPUTemplateSchema = z.looseObject({
   annotations: z.record(z.string(), z.string()).optional(),
@@ -62,7 +61,5 @@ export const DPUSetSpecSchema = z.looseObject({
   dpuDeviceSelector: LabelSelectorSchema.optional(),
   dpuTemplate: DPUTemplateSchema,
 })
-export type DPUSetSpec = z.infer<typeof DPUSetSpecSchema>
 
 export const DPUSetSchema = objectSchema(PROVISIONING_API_VERSION, 'DPUSet', DPUSetSpecSchema)
-export type DPUSet = z.infer<typeof DPUSetSchema>

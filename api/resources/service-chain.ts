@@ -20,23 +20,19 @@ export const ServiceChainPortSchema = z.looseObject({
     ipam: ServiceChainIpamSchema.optional(),
   }),
 })
-export type ServiceChainPort = z.infer<typeof ServiceChainPortSchema>
 
 export const ServiceChainSwitchSchema = z.looseObject({
   ports: z.array(ServiceChainPortSchema).min(1, 'a switch needs at least 1 port').max(MAX_PORTS, `a switch has at most ${MAX_PORTS} ports`),
   serviceMTU: MtuSchema.optional(),
 })
-export type ServiceChainSwitch = z.infer<typeof ServiceChainSwitchSchema>
 
 export const ServiceChainSpecSchema = z.looseObject({
   /** The DPU node this chain is on; absent means "this DPU". */
   node: NodeNameSchema.optional(),
   switches: z.array(ServiceChainSwitchSchema).min(1, 'a chain needs at least 1 switch').max(MAX_SWITCHES, `a chain has at most ${MAX_SWITCHES} switches`),
 })
-export type ServiceChainSpec = z.infer<typeof ServiceChainSpecSchema>
 
 export const ServiceChainSchema = objectSchema(SVC_API_VERSION, 'ServiceChain', ServiceChainSpecSchema)
-export type ServiceChain = z.infer<typeof ServiceChainSchema>
 
 /** DPF ServiceChainSetSpec: which DPU nodes get the chain, and the per-node template. */
 export const ServiceChainSetSpecSchema = z.looseObject({
@@ -55,7 +51,5 @@ export const DPUServiceChainSpecSchema = z.looseObject({
     spec: ServiceChainSetSpecSchema,
   }),
 })
-export type DPUServiceChainSpec = z.infer<typeof DPUServiceChainSpecSchema>
 
 export const DPUServiceChainSchema = objectSchema(SVC_API_VERSION, 'DPUServiceChain', DPUServiceChainSpecSchema)
-export type DPUServiceChain = z.infer<typeof DPUServiceChainSchema>

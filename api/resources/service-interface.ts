@@ -83,10 +83,8 @@ export const ServiceInterfaceSpecSchema = z
     const allowed = spec.interfaceType === 'ovn' ? 'ovn' : want
     requireOnly(spec, SUB_STRUCT_KEYS, allowed, `when interfaceType is ${spec.interfaceType}`, ctx)
   })
-export type ServiceInterfaceSpec = z.infer<typeof ServiceInterfaceSpecSchema>
 
 export const ServiceInterfaceSchema = objectSchema(SVC_API_VERSION, 'ServiceInterface', ServiceInterfaceSpecSchema)
-export type ServiceInterface = z.infer<typeof ServiceInterfaceSchema>
 
 /** DPF ServiceInterfaceSetSpec: which DPU nodes get the interface, and the per-node template. */
 export const ServiceInterfaceSetSpecSchema = z.looseObject({
@@ -106,7 +104,5 @@ export const DPUServiceInterfaceSpecSchema = z.looseObject({
     spec: ServiceInterfaceSetSpecSchema,
   }),
 })
-export type DPUServiceInterfaceSpec = z.infer<typeof DPUServiceInterfaceSpecSchema>
 
 export const DPUServiceInterfaceSchema = objectSchema(SVC_API_VERSION, 'DPUServiceInterface', DPUServiceInterfaceSpecSchema)
-export type DPUServiceInterface = z.infer<typeof DPUServiceInterfaceSchema>

@@ -35,7 +35,5 @@ export const DPUServiceNADSpecSchema = z
     const serviceMTU = rest.serviceMTU ?? mtu
     return serviceMTU === undefined ? rest : { ...rest, serviceMTU }
   })
-export type DPUServiceNADSpec = z.infer<typeof DPUServiceNADSpecSchema>
 
 export const DPUServiceNADSchema = objectSchema(SVC_API_VERSION, 'DPUServiceNAD', DPUServiceNADSpecSchema)
-export type DPUServiceNAD = z.infer<typeof DPUServiceNADSchema>

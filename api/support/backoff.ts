@@ -1,8 +1,8 @@
 /**
- * The one reconnect/retry backoff (OVSDB client, OpenFlow connection, reconcile loop, federation agent):
- * exponential with jitter, recomputed per attempt, so a fleet (or a set of reconcilers) that failed together
- * does not retry together. Full jitter (AWS architecture blog; Flight Control PR #1586) draws from
- * [0, ceiling); equal jitter draws from [ceiling/2, ceiling) for callers that must never retry at once.
+ * The one reconnect/retry backoff (OVSDB client, OpenFlow connection, reconcile loop, federation agent, the hub's
+ * Kubernetes list/watch): exponential with jitter, recomputed per attempt, so a fleet (or a set of reconcilers)
+ * that failed together does not retry together. Full jitter (AWS architecture blog; Flight Control PR #1586)
+ * draws from [0, ceiling); equal jitter draws from [ceiling/2, ceiling) for callers that must never retry at once.
  */
 export interface BackoffOptions {
   /** Ceiling of the first attempt (attempt 0), doubled per attempt. */

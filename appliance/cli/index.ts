@@ -27,10 +27,3 @@ export const applianceClientCommands: readonly CliCommand[] = [
   apiResourcesCommand,
   explainCommand,
 ]
-
-export { applianceRunCommand, type RunningAppliance, type StartAppliance } from './run.js'
-export { applianceCleanupCommand, type CleanupAppliance } from './cleanup.js'
-export { resolveApplianceConfig, type ApplianceConfig, type CleanupConfig } from './config.js'
-export { ApplianceClient } from './client.js'
-export { flowsCommand } from './flows.js'
-export { traceCommand, renderTrace, type ChainTrace } from './trace.js'

@@ -1,3 +1,2 @@
-export { applyLocalObjects, deleteLocalObjects, RENDERED_FROM, type NodeIdentity, type LocalApplyOutcome, type LocalDeleteOutcome } from './local-desired.js'
-export { startFleetRollup, computeRollup, ownerOf, RENDERED } from './fleet-rollup.js'
-export { RenderedObjectError } from './errors.js'
+export { applyLocalObjects, deleteLocalObjects, type NodeIdentity, type LocalApplyOutcome } from './local-desired.js'
+export { startFleetRollup } from './fleet-rollup.js'

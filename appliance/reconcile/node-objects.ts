@@ -25,5 +25,3 @@ export function readNodeObjects(store: Store, nodeName: string): NodeObjects {
     nads: store.objects.list({ apiVersion: SVC, kind: 'DPUServiceNAD' }),
   }
 }
-
-export const NODE_KINDS = ['ServiceInterface', 'ServiceChain', 'DPUServiceNAD'] as const

@@ -179,5 +179,3 @@ export function createSwitchView(deps: SwitchViewDeps) {
     },
   }
 }
-
-export type ApplianceSwitchView = ReturnType<typeof createSwitchView>

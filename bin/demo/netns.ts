@@ -422,13 +422,3 @@ export async function startCapture(cleanup: Cleanup, ns: string | undefined, dev
     },
   }
 }
-
-/**
- * Listens for `durationMs` and counts packets. Traffic sent before tcpdump listens is missed, so for exact
- * counts use startCapture, send, then stop(); this form suits "nothing arrives here" checks.
- */
-export async function capture(cleanup: Cleanup, ns: string | undefined, dev: string, filter: string, durationMs: number): Promise<CaptureResult> {
-  const running = await startCapture(cleanup, ns, dev, filter)
-  await sleep(durationMs)
-  return running.stop()
-}

@@ -4,7 +4,7 @@
  * there is no CSR approval, rotation or revocation here.
  */
 import { execFile } from 'node:child_process'
-import { mkdtemp, mkdir, readFile, rm, writeFile, chmod, access } from 'node:fs/promises'
+import { mkdtemp, mkdir, rm, writeFile, chmod, access } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -185,12 +185,4 @@ export async function issueDpuCertificate(o: { caDir: string; outDir: string; dp
     notAfter,
     ...(o.notBefore ? { notBefore: o.notBefore } : {}),
   })
-}
-
-export async function readPem(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path)
-  } catch (err) {
-    throw new CertificateError(`cannot read ${path}: ${(err as Error).message}`, { cause: err, context: { path } })
-  }
 }

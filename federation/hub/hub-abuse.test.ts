@@ -55,18 +55,6 @@ afterEach(async () => {
   await removeDir(work)
 })
 
-interface Line {
-  level: string
-  fields: Record<string, unknown>
-  msg: string
-}
-
-function capture(): { logger: Logger; lines: Line[] } {
-  const lines: Line[] = []
-  const at = (level: string) => (fields: object, msg?: string) => void lines.push({ level, fields: fields as Record<string, unknown>, msg: msg ?? '' })
-  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines }
-}
-
 async function hub(limits: Partial<HubLimits> = {}, logger?: Logger): Promise<RunningHub> {
   work = await mkdtemp(join(tmpdir(), 'fed-abuse-'))
   const manifests = join(work, 'manifests')
@@ -244,7 +232,8 @@ describe('revisions come from the hub only', () => {
   })
 
   it('refuses a hello claiming a revision the hub never minted, and stays able to serve the DPU', async () => {
-    const { logger, lines } = capture()
+    const logger = recordingLogger()
+    const { lines } = logger
     const h = await hub({}, logger)
     const c = await client(h, 'dpu-a')
     const first = stream(c)
@@ -288,7 +277,8 @@ describe('identity from the certificate', () => {
     ['two DPUs', 'two-dpus', /names 2 DPUs/],
     ['no DPU', 'no-dpu', /names no DPU/],
   ])('refuses a certificate with %s and logs the peer and the reason', async (_what, stem, reason) => {
-    const { logger, lines } = capture()
+    const logger = recordingLogger()
+    const { lines } = logger
     const h = await hub({}, logger)
     const s = stream(await client(h, stem))
     s.send(hello('dpu-a'))
@@ -301,7 +291,8 @@ describe('identity from the certificate', () => {
   })
 
   it('warns once when an unregistered DPU selects its own labels', async () => {
-    const { logger, lines } = capture()
+    const logger = recordingLogger()
+    const { lines } = logger
     const h = await hub({}, logger)
     const c = await client(h, 'dpu-b')
     for (let i = 0; i < 2; i++) {

@@ -3,6 +3,7 @@
  * the exact bytes that go on the wire, so the hub can encode a chunk once and write it to many streams.
  */
 import type { z } from 'zod'
+import { isRecord } from '../../api/is-record.js'
 import { AGENT_MESSAGE_TYPES, AgentMessageSchema, HUB_MESSAGE_TYPES, HubMessageSchema, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type AgentMessage, type HubMessage } from '../../api/federation/messages.js'
 import { decodeCanonical, encodeCanonical } from './cbor.js'
 import { MessageTooLargeError, ProtocolError } from './errors.js'
@@ -19,7 +20,7 @@ function encodeChecked(message: unknown, limit: number): Buffer {
 function decodeChecked<M>(bytes: Uint8Array, schema: z.ZodType<M>, types: readonly string[], limit: number): M {
   if (bytes.length > limit) throw new MessageTooLargeError(bytes.length, limit)
   const raw = decodeCanonical(bytes)
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+  if (!isRecord(raw)) {
     throw new ProtocolError('message is not a CBOR map')
   }
   const { v, type } = raw as { v?: unknown; type?: unknown }

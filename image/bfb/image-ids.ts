@@ -51,8 +51,6 @@ export const BFB_IMAGE_IDS = [
   { name: 'upgrade-image', id: 51, description: 'Runtime upgrade image' },
 ] as const
 
-export type BfbImageName = (typeof BFB_IMAGE_IDS)[number]['name']
-
 const BY_ID = new Map<number, { name: string; order: number }>(BFB_IMAGE_IDS.map((e, order) => [e.id, { name: e.name, order }]))
 const BY_NAME = new Map<string, number>(BFB_IMAGE_IDS.map((e) => [e.name, e.id]))
 

@@ -13,7 +13,7 @@ import { Cleanup, createNetns, createVethPair, exec } from '../../bin/demo/netns
 import { startOvsSandbox, type OvsSandbox } from '../../bin/demo/ovs-sandbox.js'
 
 export const SVC = 'svc.dpu.nvidia.com/v1alpha1'
-export const NETNS_ANNOTATION = 'dpu.appliance/netns'
+const NETNS_ANNOTATION = 'dpu.appliance/netns'
 
 export interface Condition {
   type: string

@@ -1,3 +1,2 @@
 export { resolveVswitchdCtl } from './ctl-path.js'
-export { DEFAULT_TRACE_PACKET, parseTrace, runOfprotoTrace, type TraceResult, type TraceStep } from './trace.js'
-export { AppctlFailedError, AppctlUnavailableError } from './errors.js'
+export { DEFAULT_TRACE_PACKET, runOfprotoTrace } from './trace.js'

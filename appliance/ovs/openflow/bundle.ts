@@ -12,9 +12,8 @@
 import type { OpenFlowConnection } from './conn.js'
 import { OpenFlowRejectedError, type OfpErrorInfo } from './errors.js'
 import { writeBundledFlowMod, writeFrame } from './codec.js'
-import type { FlowMod, FlowModInput, OfMessage } from './model.js'
+import type { FlowModInput, OfMessage } from './model.js'
 import type { Writer } from './wire.js'
-import { nameOfpError } from './tables/errors.js'
 import { OFPBF } from './tables/messages.js'
 
 export const BUNDLE_FLAGS = OFPBF.ATOMIC | OFPBF.ORDERED
@@ -28,16 +27,6 @@ export interface CommitOptions {
 export interface CommitResult {
   bundleId: number
   flowMods: number
-}
-
-/** Build the phase-1 messages: OPEN and one ADD per flow mod. */
-export function buildBundleAdds(bundleId: number, flowMods: readonly FlowMod[]): OfMessage[] {
-  const msgs: OfMessage[] = new Array(flowMods.length + 1)
-  msgs[0] = { type: 'bundle_control', bundleId, ctrl: 'open_request', flags: BUNDLE_FLAGS }
-  for (let i = 0; i < flowMods.length; i++) {
-    msgs[i + 1] = { type: 'bundle_add_message', bundleId, flags: BUNDLE_FLAGS, message: { type: 'flow_mod', ...flowMods[i]! } }
-  }
-  return msgs
 }
 
 /**
@@ -97,10 +86,4 @@ export async function commitFlowMods(conn: OpenFlowConnection, flowMods: readonl
     conn.off('switch-error', onLate)
   }
   return { bundleId, flowMods: flowMods.length }
-}
-
-/** `OFPET_*` / code names for display. */
-export const ofpErrorName = (type: number, code: number): string => {
-  const n = nameOfpError(type, code)
-  return `${n.typeName}/${n.codeName}`
 }

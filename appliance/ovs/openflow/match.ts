@@ -162,15 +162,6 @@ function hexDigit(c: number): number {
   return -1
 }
 
-const valueScratch = new Writer(32)
-
-/** Bytes of one value (a copy), or an encode error naming the field. */
-export function encodeOxmValue(field: OxmField, value: unknown): Uint8Array {
-  valueScratch.reset()
-  writeOxmValue(valueScratch, field, value)
-  return valueScratch.take()
-}
-
 export function decodeOxmValue<C extends OxmCodec>(codec: C, b: Uint8Array): OxmCodecValue[C] {
   let v: unknown
   switch (codec) {

@@ -124,8 +124,6 @@ export type OfMessage =
   /** A message type we know by name but do not model (packet-in, role status, ...): kept raw. */
   | { type: 'other'; ofpType: number; name: string; body: Buffer }
 
-export type OfMessageType = OfMessage['type']
-
 /** A message with its header facts. */
 export interface OfFrame {
   version: number

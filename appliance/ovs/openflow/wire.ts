@@ -126,6 +126,3 @@ export class Reader {
     return r
   }
 }
-
-export const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
-export const fromHex = (h: string): Buffer => Buffer.from(h.replace(/[^0-9a-fA-F]/g, ''), 'hex')

@@ -7,6 +7,7 @@
  * and every pending request is rejected. The client above starts a new session.
  */
 import type { Socket } from 'node:net'
+import { isRecord } from '../../../api/is-record.js'
 import { OvsdbDisconnectedError, OvsdbProtocolError, OvsdbRpcError, OvsdbTimeoutError } from './errors.js'
 import { JsonStreamSplitter } from './framing.js'
 import type { Json } from './notation.js'
@@ -176,7 +177,7 @@ export class RpcSession {
   }
 
   private dispatch(message: unknown): void {
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    if (!isRecord(message)) {
       throw new OvsdbProtocolError('JSON-RPC message is not an object', { message: JSON.stringify(message)?.slice(0, 80) })
     }
     const m = message as Record<string, unknown>

@@ -119,10 +119,3 @@ export function parseDatabaseSchema(json: unknown): DatabaseSchema {
   }
   return { name: result.data.name, version: result.data.version, tables }
 }
-
-/** The table's schema, or a schema error naming what is missing. */
-export function requireTable(schema: DatabaseSchema, table: string): TableSchema {
-  const found = schema.tables.get(table)
-  if (!found) throw new OvsdbSchemaError(`database ${schema.name} has no table ${table}`, { context: { table } })
-  return found
-}

@@ -49,13 +49,3 @@ export interface KubeTransport {
 export function kindPath(kind: WatchedKind, namespace: string | undefined): string {
   return namespace ? `/apis/${kind.group}/${kind.version}/namespaces/${namespace}/${kind.plural}` : `/apis/${kind.group}/${kind.version}/${kind.plural}`
 }
-
-export class KubeHttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message)
-    this.name = 'KubeHttpError'
-  }
-}

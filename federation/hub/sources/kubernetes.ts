@@ -22,6 +22,7 @@
  * every `retryMs`. No Kubernetes call is ever made on the agent ack path.
  */
 import type { ParsedObject } from '../../../api/resources/kind.js'
+import { backoffDelay } from '../../../api/support/backoff.js'
 import { LogLimiter } from '../../../api/support/log-limit.js'
 import type { Logger } from '../../wire/logger.js'
 import { silentLogger } from '../../wire/logger.js'
@@ -118,12 +119,9 @@ class KindWatch {
     this.source.forget(key)
   }
 
-  /** Jittered exponential backoff: 0.5..1 x min(maxMs, 250 ms x 2^failures). */
+  /** The shared backoff with equal jitter: 0.5..1 x min(retryMs, 250 ms x 2^failures). */
   private backoffMs(): number {
-    const cap = this.o.retryMs ?? 30_000
-    const base = Math.min(cap, 250 * 2 ** Math.min(this.failures, 16))
-    this.failures++
-    return Math.floor(base / 2 + Math.random() * (base / 2))
+    return backoffDelay(this.failures++, { initialMs: 250, maxMs: this.o.retryMs ?? 30_000, jitter: 'equal' })
   }
 
   private failed(what: 'list' | 'watch', err: unknown): void {

@@ -85,9 +85,6 @@ export const INSTRUCTIONS = [
   },
 ] as const satisfies readonly WireEntryDef[]
 
-export type ActionName = (typeof ACTIONS)[number]['name']
-export type InstructionName = (typeof INSTRUCTIONS)[number]['name']
-
 export const ACTION_BY_NAME: ReadonlyMap<string, (typeof ACTIONS)[number]> = new Map(ACTIONS.map((a) => [a.name, a]))
 export const ACTION_BY_TYPE: ReadonlyMap<number, (typeof ACTIONS)[number]> = new Map(ACTIONS.map((a) => [a.type, a]))
 export const INSTRUCTION_BY_NAME: ReadonlyMap<string, (typeof INSTRUCTIONS)[number] & { index: number }> = new Map(INSTRUCTIONS.map((i, index) => [i.name, { ...i, index }]))

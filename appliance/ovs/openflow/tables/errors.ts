@@ -192,8 +192,6 @@ export const OFP_ERRORS = [
 
 /** `OFPET_EXPERIMENTER`: `code` is the experimenter's own, followed by a u32 experimenter id. */
 export const OFPET_EXPERIMENTER = 0xffff
-/** Nicira (OVS) experimenter id, used for OVS's extension errors. */
-export const NX_EXPERIMENTER_ID = 0x00002320
 
 const BY_TYPE: ReadonlyMap<number, (typeof OFP_ERRORS)[number]> = new Map(OFP_ERRORS.map((e) => [e.type, e]))
 

@@ -49,7 +49,6 @@ export const OFPT = {
   bundle_add_message: 34,
   controller_status: 35,
 } as const
-export type OfptName = keyof typeof OFPT
 
 /** `OFPHET_VERSIONBITMAP`: the HELLO element carrying the version bitmap. */
 export const OFPHET_VERSIONBITMAP = 1
@@ -57,15 +56,6 @@ export const OFPHET_VERSIONBITMAP = 1
 /** `ofp_flow_mod_command`. */
 export const OFPFC = { add: 0, modify: 1, modify_strict: 2, delete: 3, delete_strict: 4 } as const
 export type FlowModCommand = keyof typeof OFPFC
-
-/** `ofp_flow_mod_flags`. */
-export const OFPFF = {
-  SEND_FLOW_REM: 1 << 0,
-  CHECK_OVERLAP: 1 << 1,
-  RESET_COUNTS: 1 << 2,
-  NO_PKT_COUNTS: 1 << 3,
-  NO_BYT_COUNTS: 1 << 4,
-} as const
 
 /** Reserved port numbers (`ofp_port_no`). */
 export const OFPP = {
@@ -101,7 +91,6 @@ export const OFPMP = {
   TABLE_FEATURES: 12,
   PORT_DESC: 13,
 } as const
-export const OFPMPF_REQ_MORE = 1
 export const OFPMPF_REPLY_MORE = 1
 
 /** `ofp_bundle_ctrl_type` (OF1.4 §7.3.9). */

@@ -4,11 +4,9 @@
  * match is byte-identical to what `ovs-ofctl` sends and to what flow stats return.
  */
 
-export const OFPXMC_NXM_0 = 0x0000
 export const OFPXMC_NXM_1 = 0x0001
 export const OFPXMC_OPENFLOW_BASIC = 0x8000
 export const OFPXMC_PACKET_REGS = 0x8001
-export const OFPXMC_EXPERIMENTER = 0xffff
 
 /** `ofp_match.type` for OXM matches. */
 export const OFPMT_OXM = 1

@@ -1,1 +1,1 @@
-export { bodyLimit, DEFAULT_BODY_LIMIT, readBodyText } from './body-limit.js'
+export { bodyLimit, readBodyText } from './body-limit.js'

@@ -1,1 +1,1 @@
-export { hostAllowed, hostCheck, hostName, HostNotAllowedError } from './host-check.js'
+export { hostAllowed, hostCheck, hostName } from './host-check.js'

@@ -1,1 +1,1 @@
-export { requestId, type RequestIdOptions } from './request-id.js'
+export { requestId } from './request-id.js'
