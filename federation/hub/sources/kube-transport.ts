@@ -49,3 +49,14 @@ export interface KubeTransport {
 export function kindPath(kind: WatchedKind, namespace: string | undefined): string {
   return namespace ? `/apis/${kind.group}/${kind.version}/namespaces/${namespace}/${kind.plural}` : `/apis/${kind.group}/${kind.version}/${kind.plural}`
 }
+
+/** An API server answer other than success, with its HTTP status (the source branches on 403, 404 and 410). */
+export class KubeHttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'KubeHttpError'
+  }
+}
