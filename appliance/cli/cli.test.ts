@@ -101,7 +101,7 @@ describe('dpuctl against a running appliance', { timeout: 180_000 }, () => {
     expect(wide.stdout).toMatch(/dpf-operator-system\s+hbn-to-fabric\s+1\s+False\s+Pending\s+local/)
     // the fleet object shows its uid without -o wide, as the README's tour says
     const dsc = await dpuctl(['get', 'dsc', 'hbn-to-fabric', '-n', NS])
-    expect(dsc.stdout).toMatch(/^NAME\s+GENERATION\s+READY\s+REASON\s+UID\s+AGE\nhbn-to-fabric\s+1\s+False\s+Pending\s+[0-9a-f-]{36}\s+\d+s\n$/)
+    expect(dsc.stdout).toMatch(/^NAME\s+GENERATION\s+READY\s+REASON\s+UID\s+AGE\nhbn-to-fabric\s+1\s+False\s+Pending\s+[0-9a-f-]{36}\s+\d+[smhd]\n$/)
   })
 
   it('re-applying is unchanged; a directory and stdin work; describe shows conditions and events', async () => {

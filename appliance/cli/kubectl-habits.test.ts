@@ -99,7 +99,7 @@ describe('dpuctl reads like kubectl', { timeout: 180_000 }, () => {
     expect(sis).toMatch(/^NAME\s+GENERATION\s+READY\s+REASON\s+AGE\nserviceinterface\.svc\.dpu\.nvidia\.com\/g1\s+1\s.*\nserviceinterface\.svc\.dpu\.nvidia\.com\/g2\s+1\s/)
     expect(scs).toMatch(/^NAME\s+GENERATION\s+READY\s+REASON\s+AGE\nservicechain\.svc\.dpu\.nvidia\.com\/c1\s+1\s.*\n$/)
     const qualified = await dpuctl(['get', 'sc.svc.dpu.nvidia.com', '-n', NS, '--no-headers'])
-    expect(qualified.stdout).toMatch(/^c1\s+1\s+\S+\s+\S+\s+\d+s\n$/)
+    expect(qualified.stdout).toMatch(/^c1\s+1\s+\S+\s+\S+\s+\d+[smhd]\n$/)
   })
 
   it('prints -o custom-columns and -o jsonpath in kubectl syntax', async () => {
