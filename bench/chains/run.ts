@@ -139,39 +139,84 @@ class Api {
   }
 }
 
-/** Follows a kind's watch stream and resolves when `want` objects are Ready at their current generation. */
+interface WatchedObject {
+  metadata: { name: string; generation: number }
+  status: { observedGeneration?: number; conditions?: Array<{ type: string; status: string }> }
+}
+
+/**
+ * Follows a kind's watch stream and resolves when `want` objects are Ready at their current generation. The
+ * appliance drops a watcher that falls more than 1,000 changes behind (an ERROR event with a 410 Status, as a
+ * Kubernetes API server does with a slow watch): this one then watches again from the last resourceVersion it
+ * received, and lists again (a watch without resourceVersion starts with every object) when the Status names
+ * none or the resume window no longer covers it (HTTP 410).
+ */
 function watchReady(app: ApplianceProcess, want: number, plural = 'servicechains'): { done: Promise<number>; close(): void } {
   const ctrl = new AbortController()
   const ready = new Set<string>()
+  // The resourceVersion of the last event received (its SSE id); undefined: list first.
+  let since: string | undefined
+  let rewatches = 0
   const done = (async () => {
-    const res = await fetch(`${app.url}/apis/${SVC}/namespaces/default/${plural}?watch=true`, {
-      headers: { authorization: `Bearer ${app.token}` },
-      signal: ctrl.signal,
-    })
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
-    let buf = ''
     for (;;) {
-      const { value, done: end } = await reader.read()
-      if (end) throw new Error('watch ended')
-      buf += value
-      let i
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i)
-        buf = buf.slice(i + 1)
-        if (!line.startsWith('data: ')) continue
-        const ev = JSON.parse(line.slice(6)) as {
-          type: string
-          object: { metadata: { name: string; generation: number }; status: { observedGeneration?: number; conditions?: Array<{ type: string; status: string }> } }
+      if (rewatches > 1000) throw new Error(`${plural} watch: dropped ${rewatches} times, giving up`)
+      const query = since === undefined ? '' : `&resourceVersion=${since}`
+      const res = await fetch(`${app.url}/apis/${SVC}/namespaces/default/${plural}?watch=true${query}`, {
+        headers: { authorization: `Bearer ${app.token}` },
+        signal: ctrl.signal,
+      })
+      if (res.status === 410 && since !== undefined) {
+        // The bookmark fell out of the resume window: list again.
+        await res.body?.cancel()
+        log(`        ${plural} watch: resourceVersion ${since} is gone (410); listing again`)
+        since = undefined
+        rewatches++
+        continue
+      }
+      if (!res.ok) throw new Error(`${plural} watch: HTTP ${res.status}: ${await res.text()}`)
+      // A list replaces what the last one said: objects deleted meanwhile get no DELETED event.
+      if (since === undefined) ready.clear()
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
+      let buf = ''
+      let dropped = false
+      while (!dropped) {
+        const { value, done: end } = await reader.read()
+        if (end) {
+          // Ended without a Status (a restart, a proxy): a list is right whatever the stream had sent.
+          since = undefined
+          rewatches++
+          break
         }
-        const o = ev.object
-        const ok = ev.type !== 'DELETED' && o.status.observedGeneration === o.metadata.generation && o.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
-        if (ok) ready.add(o.metadata.name)
-        else ready.delete(o.metadata.name)
-        if (ready.size >= want) {
-          ctrl.abort()
-          return performance.now()
+        buf += value
+        let i
+        // One SSE message per blank-line-separated block: `event:`, `id:` (the resourceVersion), `data:`.
+        while (!dropped && (i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i).split('\n')
+          buf = buf.slice(i + 2)
+          const field = (name: string) => block.find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2)
+          const [type, id, data] = [field('event'), field('id'), field('data')]
+          if (data === undefined) continue // keep-alive comment
+          if (type === 'ERROR') {
+            const status = (JSON.parse(data) as { object: { code?: number; message?: string; metadata?: { resourceVersion?: string } } }).object
+            since = status.metadata?.resourceVersion
+            rewatches++
+            dropped = true
+            log(`        ${plural} watch: dropped by the appliance (${status.code}: ${status.message}); ${since === undefined ? 'listing again' : `watching again from ${since}`}`)
+            continue
+          }
+          if (id !== undefined) since = id
+          const o = (JSON.parse(data) as { object: WatchedObject }).object
+          const ok = type !== 'DELETED' && o.status.observedGeneration === o.metadata.generation && o.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+          if (ok) ready.add(o.metadata.name)
+          else ready.delete(o.metadata.name)
+          if (ready.size >= want) {
+            ctrl.abort()
+            if (rewatches > 0) log(`        ${plural} watch: all ${want} Ready after ${rewatches} re-watches`)
+            return performance.now()
+          }
         }
       }
+      await reader.cancel().catch(() => undefined)
     }
   })()
   return { done, close: () => ctrl.abort() }
@@ -570,6 +615,9 @@ async function main(): Promise<void> {
     cleanup.defer('client', async () => api.close())
     log(`machine: ${(await run('nproc')).stdout.trim()} cpus, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
 
+    await until('the appliance to create br-sfc', async () => (await ovs.vsctl('list-br')).split('\n').includes('br-sfc'), 60_000, 100)
+    log(`memory at idle (bridges up, no chains): ${await memory(app, api)}`)
+
     // 1. Throughput.
     if (ROUNDS > 0) {
       const tput = await throughput(cleanup, ovs, app, api, ROUNDS)
@@ -581,7 +629,6 @@ async function main(): Promise<void> {
     }
 
     // 2-4. Per shape: create, change, restore; then remove it so the next shape has br-sfc to itself.
-    await until('the appliance to create br-sfc', async () => (await ovs.vsctl('list-br')).split('\n').includes('br-sfc'), 60_000, 100)
     const base = await sfcCounts(ovs, api)
     for (const [i, shape] of shapes.entries()) {
       await createChains(ovs, app, api, shape)
