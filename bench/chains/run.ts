@@ -22,10 +22,12 @@
  *
  *   npx tsx bench/chains/run.ts [--chains 1000] [--changes 1000] [--shapes vlan,veth] [--iperf-seconds 5]
  *        [--iperf-rounds 3] [--node-args='--cpu-prof --cpu-prof-dir=DIR'] (node flags for the appliance process)
+ *        [--heap-snapshot DIR] (a heap snapshot of the appliance once every chain is Ready, after the memory line;
+ *        summarize it with bench/chains/heap-summary.ts)
  */
 import { execFile } from 'node:child_process'
 import { Agent, request } from 'node:http'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs, promisify } from 'node:util'
@@ -40,6 +42,7 @@ const run = promisify(execFile)
 const { values: flags } = parseArgs({
   options: {
     'node-args': { type: 'string', default: '' },
+    'heap-snapshot': { type: 'string' },
     chains: { type: 'string', default: '1000' },
     changes: { type: 'string', default: '1000' },
     shapes: { type: 'string', default: 'vlan,veth' },
@@ -399,6 +402,7 @@ async function createChains(ovs: OvsSandbox, app: ApplianceProcess, api: Api, sh
       `(every ServiceInterface Ready: ${ms(tPorts - t0)}); ${installedFlows} flows and ${ports} ports on br-sfc`,
   )
   log(`[${shape.name}] memory: ${mem}`)
+  if (flags['heap-snapshot']) log(`        heap snapshot: ${await heapSnapshot(app, api, flags['heap-snapshot'])}`)
   const batches = /dpu_appliance_flow_batches_total\{bridge="br-sfc",kind="diff"\} (\d+)/.exec(metrics)?.[1]
   log(`        chains passes so far: ${/dpu_appliance_reconcile_passes_total\{loop="chains",result="ok"\} (\d+)/.exec(metrics)?.[1]}, flow batches (diff): ${batches}`)
 }
@@ -423,6 +427,26 @@ async function memory(app: ApplianceProcess, api: Api): Promise<string> {
     `anon ${kib('RssAnon').toFixed(1)}, file ${kib('RssFile').toFixed(1)}, peak ${kib('VmHWM').toFixed(1)} MiB); ` +
     `JS heap used ${v('nodejs_heap_size_used_bytes').toFixed(1)} of ${v('nodejs_heap_size_total_bytes').toFixed(1)} MiB, external ${v('nodejs_external_memory_bytes').toFixed(1)} MiB`
   )
+}
+
+/**
+ * Has the appliance write a heap snapshot (it was started with --heapsnapshot-signal=SIGUSR2) and waits until
+ * it is written: V8 writes it on the main thread, so the first request answered after the signal comes after it.
+ */
+async function heapSnapshot(app: ApplianceProcess, api: Api, dir: string): Promise<string> {
+  const before = new Set(readdirSync(dir))
+  process.kill(app.pid, 'SIGUSR2')
+  let file: string | undefined
+  await until(
+    'the heap snapshot',
+    async () => {
+      file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f))
+      return file !== undefined && (await api.call('GET', '/healthz')) !== undefined
+    },
+    300_000,
+    500,
+  )
+  return join(dir, file!)
 }
 
 /** The installed flows of one chain (its cookie), as the appliance dumps them in ovs-ofctl text. */
@@ -608,7 +632,7 @@ async function main(): Promise<void> {
     const app = await startApplianceProcess({
       ovs: { dbRemote: ovs.dbRemote, rundir: ovs.rundir, netns: ovs.netns },
       startTimeoutMs: 60_000,
-      nodeArgs: flags['node-args'].split(' ').filter(Boolean),
+      nodeArgs: [...flags['node-args'].split(' ').filter(Boolean), ...(flags['heap-snapshot'] ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${flags['heap-snapshot']}`] : [])],
     })
     cleanup.defer('appliance', () => app.dispose())
     const api = new Api(app)
