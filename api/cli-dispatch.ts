@@ -3,7 +3,7 @@
  * user writes first (`dpuctl --server URL get sc`), and turns its outcome into an exit code: 0 ok, 1 server or
  * validation error, 2 usage error (message, then the command's usage).
  */
-import { UsageError, type CliCommand, type CliIO, type ExitCode } from './cli.js'
+import { UsageError, type CliCommand, type CliCommandSource, type CliIO, type ExitCode } from './cli.js'
 import { GLOBAL_FLAG_NAMES, splitGlobalFlags } from './cli-global-flags.js'
 
 function helpText(commands: readonly CliCommand[]): string {
@@ -31,26 +31,30 @@ function findCommand(commands: readonly CliCommand[], args: readonly string[]): 
   return best ? { command: best, rest: args.slice(best.path.length) } : undefined
 }
 
-/** Runs the command `argv` names. Long-running commands (appliance run, hub run) resolve when they stop. */
-export async function dispatch(commands: readonly CliCommand[], argv: readonly string[], io: CliIO): Promise<ExitCode> {
+/**
+ * Runs the command `argv` names. Long-running commands (appliance run, hub run) resolve when they stop. With a
+ * `CliCommandSource`, only the commands for the first word are loaded (all of them for help and errors).
+ */
+export async function dispatch(commands: readonly CliCommand[] | CliCommandSource, argv: readonly string[], io: CliIO): Promise<ExitCode> {
+  const load: CliCommandSource = typeof commands === 'function' ? commands : () => Promise.resolve(commands)
   let leading: string[]
   let words: string[]
   try {
     ;({ leading, rest: words } = splitGlobalFlags(argv))
   } catch (err) {
-    io.stderr.write(`dpuctl: ${(err as Error).message}\n\n${helpText(commands)}\n`)
+    io.stderr.write(`dpuctl: ${(err as Error).message}\n\n${helpText(await load(undefined))}\n`)
     return 2
   }
   // `dpuctl --version` is `dpuctl version` (its flags, e.g. --client, still apply)
   if (words[0] === '--version') words = ['version', ...words.slice(1)]
   if (words.length === 0 || words[0] === '--help' || words[0] === '-h' || words[0] === 'help') {
-    io.stdout.write(helpText(commands) + '\n')
+    io.stdout.write(helpText(await load(undefined)) + '\n')
     return words.length === 0 ? 2 : 0
   }
-  const found = findCommand(commands, words)
+  const found = findCommand(await load(words[0]), words)
   if (!found) {
     const what = words[0]!.startsWith('-') ? `unknown flag ${words[0]}` : `unknown command "${words.slice(0, 2).join(' ')}"`
-    io.stderr.write(`dpuctl: ${what}\n\n${helpText(commands)}\n`)
+    io.stderr.write(`dpuctl: ${what}\n\n${helpText(await load(undefined))}\n`)
     return 2
   }
   if (found.rest.includes('--help') || found.rest.includes('-h')) {

@@ -24,6 +24,13 @@ export interface CliCommand {
   run(args: string[], io: CliIO): Promise<ExitCode>
 }
 
+/**
+ * The commands that may answer a command line whose first word is `word`, loaded on demand so that running a
+ * command loads only its own part of the product (the appliance daemon does not carry the hub, image builder
+ * or demo); every command when `word` is undefined (help, an unknown word).
+ */
+export type CliCommandSource = (word: string | undefined) => Promise<readonly CliCommand[]>
+
 /** Thrown (or returned as 2) for bad flags; the dispatcher prints the message and the command's usage. */
 export class UsageError extends Error {
   override readonly name = 'UsageError'

@@ -6,7 +6,6 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import type { CliCommand } from '../api/cli.js'
-import { applianceClientCommands } from '../appliance/cli/index.js'
 import type { ApplianceConfig } from '../appliance/cli/config.js'
 import { describeNodeNameSource, splitListen } from '../appliance/cli/config.js'
 import { applianceRunCommand, type RunningAppliance } from '../appliance/cli/run.js'
@@ -169,5 +168,8 @@ function hubSummary(s: { connection: string; hub: string; syncedRevision: number
   return `${s.connection} to ${s.hub}, syncedRevision ${s.syncedRevision}, lastHubContact ${s.lastHubContact ?? 'never'}`
 }
 
-/** Every appliance command, with `appliance run` bound to this composition root and `appliance cleanup` to its part. */
-export const applianceCommands: readonly CliCommand[] = [applianceRunCommand(startAppliance), applianceCleanupCommand(runCleanup), ...applianceClientCommands]
+/**
+ * The appliance daemon's commands: `appliance run` bound to this composition root, `appliance cleanup` to its
+ * part. The client commands (get, apply, ...) are loaded on their own (bin/commands.ts).
+ */
+export const applianceCommands: readonly CliCommand[] = [applianceRunCommand(startAppliance), applianceCleanupCommand(runCleanup)]

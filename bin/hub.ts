@@ -11,7 +11,6 @@ import { installCrashHandlers } from '../api/support/crash-handlers.js'
 import { KINDS, parseDocuments, parseObject } from '../api/resources/registry.js'
 import type { ParsedObject } from '../api/resources/kind.js'
 import { renderForNode } from '../api/render/index.js'
-import { certsCommands } from '../federation/certs/cli.js'
 import { DpuRegistry } from '../federation/hub/dpu-registry.js'
 import { startHub, type HubLimits, type RunningHub, type TlsFiles } from '../federation/hub/hub.js'
 import { LimitFlagError, limitFlagOptions, limitFlagsUsage, parseLimitFlags } from '../federation/hub/limit-flags.js'
@@ -193,5 +192,3 @@ export const hubCommands: CliCommand[] = [
   { path: ['hub', 'run'], summary: 'run the federation hub (fleet objects -> per-DPU desired state over gRPC/mTLS)', usage: USAGE, run: runHub },
   { path: ['hub', 'confirm'], summary: "apply a source change the hub holds for removing too many of a DPU's objects", usage: CONFIRM_USAGE, run: confirmHeld },
 ]
-
-export { certsCommands }

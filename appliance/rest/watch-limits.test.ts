@@ -1,7 +1,8 @@
 /**
  * What a client can make the appliance hold through watches, over a real loopback socket and SQLite store:
  * the caps on open streams (total and per client address, 429 past them), the bound on a slow reader's queue
- * (the stream ends with a 410 Status naming where to resume, and resuming from there loses nothing), and the
+ * (the stream ends with a 410 Status naming where to resume, and resuming from there loses nothing; a resume
+ * replays its bookmark's changes past that bound and is not dropped for them), and the
  * byte bound of the resume window (410 for a bookmark it no longer covers).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -165,6 +166,65 @@ describe('a slow watcher', () => {
       })
     })
     expect(seen.sort()).toEqual(Array.from({ length: 8 }, (_, i) => `slow-${i}`))
+  })
+})
+
+describe('a resumed watch', () => {
+  it('replays more than maxQueuedEvents changes from its bookmark without being dropped, in order, then follows live changes', async () => {
+    store.objects.apply([si('replay-base')], { origin: 'local' })
+    const from = store.resourceVersion()
+    // 20 changes, one write each, with nobody watching: four times the slow-reader bound of 5.
+    for (let i = 0; i < 20; i++) store.objects.apply([si(`replay-${i}`)], { origin: 'local' })
+    const droppedBefore = admission.stats.dropped
+    const res = await watch('127.0.0.1', `&resourceVersion=${from}`)
+    expect(res.statusCode).toBe(200)
+    const got: Array<{ event: string; id: number; name: string }> = []
+    let buf = ''
+    res.setEncoding('utf8')
+    const seen = (n: number) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          let i
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            const block = buf.slice(0, i)
+            buf = buf.slice(i + 2)
+            const field = (f: string) =>
+              block
+                .split('\n')
+                .find((l) => l.startsWith(`${f}:`))
+                ?.slice(f.length + 1)
+                .trim()
+            const event = field('event')
+            if (!event) continue // keep-alive comment
+            const data = JSON.parse(field('data')!) as { object: { metadata?: { name?: string } } }
+            got.push({ event, id: Number(field('id') ?? NaN), name: data.object.metadata?.name ?? '' })
+          }
+          if (got.length >= n) {
+            res.off('data', onData)
+            res.off('end', onEnd)
+            resolve()
+          }
+        }
+        const onData = (chunk: string) => {
+          buf += chunk
+          check()
+        }
+        const onEnd = () => reject(new Error(`stream ended after ${got.length} events: ${JSON.stringify(got)}`))
+        res.on('data', onData)
+        res.on('end', onEnd)
+        check()
+      })
+    await seen(20)
+    expect(got.map((e) => e.name)).toEqual(Array.from({ length: 20 }, (_, i) => `replay-${i}`))
+    expect(got.every((e) => e.event === 'ADDED')).toBe(true)
+    expect(got.map((e) => e.id)).toEqual([...got.map((e) => e.id)].sort((a, b) => a - b))
+    expect(got[0]!.id).toBeGreaterThan(from)
+
+    // Caught up: the same stream carries the next change as it happens.
+    store.objects.apply([si('replay-live')], { origin: 'local' })
+    await seen(21)
+    expect(got[20]).toMatchObject({ event: 'ADDED', name: 'replay-live', id: store.resourceVersion() })
+    expect(admission.stats.dropped).toBe(droppedBefore)
   })
 })
 

@@ -9,6 +9,12 @@
  * initial list; then the queue is dropped and the stream ends with an ERROR event (a Kubernetes `Status`, code
  * 410, naming the last resourceVersion sent): the client watches again from there (`resourceVersion` or
  * Last-Event-ID), or lists if the window has moved on.
+ *
+ * What a resumed watch replays from the store's resume window (the changes after its resourceVersion) is sent
+ * like the initial list: it does not count against that bound, which is for changes that arrive while the
+ * stream is open. It is bounded on its own, by the window (DEFAULT_WATCH_HISTORY), and holds only references to
+ * the window's objects. Otherwise a client dropped for being more than `maxQueuedEvents` behind would be
+ * dropped again at once on every resume and could never catch up.
  */
 import type { Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
@@ -66,7 +72,9 @@ export function watchResponse(c: Context<AppEnv>, store: Store, filter: WatchFil
   const since = parseResourceVersion(c.req.query('resourceVersion') ?? c.req.header('last-event-id'))
   const selected = (o: StoredObject) =>
     o.kind === filter.kind && o.apiVersion === filter.apiVersion && (filter.namespace === undefined || o.metadata.namespace === filter.namespace) && filter.matches(o)
-  const queue: Array<{ e: WatchEvent; bytes: number }> = []
+  // `list`: the initial list (items not in resourceVersion order); `replay`: the resume window's changes after
+  // `since`, in order; `live`: changes committed while the stream is open, the only ones the queue bound counts.
+  const queue: Array<{ e: WatchEvent; bytes: number; from: 'list' | 'replay' | 'live' }> = []
   let wake: (() => void) | undefined
   // Changes queued past the initial list, and their bytes: what a slow reader makes us hold.
   let pending = 0
@@ -75,7 +83,7 @@ export function watchResponse(c: Context<AppEnv>, store: Store, filter: WatchFil
   // list and subscribe in the same synchronous turn: no change can fall between them
   if (since === undefined) {
     for (const o of store.objects.list({ apiVersion: filter.apiVersion, kind: filter.kind, namespace: filter.namespace })) {
-      if (filter.matches(o)) queue.push({ e: { type: 'ADDED', object: o, resourceVersion: Number(o.metadata.resourceVersion) }, bytes: 0 })
+      if (filter.matches(o)) queue.push({ e: { type: 'ADDED', object: o, resourceVersion: Number(o.metadata.resourceVersion) }, bytes: 0, from: 'list' })
     }
   }
   // Once the initial list is sent, the client has the state as of this resourceVersion (items are not in order).
@@ -83,12 +91,18 @@ export function watchResponse(c: Context<AppEnv>, store: Store, filter: WatchFil
   const initial = queue.length
   const release = admission.admit(options.client)
   let unsubscribe: () => void
+  // The store replays the window synchronously inside `store.watch`, before it returns.
+  let replaying = true
   try {
     unsubscribe = store.watch(
       (e) => {
         if (overflowed || !selected(e.object)) return
+        if (replaying) {
+          queue.push({ e, bytes: 0, from: 'replay' })
+          return
+        }
         const bytes = eventBytes(e)
-        queue.push({ e, bytes })
+        queue.push({ e, bytes, from: 'live' })
         pending++
         pendingBytes += bytes
         if (pending > maxQueuedEvents || pendingBytes > maxQueuedBytes) {
@@ -104,6 +118,7 @@ export function watchResponse(c: Context<AppEnv>, store: Store, filter: WatchFil
     release()
     throw err
   }
+  replaying = false
   let sentInitial = 0
   return streamSSE(c, async (stream) => {
     let open = true
@@ -116,15 +131,14 @@ export function watchResponse(c: Context<AppEnv>, store: Store, filter: WatchFil
     try {
       while (open) {
         while (queue.length > 0 && open && !overflowed) {
-          const { e, bytes } = queue.shift()!
-          const listing = sentInitial < initial
-          if (listing) sentInitial++
-          else {
+          const { e, bytes, from } = queue.shift()!
+          if (from === 'list') sentInitial++
+          else if (from === 'live') {
             pending--
             pendingBytes -= bytes
           }
           await stream.writeSSE({ event: e.type, id: String(e.resourceVersion), data: JSON.stringify({ type: e.type, object: e.object }) })
-          if (!listing) lastSent = e.resourceVersion
+          if (from !== 'list') lastSent = e.resourceVersion
           else if (sentInitial === initial) lastSent = listedAt
         }
         if (overflowed && open) {

@@ -22,10 +22,12 @@
  *
  *   npx tsx bench/chains/run.ts [--chains 1000] [--changes 1000] [--shapes vlan,veth] [--iperf-seconds 5]
  *        [--iperf-rounds 3] [--node-args='--cpu-prof --cpu-prof-dir=DIR'] (node flags for the appliance process)
+ *        [--heap-snapshot DIR] (a heap snapshot of the appliance once every chain is Ready, after the memory line;
+ *        summarize it with bench/chains/heap-summary.ts)
  */
 import { execFile } from 'node:child_process'
 import { Agent, request } from 'node:http'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs, promisify } from 'node:util'
@@ -40,6 +42,7 @@ const run = promisify(execFile)
 const { values: flags } = parseArgs({
   options: {
     'node-args': { type: 'string', default: '' },
+    'heap-snapshot': { type: 'string' },
     chains: { type: 'string', default: '1000' },
     changes: { type: 'string', default: '1000' },
     shapes: { type: 'string', default: 'vlan,veth' },
@@ -139,39 +142,84 @@ class Api {
   }
 }
 
-/** Follows a kind's watch stream and resolves when `want` objects are Ready at their current generation. */
+interface WatchedObject {
+  metadata: { name: string; generation: number }
+  status: { observedGeneration?: number; conditions?: Array<{ type: string; status: string }> }
+}
+
+/**
+ * Follows a kind's watch stream and resolves when `want` objects are Ready at their current generation. The
+ * appliance drops a watcher that falls more than 1,000 changes behind (an ERROR event with a 410 Status, as a
+ * Kubernetes API server does with a slow watch): this one then watches again from the last resourceVersion it
+ * received, and lists again (a watch without resourceVersion starts with every object) when the Status names
+ * none or the resume window no longer covers it (HTTP 410).
+ */
 function watchReady(app: ApplianceProcess, want: number, plural = 'servicechains'): { done: Promise<number>; close(): void } {
   const ctrl = new AbortController()
   const ready = new Set<string>()
+  // The resourceVersion of the last event received (its SSE id); undefined: list first.
+  let since: string | undefined
+  let rewatches = 0
   const done = (async () => {
-    const res = await fetch(`${app.url}/apis/${SVC}/namespaces/default/${plural}?watch=true`, {
-      headers: { authorization: `Bearer ${app.token}` },
-      signal: ctrl.signal,
-    })
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
-    let buf = ''
     for (;;) {
-      const { value, done: end } = await reader.read()
-      if (end) throw new Error('watch ended')
-      buf += value
-      let i
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i)
-        buf = buf.slice(i + 1)
-        if (!line.startsWith('data: ')) continue
-        const ev = JSON.parse(line.slice(6)) as {
-          type: string
-          object: { metadata: { name: string; generation: number }; status: { observedGeneration?: number; conditions?: Array<{ type: string; status: string }> } }
+      if (rewatches > 1000) throw new Error(`${plural} watch: dropped ${rewatches} times, giving up`)
+      const query = since === undefined ? '' : `&resourceVersion=${since}`
+      const res = await fetch(`${app.url}/apis/${SVC}/namespaces/default/${plural}?watch=true${query}`, {
+        headers: { authorization: `Bearer ${app.token}` },
+        signal: ctrl.signal,
+      })
+      if (res.status === 410 && since !== undefined) {
+        // The bookmark fell out of the resume window: list again.
+        await res.body?.cancel()
+        log(`        ${plural} watch: resourceVersion ${since} is gone (410); listing again`)
+        since = undefined
+        rewatches++
+        continue
+      }
+      if (!res.ok) throw new Error(`${plural} watch: HTTP ${res.status}: ${await res.text()}`)
+      // A list replaces what the last one said: objects deleted meanwhile get no DELETED event.
+      if (since === undefined) ready.clear()
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
+      let buf = ''
+      let dropped = false
+      while (!dropped) {
+        const { value, done: end } = await reader.read()
+        if (end) {
+          // Ended without a Status (a restart, a proxy): a list is right whatever the stream had sent.
+          since = undefined
+          rewatches++
+          break
         }
-        const o = ev.object
-        const ok = ev.type !== 'DELETED' && o.status.observedGeneration === o.metadata.generation && o.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
-        if (ok) ready.add(o.metadata.name)
-        else ready.delete(o.metadata.name)
-        if (ready.size >= want) {
-          ctrl.abort()
-          return performance.now()
+        buf += value
+        let i
+        // One SSE message per blank-line-separated block: `event:`, `id:` (the resourceVersion), `data:`.
+        while (!dropped && (i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i).split('\n')
+          buf = buf.slice(i + 2)
+          const field = (name: string) => block.find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2)
+          const [type, id, data] = [field('event'), field('id'), field('data')]
+          if (data === undefined) continue // keep-alive comment
+          if (type === 'ERROR') {
+            const status = (JSON.parse(data) as { object: { code?: number; message?: string; metadata?: { resourceVersion?: string } } }).object
+            since = status.metadata?.resourceVersion
+            rewatches++
+            dropped = true
+            log(`        ${plural} watch: dropped by the appliance (${status.code}: ${status.message}); ${since === undefined ? 'listing again' : `watching again from ${since}`}`)
+            continue
+          }
+          if (id !== undefined) since = id
+          const o = (JSON.parse(data) as { object: WatchedObject }).object
+          const ok = type !== 'DELETED' && o.status.observedGeneration === o.metadata.generation && o.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+          if (ok) ready.add(o.metadata.name)
+          else ready.delete(o.metadata.name)
+          if (ready.size >= want) {
+            ctrl.abort()
+            if (rewatches > 0) log(`        ${plural} watch: all ${want} Ready after ${rewatches} re-watches`)
+            return performance.now()
+          }
         }
       }
+      await reader.cancel().catch(() => undefined)
     }
   })()
   return { done, close: () => ctrl.abort() }
@@ -354,6 +402,7 @@ async function createChains(ovs: OvsSandbox, app: ApplianceProcess, api: Api, sh
       `(every ServiceInterface Ready: ${ms(tPorts - t0)}); ${installedFlows} flows and ${ports} ports on br-sfc`,
   )
   log(`[${shape.name}] memory: ${mem}`)
+  if (flags['heap-snapshot']) log(`        heap snapshot: ${await heapSnapshot(app, api, flags['heap-snapshot'])}`)
   const batches = /dpu_appliance_flow_batches_total\{bridge="br-sfc",kind="diff"\} (\d+)/.exec(metrics)?.[1]
   log(`        chains passes so far: ${/dpu_appliance_reconcile_passes_total\{loop="chains",result="ok"\} (\d+)/.exec(metrics)?.[1]}, flow batches (diff): ${batches}`)
 }
@@ -378,6 +427,26 @@ async function memory(app: ApplianceProcess, api: Api): Promise<string> {
     `anon ${kib('RssAnon').toFixed(1)}, file ${kib('RssFile').toFixed(1)}, peak ${kib('VmHWM').toFixed(1)} MiB); ` +
     `JS heap used ${v('nodejs_heap_size_used_bytes').toFixed(1)} of ${v('nodejs_heap_size_total_bytes').toFixed(1)} MiB, external ${v('nodejs_external_memory_bytes').toFixed(1)} MiB`
   )
+}
+
+/**
+ * Has the appliance write a heap snapshot (it was started with --heapsnapshot-signal=SIGUSR2) and waits until
+ * it is written: V8 writes it on the main thread, so the first request answered after the signal comes after it.
+ */
+async function heapSnapshot(app: ApplianceProcess, api: Api, dir: string): Promise<string> {
+  const before = new Set(readdirSync(dir))
+  process.kill(app.pid, 'SIGUSR2')
+  let file: string | undefined
+  await until(
+    'the heap snapshot',
+    async () => {
+      file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f))
+      return file !== undefined && (await api.call('GET', '/healthz')) !== undefined
+    },
+    300_000,
+    500,
+  )
+  return join(dir, file!)
 }
 
 /** The installed flows of one chain (its cookie), as the appliance dumps them in ovs-ofctl text. */
@@ -563,12 +632,15 @@ async function main(): Promise<void> {
     const app = await startApplianceProcess({
       ovs: { dbRemote: ovs.dbRemote, rundir: ovs.rundir, netns: ovs.netns },
       startTimeoutMs: 60_000,
-      nodeArgs: flags['node-args'].split(' ').filter(Boolean),
+      nodeArgs: [...flags['node-args'].split(' ').filter(Boolean), ...(flags['heap-snapshot'] ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${flags['heap-snapshot']}`] : [])],
     })
     cleanup.defer('appliance', () => app.dispose())
     const api = new Api(app)
     cleanup.defer('client', async () => api.close())
     log(`machine: ${(await run('nproc')).stdout.trim()} cpus, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
+
+    await until('the appliance to create br-sfc', async () => (await ovs.vsctl('list-br')).split('\n').includes('br-sfc'), 60_000, 100)
+    log(`memory at idle (bridges up, no chains): ${await memory(app, api)}`)
 
     // 1. Throughput.
     if (ROUNDS > 0) {
@@ -581,7 +653,6 @@ async function main(): Promise<void> {
     }
 
     // 2-4. Per shape: create, change, restore; then remove it so the next shape has br-sfc to itself.
-    await until('the appliance to create br-sfc', async () => (await ovs.vsctl('list-br')).split('\n').includes('br-sfc'), 60_000, 100)
     const base = await sfcCounts(ovs, api)
     for (const [i, shape] of shapes.entries()) {
       await createChains(ovs, app, api, shape)
