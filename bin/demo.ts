@@ -56,7 +56,7 @@ function describeFleet(f: DemoFleet, dpuctl: string, chainFile: string): string 
     ...(a ? [`  ${env(a)} ${dpuctl} status`, `  ${env(a)} ${dpuctl} get bridges -o wide`] : []),
     ...(a && b ? [`  watch -n 0.5 ${env(b)} ${dpuctl} get sc -A`] : []),
     `  edit ${chainFile}: change "zone: a" to "zone: b" and the chain moves from dpu-a to dpu-b`,
-    `    (e.g. sed -i 's/zone: a}/zone: b}/' ${chainFile})`,
+    `    (e.g. sed -i 's/zone: a }/zone: b }/' ${chainFile})`,
     '',
     `Real packets: each DPU's uplink p0 is a veth to ext0 (${EXTERNAL_ADDR}) in its own namespace; the demo gives the`,
     `firewall's service interface ${SERVICE_ADDR}. br-sfc is fail_mode=secure: only a chain lets a ping through.`,
@@ -70,8 +70,10 @@ function describeFleet(f: DemoFleet, dpuctl: string, chainFile: string): string 
 
 function moveChain(file: string, from: string, to: string): void {
   const text = readFileSync(file, 'utf8')
-  if (!text.includes(`zone: ${from}}`)) throw new Error(`${file} has no "zone: ${from}}" selector to change`)
-  writeFileSync(`${file}.tmp`, text.replaceAll(`zone: ${from}}`, `zone: ${to}}`))
+  // The selector is a flow map, `matchLabels: { zone: a }` (spacing as the formatter leaves it, or none).
+  const selector = new RegExp(`zone: ${from}(\\s*})`, 'g')
+  if (!selector.test(text)) throw new Error(`${file} has no "zone: ${from} }" selector to change`)
+  writeFileSync(`${file}.tmp`, text.replace(selector, `zone: ${to}$1`))
   renameSync(`${file}.tmp`, file)
 }
 

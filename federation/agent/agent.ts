@@ -197,8 +197,6 @@ export function startAgent(o: AgentOptions): RunningAgent {
     call.removeAllListeners()
     call.on('error', () => {})
     call = null
-    client?.close()
-    client = null
     chunks = []
     clearInterval(heartbeatTimer)
     clearTimeout(statusTimer)
@@ -217,7 +215,10 @@ export function startAgent(o: AgentOptions): RunningAgent {
   function connect(): void {
     if (stopped) return
     st.connection = st.connection === 'connected' ? 'connected' : 'connecting'
-    client = new FederationClient(o.hub, channel.credentials, { ...CHANNEL_OPTIONS, ...channel.options, 'grpc.use_local_subchannel_pool': 1 })
+    // One channel for the agent's life: grpc-js reconnects it by itself. A channel per attempt leaked a
+    // connection each: a closed channel's connect attempt still in flight completes once the hub is back and is
+    // never used, and the hub's per-identity connection cap then refused the agent's real one.
+    client ??= new FederationClient(o.hub, channel.credentials, { ...CHANNEL_OPTIONS, ...channel.options, 'grpc.use_local_subchannel_pool': 1 })
     const c = (client as unknown as { sync(): SyncClientStream }).sync()
     call = c
     lastStatusSent = null

@@ -151,6 +151,11 @@ describe('federation with real hub and agent processes over mTLS', () => {
     // dpu-b had nothing new: it received only a bookmark and committed nothing.
     expect(bookmarkBytes).toBeLessThan(100)
     expect(readStore('dpu-b').revision).toBe(revB)
+    // Each agent reconnected over one connection: the attempts made while the hub was down left none behind
+    // (a channel per attempt used to, and the per-identity cap then refused the agent's real connection).
+    const metrics = await (await fetch(`http://127.0.0.1:${h.apiPort}/metrics`)).text()
+    expect(metrics).toMatch(/^dpu_hub_connections 2$/m)
+    expect(metrics).not.toMatch(/^dpu_hub_connections_refused_total\{[^}]*\} [1-9]/m)
   })
 
   it('keeps revisions monotonic and resends nothing after the hub database is deleted', async () => {
