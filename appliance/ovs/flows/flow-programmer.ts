@@ -81,6 +81,8 @@ interface Waiter {
 }
 
 const ALL_COOKIES = { cookie: 0n, cookieMask: 0n }
+/** Flows keyed per turn of the event loop while a bulk install is in flight (~3 ms of work each). */
+const KEYING_SLICE = 2000
 
 export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
   private readonly conn: OpenFlowConnection
@@ -140,14 +142,41 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
   }
 
   /**
-   * Keying 100k flows costs ~150 ms, so a full sync sends the owner's flows as given and keys them only when a
-   * diff or `verify` needs the tables (once for both, when they come from the same set).
+   * Keying 100k flows costs ~150 ms, so a full sync sends the owner's flows as given and keys them when a diff or
+   * `verify` needs the tables (once for both, when they come from the same set), or in the background while the
+   * switch works through the bundle (`keyWhileInstalling`). The last table to take the keying gets it uncopied.
    */
   private keyedCopy(flows: Flow[]): Map<FlowKey, FlowEntry> {
     if (this.keyed?.flows !== flows) this.keyed = { flows, table: buildFlowTable(flows) }
-    const table = new Map(this.keyed.table)
-    if (this.pendingFlows !== flows && this.installedFlows !== flows) this.keyed = undefined
+    if (this.pendingFlows === flows || this.installedFlows === flows) return new Map(this.keyed.table)
+    const table = this.keyed.table
+    this.keyed = undefined
     return table
+  }
+
+  /**
+   * Keys a full sync's flows in slices between I/O callbacks once the bundle is written, while the switch parses
+   * and commits it (a separate process: this one would otherwise wait idle), so the first diff after a bulk install finds the keying
+   * done. Stops when the set is superseded or was keyed on demand meanwhile; a flow that cannot be keyed leaves
+   * the work to the on-demand path, which reports it.
+   */
+  private keyWhileInstalling(flows: Flow[]): void {
+    const table = new Map<FlowKey, FlowEntry>()
+    let i = 0
+    const slice = (): void => {
+      if ((this.pendingFlows !== flows && this.installedFlows !== flows) || this.keyed?.flows === flows) return
+      try {
+        for (const end = Math.min(flows.length, i + KEYING_SLICE); i < end; i++) {
+          const e = toFlowEntry(flows[i]!)
+          table.set(e.key, e)
+        }
+      } catch {
+        return
+      }
+      if (i < flows.length) setImmediate(slice)
+      else this.keyed = { flows, table }
+    }
+    setImmediate(slice)
   }
 
   private desiredTable(): Map<FlowKey, FlowEntry> {
@@ -367,6 +396,8 @@ export class FlowProgrammer extends EventEmitter<FlowProgrammerEvents> {
         try {
           if (!diff || !isEmptyDiff(diff)) {
             await commitFlowMods(this.conn, mods, {
+              // Keying from here, not earlier, leaves the encoding (the bottleneck while writing) the CPU.
+              onSent: flows && flows.length >= KEYING_SLICE ? () => this.keyWhileInstalling(flows) : undefined,
               describe: (fm) => renderFlow({ table: fm.table, priority: fm.priority, match: fm.match, cookie: fm.cookie, instructions: fm.instructions }),
               timeoutMs: this.bundleTimeoutMs,
             })

@@ -22,6 +22,8 @@ export interface CommitOptions {
   /** Names a flow mod in error reports (e.g. ovs-ofctl text); default `flow_mod #i`. */
   describe?: (fm: FlowModInput, index: number) => string
   timeoutMs?: number
+  /** Called once every flow mod of the bundle is written to the socket (the switch is still parsing them). */
+  onSent?: () => void
 }
 
 export interface CommitResult {
@@ -57,7 +59,7 @@ export async function commitFlowMods(conn: OpenFlowConnection, flowMods: readonl
       if (i === 0) writeFrame(w, open, version, xid)
       else writeBundledFlowMod(w, version, xid, bundleId, BUNDLE_FLAGS, flowMods[i - 1]!)
     }
-    phase1 = await conn.transactWith(flowMods.length + 1, write, options.timeoutMs)
+    phase1 = await conn.transactWith(flowMods.length + 1, write, options.timeoutMs, options.onSent)
   } catch (err) {
     // An encode error part-way through a streamed bundle: what was sent is never committed.
     if (conn.connected) await discard()
