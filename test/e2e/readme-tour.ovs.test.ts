@@ -43,7 +43,12 @@ function buildScript(rundir: string): string {
     'ip link set lo up',
     'mkdir -p /run/openvswitch',
     `mount --bind ${q(rundir)} /run/openvswitch`,
+    // The tour's /tmp is its own; a checkout under /tmp (a CI clone in a mktemp dir) stays reachable at its path:
+    // bound back from a descriptor opened before the tmpfs hid it (not canonicalized: that would resolve to the hidden path).
+    `exec 9<${q(REPO_ROOT)}`,
     'mount -t tmpfs tmpfs /tmp',
+    `case ${q(REPO_ROOT)} in /tmp/*) mkdir -p ${q(REPO_ROOT)} && mount --no-canonicalize --bind /proc/$$/fd/9 ${q(REPO_ROOT)} ;; esac`,
+    'exec 9<&-',
     // dpuctl on PATH as the set-up links it (a symlink to the launcher), running this checkout's sources.
     'mkdir /tmp/bin',
     `ln -s ${q(join(REPO_ROOT, 'bin', 'dpuctl.mjs'))} /tmp/bin/dpuctl`,
