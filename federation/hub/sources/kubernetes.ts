@@ -93,8 +93,9 @@ class KindWatch {
   /** Returns the object's key. An invalid object keeps its last good version: in memory, else from the store. */
   private put(raw: KubeWatchEvent['object']): string {
     const key = this.keyOf(raw)
+    const withVersion = { apiVersion: `${this.kind.group}/${this.kind.version}`, ...raw }
     try {
-      const obj = this.o.parse({ apiVersion: `${this.kind.group}/${this.kind.version}`, ...raw })
+      const obj = this.o.parse(withVersion)
       this.objects.set(key, obj)
       if (this.errors.delete(key)) this.source.logger.info({ object: key }, 'Kubernetes object valid again')
       this.source.valid(key)
@@ -103,7 +104,7 @@ class KindWatch {
       const message = (err as Error).message
       if (this.errors.get(key) !== message) this.source.logger.warn({ object: key, err: message }, 'invalid object from Kubernetes; keeping its last good version')
       this.errors.set(key, message)
-      this.source.reportInvalid(key, { apiVersion: `${this.kind.group}/${this.kind.version}`, ...raw }, message)
+      this.source.reportInvalid(key, withVersion, message)
       if (!this.objects.has(key)) {
         const last = this.source.lastGood(key)
         if (last) this.objects.set(key, last)
@@ -155,7 +156,11 @@ class KindWatch {
             // A successful list is the truth: what it no longer holds was deleted.
             const seen = new Set(list.items.map((item) => this.put(item as KubeWatchEvent['object'])))
             for (const key of [...this.objects.keys()]) if (!seen.has(key)) this.remove(key)
-            for (const key of [...this.errors.keys()]) if (key !== this.kindError && !seen.has(key)) this.errors.delete(key)
+            for (const key of [...this.errors.keys()]) {
+              if (key === this.kindError || seen.has(key)) continue
+              this.errors.delete(key)
+              this.source.valid(key) // gone without a last good version: forget that it was warned about
+            }
             this.resourceVersion = list.resourceVersion
           } catch (err) {
             if (statusOf(err) !== 404) throw Object.assign(err as Error, { during: 'list' })
