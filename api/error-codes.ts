@@ -68,6 +68,9 @@ export const ERROR_CODES = {
   'runtime.command-failed': { status: 500, title: 'Host command failed' },
   'runtime.invalid-name': { status: 400, title: 'Invalid host interface or namespace name' },
   'runtime.unexpected-output': { status: 502, title: 'Host command printed output we cannot read' },
+  'service.not-running': { status: 409, title: 'The service has no running pod or container' },
+  'service.container-not-found': { status: 404, title: 'No such container in the service' },
+  'runtime.sandbox-missing': { status: 503, title: 'The service pod sandbox (network namespace) does not exist yet' },
 
   // image: BFB and bundle
   'bfb.format': { status: 400, title: 'Invalid BFB stream' },

@@ -36,6 +36,7 @@ describe('resolveApplianceConfig', () => {
       apiTlsCert: join(dir, 'tls/api.crt'),
       apiTlsKey: join(dir, 'tls/api.key'),
       publicMetrics: true,
+      serviceRuntime: 'auto',
     })
   })
 

@@ -104,6 +104,16 @@ export const ApplianceConfigSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_.-]{0,32}$/, 'service-netns-prefix must be letters, digits, _ . -')
     .optional(),
+  /**
+   * Which backend runs Service objects by default: `podman` (libpod REST API), `process` (a supervised command in
+   * its own network namespace), `auto` (podman when its binary is installed, else process) or `none`.
+   */
+  serviceRuntime: z.enum(['auto', 'podman', 'process', 'none']),
+  /** podman's API socket; started by the appliance (`podman system service`) when nothing listens there. */
+  podmanSocket: z.string().min(1).optional(),
+  /** Image and command of each pod's infra container (holds the network namespace). */
+  podmanInfraImage: z.string().min(1).optional(),
+  podmanInfraCommand: z.string().min(1).optional(),
 })
 export type ApplianceConfig = z.infer<typeof ApplianceConfigSchema>
 
@@ -138,6 +148,10 @@ const FILE_KEYS = [
   'api-tls-key',
   'allowed-host',
   'public-metrics',
+  'service-runtime',
+  'podman-socket',
+  'podman-infra-image',
+  'podman-infra-command',
 ] as const
 
 function labelsFrom(values: readonly string[], where: string): Record<string, string> {
@@ -209,6 +223,10 @@ export function resolveApplianceConfig(flags: FlagValues, cwd: string): Applianc
     ...optionalPath('apiTlsKey', pick('api-tls-key'), cwd),
     allowedHosts: [...(Array.isArray(file['allowed-host']) ? (file['allowed-host'] as unknown[]).map(String) : []), ...(Array.isArray(flags['allowed-host']) ? flags['allowed-host'] : [])],
     publicMetrics: pick('public-metrics') === true || pick('public-metrics') === 'true',
+    serviceRuntime: String(pick('service-runtime') ?? 'auto'),
+    ...optionalPath('podmanSocket', pick('podman-socket'), cwd),
+    ...optionalString('podmanInfraImage', pick('podman-infra-image')),
+    ...optionalString('podmanInfraCommand', pick('podman-infra-command')),
   }
   return parseConfig(
     ApplianceConfigSchema.refine((c) => (c.apiTlsCert === undefined) === (c.apiTlsKey === undefined), { message: 'api-tls-cert and api-tls-key go together', path: ['apiTlsCert'] }),

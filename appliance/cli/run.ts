@@ -49,6 +49,10 @@ Starts the appliance: SQLite state in DIR, the local REST API on HOST:PORT. Logs
   --tls-cert/--tls-key/--tls-ca F   mTLS client certificate, key and CA for the hub
   --insecure           plaintext to the hub (development only; logs a warning)
   --service-netns-prefix P  default service netns is P + svc-<serviceID> (several appliances on one host)
+  --service-runtime R  backend for Service objects: auto (podman if installed, else process; default),
+                       podman, process or none
+  --podman-socket PATH podman's API socket (default <data-dir>/podman.sock; started when nothing listens)
+  --podman-infra-image IMG / --podman-infra-command CMD   each pod's infra container (holds its netns)
 The config file may also set bridges: {sfc, hbn, ovn}, other-config: {key: value} and mtu.
 SIGTERM or SIGINT stops it. One appliance per data dir: a second start on DIR is refused while one runs.
 After it stopped, dpuctl appliance cleanup removes its bridges, service veths and namespaces.`
@@ -87,6 +91,10 @@ export function applianceRunCommand(start: StartAppliance): CliCommand {
           'api-tls-key': { type: 'string' },
           'allowed-host': { type: 'string', multiple: true },
           'public-metrics': { type: 'boolean' },
+          'service-runtime': { type: 'string' },
+          'podman-socket': { type: 'string' },
+          'podman-infra-image': { type: 'string' },
+          'podman-infra-command': { type: 'string' },
         },
         0,
       )

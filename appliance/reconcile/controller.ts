@@ -24,6 +24,7 @@ import { DEFAULT_VERIFY_INTERVAL_MS, FlowVerifier } from './flow-verifier.js'
 import { Hold } from './hold.js'
 import { ReconcileLoop } from './loop.js'
 import { runPortsPass } from './ports-loop.js'
+import { ServicesReconciler, type ServicesDeps } from '../services/services-reconciler.js'
 
 export interface NodeControllerOptions {
   store: Store
@@ -37,6 +38,13 @@ export interface NodeControllerOptions {
   ovsNetns?: string
   /** Period of the flow verify (drift check, not a re-push); 0 turns it off. Default 30 s. */
   verifyIntervalMs?: number
+  /** Runs Service objects (pods) when given: the backends this appliance has and where pod files live. */
+  services?: {
+    runtimes: ServicesDeps['runtimes']
+    defaultRuntime: ServicesDeps['defaultRuntime']
+    /** emptyDir and configMap volumes (`<dataDir>/services`). */
+    stateDir: string
+  }
   /** Every finished loop pass (metrics). */
   onLoopRun?: (run: { name: string; reasons: string[]; durationMs: number; error?: unknown }) => void
 }
@@ -59,6 +67,17 @@ function defaultInput(o: StoredObject): string {
   return `${o.metadata.generation}|${JSON.stringify(o.metadata.labels ?? {})}|${JSON.stringify(o.metadata.annotations ?? {})}`
 }
 
+/** The ports loop reads a Service only for its serviceID (its pod sandbox provides that namespace). */
+function serviceIdInput(o: StoredObject): string {
+  return String((o.spec as { serviceID?: unknown }).serviceID)
+}
+
+/** The services loop reads an interface's spec and whether it is Ready (its containers start once all are). */
+function interfaceReadyInput(o: StoredObject): string {
+  const ready = (o.status.conditions ?? []).find((c) => c.type === 'Ready')?.status
+  return `${defaultInput(o)}|${ready}`
+}
+
 /** The ports loop reads chains only for serviceMTU (it sets the MTU of the switch's ports). */
 function chainMtuInput(o: StoredObject): string {
   const switches = (o.spec as { switches?: Array<{ serviceMTU?: number; ports?: unknown }> }).switches ?? []
@@ -73,6 +92,9 @@ export class NodeController {
   readonly bridges: ReconcileLoop
   readonly ports: ReconcileLoop
   readonly chains: ReconcileLoop
+  /** Present when the appliance runs services (`options.services`). */
+  readonly services: ReconcileLoop | undefined
+  readonly servicesReconciler: ServicesReconciler | undefined
   /** The last chains pass: compile reports and which bridges confirmed their flows. */
   lastChains: ChainsPassResult | undefined
   /** Which store resourceVersion the installed flows reflect (`?wait=installed`). */
@@ -113,8 +135,8 @@ export class NodeController {
     })
     this.addLoop({
       loop: this.ports,
-      kinds: ['ServiceInterface', 'DPUServiceNAD', 'ServiceChain'],
-      inputOf: { ServiceChain: chainMtuInput },
+      kinds: ['ServiceInterface', 'DPUServiceNAD', 'ServiceChain', 'Service'],
+      inputOf: { ServiceChain: chainMtuInput, Service: serviceIdInput },
       onOvsChange: touches(['Bridge', 'Port', 'Interface']),
     })
     this.chainsReconciler = new ChainsReconciler({ store, ovs, nodeName, log, chainBridges: [settings.bridges.sfc, settings.bridges.hbn] })
@@ -129,6 +151,27 @@ export class NodeController {
       hooks: { onRun: (r) => this.logRun(r) },
     })
     this.addLoop({ loop: this.chains, kinds: ['ServiceInterface', 'ServiceChain'], onOvsChange: touches(['Bridge', 'Port', 'Interface']) })
+    if (options.services) {
+      const svc = options.services
+      let loop: ReconcileLoop | undefined
+      this.servicesReconciler = new ServicesReconciler({
+        store,
+        nodeName,
+        log: log.child({ loop: 'services' }),
+        runtimes: svc.runtimes,
+        defaultRuntime: svc.defaultRuntime,
+        ...(settings.serviceNetnsPrefix ? { netnsPrefix: settings.serviceNetnsPrefix } : {}),
+        pods: { stateDir: svc.stateDir },
+        triggerPorts: () => this.ports.trigger('service-sandbox'),
+        trigger: (reason) => loop?.trigger(reason),
+        flavor: () => this.activeFlavor(),
+      })
+      const reconciler = this.servicesReconciler
+      loop = new ReconcileLoop({ name: 'services', pass: () => reconciler.pass(), hooks: { onRun: (r) => this.logRun(r) } })
+      this.services = loop
+      this.addLoop({ loop, kinds: ['Service', 'ServiceInterface', 'DPUFlavor'], inputOf: { ServiceInterface: interfaceReadyInput } })
+      for (const rt of Object.values(svc.runtimes)) this.unsubscribe.push(rt.watch(() => loop.trigger('runtime')))
+    }
     this.verifier = new FlowVerifier({ ovs, log, intervalMs: options.verifyIntervalMs ?? DEFAULT_VERIFY_INTERVAL_MS })
   }
 
@@ -183,6 +226,7 @@ export class NodeController {
     for (const u of this.unsubscribe.splice(0)) u()
     for (const r of this.loops) r.loop.stop()
     this.chainsReconciler.stop()
+    this.servicesReconciler?.stop()
     this.verifier.stop()
     this.chainsProgress.close()
   }

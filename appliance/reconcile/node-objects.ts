@@ -16,6 +16,8 @@ export interface NodeObjects {
   interfaces: StoredObject[]
   chains: StoredObject[]
   nads: StoredObject[]
+  /** Services (pods) run on this DPU. */
+  services: StoredObject[]
 }
 
 export function readNodeObjects(store: Store, nodeName: string): NodeObjects {
@@ -23,5 +25,6 @@ export function readNodeObjects(store: Store, nodeName: string): NodeObjects {
     interfaces: forNode(store.objects.list({ apiVersion: SVC, kind: 'ServiceInterface' }), nodeName),
     chains: forNode(store.objects.list({ apiVersion: SVC, kind: 'ServiceChain' }), nodeName),
     nads: store.objects.list({ apiVersion: SVC, kind: 'DPUServiceNAD' }),
+    services: forNode(store.objects.list({ apiVersion: SVC, kind: 'Service' }), nodeName),
   }
 }

@@ -13,7 +13,7 @@ import type { Logger } from '../observe/index.js'
 import type { OvsNode } from '../node/ovs-node.js'
 import { isOwned } from '../node/ownership.js'
 import { whereUuid } from '../ovs/ovsdb/index.js'
-import { ensureServiceVeth, removeServiceVeth } from '../runtime/ports/index.js'
+import { ensureServiceVeth, removeServiceVeth, SandboxMissingError } from '../runtime/ports/index.js'
 import { desiredMtus } from '../sfc/compile.js'
 import type { Store } from '../store/index.js'
 import { chainInputs, interfaceInputs } from './chain-inputs.js'
@@ -41,7 +41,8 @@ export async function runPortsPass(deps: PortsPassDeps): Promise<void> {
   if (!client || client.state !== 'connected') return
   const objs = readNodeObjects(deps.store, deps.nodeName)
   const mtus = desiredMtus({ chains: chainInputs(objs.chains), interfaces: interfaceInputs(objs.interfaces), ports: new Map() })
-  const plans = computeDesiredPorts(objs.interfaces, objs.nads, deps.settings, mtus, readPortHolders(client.cache))
+  const sandboxed = new Set(objs.services.map((s) => (s.spec as { serviceID?: string }).serviceID).filter((id): id is string => id !== undefined))
+  const plans = computeDesiredPorts(objs.interfaces, objs.nads, deps.settings, mtus, readPortHolders(client.cache), sandboxed)
 
   // Host side first: a port whose netdev does not exist gets ofport -1 and an error from vswitchd.
   const macs = new Map<string, string>()
@@ -65,6 +66,10 @@ export async function runPortsPass(deps: PortsPassDeps): Promise<void> {
           reopen.set(port.name, typeof ofport === 'number' && ofport > 0 ? ofport : undefined)
         }
       } catch (err) {
+        if (err instanceof SandboxMissingError) {
+          plan.problem = { reason: 'SandboxPending', message: `waiting for the pod of service ${port.veth.netns.replace(/^.*svc-/, '')}: ${err.message}` }
+          continue
+        }
         plan.problem = { reason: 'HostLinkFailed', message: `veth ${port.name} <-> ${port.veth.netns}/${port.veth.innerName}: ${(err as Error).message}` }
       }
     }

@@ -34,6 +34,8 @@ export interface PortSettings {
 
 export interface HostVeth {
   netns: string
+  /** False when a Service's pod sandbox provides the namespace (the provider must not create a stand-in). */
+  createNetns?: boolean
   innerName: string
   outerName: string
   mtu: number
@@ -93,6 +95,8 @@ export function computeDesiredPorts(
    * holder keeps it, so a newly applied duplicate never takes a working port away from its interface.
    */
   holders: ReadonlyMap<string, string> = new Map(),
+  /** serviceIDs run by a Service object: their pod sandbox owns the namespace. */
+  sandboxed: ReadonlySet<string> = new Set(),
 ): InterfacePlan[] {
   const owned = new Set(Object.values(settings.bridges))
   const nadByKey = new Map(nads.map((n) => [keyOf(n), n]))
@@ -150,7 +154,7 @@ export function computeDesiredPorts(
         }
         const mtu = mtus.get(key) ?? nadSpec?.serviceMTU ?? DEFAULT_MTU
         const outerName = serviceVethName(key)
-        plan.ports.push(base(outerName, bridge, { mtu, veth: { netns, innerName: svc.interfaceName, outerName, mtu } }))
+        plan.ports.push(base(outerName, bridge, { mtu, veth: { netns, innerName: svc.interfaceName, outerName, mtu, ...(sandboxed.has(svc.serviceID) ? { createNetns: false } : {}) } }))
         if (bridge === settings.bridges.hbn) plan.ports.push(...hbnPatchPair(base, key, outerName, svc.interfaceName, settings.bridges))
         break
       }

@@ -44,3 +44,10 @@ export class UnexpectedOutputError extends ApplianceError {
     })
   }
 }
+
+/** A service interface waits for its pod: the runtime backend creates the namespace, the port provider never does. */
+export class SandboxMissingError extends ApplianceError {
+  constructor(readonly netns: string) {
+    super('runtime.sandbox-missing', `network namespace ${netns} does not exist yet: the service's pod sandbox provides it`, { context: { netns }, retryable: true })
+  }
+}

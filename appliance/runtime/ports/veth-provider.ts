@@ -11,8 +11,8 @@
  * concurrently for the same pair; the reconcile runner serialises calls.
  */
 import { runCommand, type CommandRunner } from './command.js'
-import { CommandFailedError, InvalidNameError } from './errors.js'
-import { deleteLink, disableOffloads, ensureNetns, readLink, readNetnsIds, setMac, setMtu, setUp, type LinkInfo } from './link.js'
+import { CommandFailedError, InvalidNameError, SandboxMissingError } from './errors.js'
+import { deleteLink, disableOffloads, ensureNetns, listNetns, readLink, readNetnsIds, setMac, setMtu, setUp, type LinkInfo } from './link.js'
 import { validateIfName, validateNetnsName } from './names.js'
 
 export { serviceVethName } from './names.js'
@@ -32,6 +32,12 @@ export interface ServiceVethSpec {
    * a container, or a test sandbox); default: ours.
    */
   outerNetns?: string
+  /**
+   * Whether the provider may create a missing namespace (default true). False when a runtime backend owns it (the
+   * namespace of a pod sandbox): a missing one then fails with `SandboxMissingError`, never a stand-in namespace
+   * the pod would not be in.
+   */
+  createNetns?: boolean
   /** Turn off veth offloads on both ends (default true: needed for TCP through an OVS netdev datapath). */
   disableOffloads?: boolean
   /**
@@ -91,7 +97,9 @@ export async function ensureServiceVeth(spec: ServiceVethSpec): Promise<ServiceV
   const inNs = { netns: spec.netns, run }
   const outNs = spec.outerNetns === undefined ? { run } : { netns: spec.outerNetns, run }
   const mac = spec.mac?.toLowerCase()
-  await ensureNetns(spec.netns, { run, ...(spec.beforeCreate ? { beforeCreate: (name: string) => spec.beforeCreate!({ kind: 'netns', name }) } : {}) })
+  if (spec.createNetns === false) {
+    if (!(await listNetns({ run })).includes(spec.netns)) throw new SandboxMissingError(spec.netns)
+  } else await ensureNetns(spec.netns, { run, ...(spec.beforeCreate ? { beforeCreate: (name: string) => spec.beforeCreate!({ kind: 'netns', name }) } : {}) })
 
   let outer = await readLink(spec.outerName, outNs)
   let inner = await readLink(spec.innerName, inNs)
