@@ -60,6 +60,10 @@ export class ChainsReconciler {
   /** Bridges whose programmer holds our whole desired set (since its last (re)connect, confirmed). */
   readonly #synced = new Set<string>()
   #installed = new Map<string, boolean>()
+  /** Readiness of the Service running each serviceID: a chain through a service that is down is not Ready. */
+  readonly #services = new Map<string, ServiceHealth>()
+  /** serviceID of each service-type interface (`namespace/name`). */
+  readonly #interfaceService = new Map<string, string>()
   readonly #unsubscribe: () => void
 
   constructor(private readonly deps: ChainsPassDeps) {
@@ -85,6 +89,25 @@ export class ChainsReconciler {
     if (!this.#loaded || o.apiVersion !== SVC) return // before the first pass, the pass's full read covers it
     const key = keyOf(o)
     const present = ev.type !== 'DELETED' && this.#forNode(o)
+    if (o.kind === 'Service') {
+      const id = (o.spec as { serviceID?: string }).serviceID
+      if (id === undefined) return
+      const before = JSON.stringify(this.#services.get(id) ?? null)
+      if (present) this.#services.set(id, serviceHealth(o))
+      else if (this.#services.get(id)?.key === key) this.#services.delete(id)
+      if (JSON.stringify(this.#services.get(id) ?? null) === before) return
+      // Chains through its interfaces say so in their status (flows stay as they are).
+      for (const chainKey of this.#chains.keys()) {
+        const report = this.#compiler.report(chainKey)
+        if (report?.switches.some((sw) => sw.interfaces.some((i) => i !== undefined && this.#interfaceService.get(i) === id))) this.#statusDue.add(chainKey)
+      }
+      return
+    }
+    if (o.kind === 'ServiceInterface') {
+      const id = present ? (o.spec as { service?: { serviceID?: string } }).service?.serviceID : undefined
+      if (id === undefined) this.#interfaceService.delete(key)
+      else this.#interfaceService.set(key, id)
+    }
     if (o.kind === 'ServiceChain') {
       const prev = this.#chains.get(key)
       if (!present) {
@@ -113,6 +136,14 @@ export class ChainsReconciler {
 
   #loadAll(): void {
     const objs = readNodeObjects(this.deps.store, this.deps.nodeName)
+    for (const svc of objs.services) {
+      const id = (svc.spec as { serviceID?: string }).serviceID
+      if (id !== undefined && !this.#services.has(id)) this.#services.set(id, serviceHealth(svc))
+    }
+    for (const si of objs.interfaces) {
+      const id = (si.spec as { service?: { serviceID?: string } }).service?.serviceID
+      if (id !== undefined) this.#interfaceService.set(keyOf(si), id)
+    }
     const interfaces = interfaceInputs(objs.interfaces)
     objs.interfaces.forEach((o, i) => {
       this.#interfaceInputs.set(keyOf(o), JSON.stringify(interfaces[i]))
@@ -225,13 +256,37 @@ export class ChainsReconciler {
       const chain = this.#chains.get(key)
       const report = this.#compiler.report(key)
       // A spec that changed meanwhile has its own pass coming: do not stamp its generation on this report.
-      if (chain && report && chain.metadata.generation === generation) writeChainStatus(this.deps.store, chain, report, installed, disconnected)
+      if (chain && report && chain.metadata.generation === generation) writeChainStatus(this.deps.store, chain, report, installed, disconnected, (si) => this.#serviceOf(si))
     }
     return result
   }
+
+  #serviceOf(interfaceKey: string): ServiceHealth | undefined {
+    const id = this.#interfaceService.get(interfaceKey)
+    return id === undefined ? undefined : this.#services.get(id)
+  }
 }
 
-function writeChainStatus(store: Store, chain: StoredObject, r: ChainReport, installed: Map<string, boolean>, disconnected: ReadonlyMap<string, string>): void {
+/** What a chain shows of a service its traffic goes through. */
+interface ServiceHealth {
+  key: string
+  ready: boolean
+  reason: string
+}
+
+function serviceHealth(o: StoredObject): ServiceHealth {
+  const c = (o.status.conditions ?? []).find((x) => x.type === 'Ready')
+  return { key: keyOf(o), ready: c?.status === 'True', reason: c ? `${c.reason}: ${c.message}` : 'not reconciled yet' }
+}
+
+function writeChainStatus(
+  store: Store,
+  chain: StoredObject,
+  r: ChainReport,
+  installed: Map<string, boolean>,
+  disconnected: ReadonlyMap<string, string>,
+  serviceOf: (interfaceKey: string) => ServiceHealth | undefined,
+): void {
   const problems = r.switches.flatMap((s) => s.problems.map((p) => `switch ${s.index}: ${describeProblem(p)}`))
   const down = [...new Set(r.switches.flatMap((s) => (s.bridge !== undefined && disconnected.has(s.bridge) ? [s.bridge] : [])))]
   const pendingBridges = [...new Set(r.switches.filter((s) => s.programmed && s.bridge && !installed.get(s.bridge)).map((s) => s.bridge!))]
@@ -245,6 +300,9 @@ function writeChainStatus(store: Store, chain: StoredObject, r: ChainReport, ins
   }))
   const extra = { cookie: formatCookie(r.cookie), switches }
   const offloadable = r.offloadFindings.length === 0
+  const services = new Map<string, ServiceHealth>()
+  for (const sw of r.switches) for (const i of sw.interfaces) if (i !== undefined && serviceOf(i)) services.set(serviceOf(i)!.key, serviceOf(i)!)
+  const servicesDown = [...services.values()].filter((s) => !s.ready)
   const conditions = [
     {
       type: 'Offloadable',
@@ -252,6 +310,16 @@ function writeChainStatus(store: Store, chain: StoredObject, r: ChainReport, ins
       reason: offloadable ? 'OffloadableActions' : 'NotOffloadable',
       message: offloadable ? 'every flow uses matches and actions BlueField offloads' : r.offloadFindings.join('; '),
     },
+    ...(services.size > 0
+      ? [
+          {
+            type: 'ServicesReady',
+            status: servicesDown.length === 0 ? ('True' as const) : ('False' as const),
+            reason: servicesDown.length === 0 ? 'ServicesReady' : 'ServiceNotReady',
+            message: servicesDown.length === 0 ? `services ${[...services.keys()].sort().join(', ')} Ready` : servicesDown.map((s) => `service ${s.key}: ${s.reason}`).join('; '),
+          },
+        ]
+      : []),
   ]
   if (problems.length > 0) {
     writeReady(store, chain, { ready: false, reason: 'PortsUnresolved', message: problems.join('; '), extra, conditions })
@@ -260,6 +328,15 @@ function writeChainStatus(store: Store, chain: StoredObject, r: ChainReport, ins
     writeReady(store, chain, { ready: false, reason: 'SwitchDisconnected', message: `no OpenFlow connection to ${why}: flows are restored when ovs-vswitchd is back`, extra, conditions })
   } else if (pendingBridges.length > 0) {
     writeReady(store, chain, { ready: false, reason: 'FlowsPending', message: `flows not yet confirmed on ${pendingBridges.join(', ')}`, extra, conditions })
+  } else if (servicesDown.length > 0) {
+    const flows = r.switches.reduce((n, s) => n + s.flowCount, 0)
+    writeReady(store, chain, {
+      ready: false,
+      reason: 'ServiceNotReady',
+      message: `${flows} flows installed, but traffic goes through ${servicesDown.map((s) => `service ${s.key} (${s.reason})`).join('; ')}`,
+      extra,
+      conditions,
+    })
   } else {
     const flows = r.switches.reduce((n, s) => n + s.flowCount, 0)
     writeReady(store, chain, { ready: true, reason: 'FlowsInstalled', message: `${r.switches.length} switch(es), ${flows} flows installed`, extra, conditions })

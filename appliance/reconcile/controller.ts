@@ -72,6 +72,12 @@ function serviceIdInput(o: StoredObject): string {
   return String((o.spec as { serviceID?: unknown }).serviceID)
 }
 
+/** The chains loop reads a Service's serviceID and Ready condition (chains through it report it). */
+function serviceReadyInput(o: StoredObject): string {
+  const ready = (o.status.conditions ?? []).find((c) => c.type === 'Ready')
+  return `${serviceIdInput(o)}|${ready?.status}|${ready?.reason}|${ready?.message}`
+}
+
 /** The services loop reads an interface's spec and whether it is Ready (its containers start once all are). */
 function interfaceReadyInput(o: StoredObject): string {
   const ready = (o.status.conditions ?? []).find((c) => c.type === 'Ready')?.status
@@ -150,7 +156,13 @@ export class NodeController {
       },
       hooks: { onRun: (r) => this.logRun(r) },
     })
-    this.addLoop({ loop: this.chains, kinds: ['ServiceInterface', 'ServiceChain'], onOvsChange: touches(['Bridge', 'Port', 'Interface']) })
+    this.addLoop({
+      loop: this.chains,
+      kinds: ['ServiceInterface', 'ServiceChain', 'Service'],
+      // A chain reads a Service only for whether it is Ready (its status says so); flows do not depend on it.
+      inputOf: { Service: serviceReadyInput },
+      onOvsChange: touches(['Bridge', 'Port', 'Interface']),
+    })
     if (options.services) {
       const svc = options.services
       let loop: ReconcileLoop | undefined
