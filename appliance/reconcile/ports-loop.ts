@@ -20,6 +20,7 @@ import { chainInputs, interfaceInputs } from './chain-inputs.js'
 import { readNodeObjects } from './node-objects.js'
 import { computeDesiredPorts, planPorts, readObservedInterfaces, readPortHolders, staleServiceVeths, type InterfacePlan, type PortSettings } from './ports.js'
 import type { Hold } from './hold.js'
+import { computeServiceOfportRequests, guardOfportRequests } from './service-ofport.js'
 import { writeReady } from './status.js'
 
 export interface PortsPassDeps {
@@ -75,7 +76,9 @@ export async function runPortsPass(deps: PortsPassDeps): Promise<void> {
     // Before the transaction: once a port is gone from OVS nothing else names its veth.
     const stale = staleServiceVeths(plans, client.cache)
     const txn = client.txn()
-    const requests = new Map([...reopen].filter((e): e is [string, number] => e[1] !== undefined))
+    // DPF's stable ofport_request for new service ports; a re-opened port keeps the number it had.
+    const requests = computeServiceOfportRequests(plans, client.cache, reopen)
+    guardOfportRequests(txn, requests)
     const changes = planPorts(plans, macs, client.cache, txn, requests)
     if (changes.length > 0) {
       txn.comment(`dpu-appliance ports: ${changes.slice(0, 20).join('; ')}`)
