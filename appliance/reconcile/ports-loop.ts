@@ -21,6 +21,7 @@ import { readNodeObjects } from './node-objects.js'
 import { computeDesiredPorts, planPorts, readObservedInterfaces, readPortHolders, staleServiceVeths, type InterfacePlan, type PortSettings } from './ports.js'
 import type { Hold } from './hold.js'
 import { computeServiceOfportRequests, guardOfportRequests } from './service-ofport.js'
+import { applyServiceIpam, ipamStatus, readIpamPools, type IpamResult } from './service-ipam.js'
 import { writeReady } from './status.js'
 
 export interface PortsPassDeps {
@@ -28,6 +29,8 @@ export interface PortsPassDeps {
   ovs: OvsNode
   settings: PortSettings
   nodeName: string
+  /** The node's labels, for a DPUServiceIPAM's nodeSelector (not evaluated when absent). */
+  nodeLabels?: Readonly<Record<string, string>>
   /** Namespace of ovs-vswitchd when it is not ours: outer veth ends are created there. */
   ovsNetns?: string
   log: Logger
@@ -71,6 +74,12 @@ export async function runPortsPass(deps: PortsPassDeps): Promise<void> {
     }
   }
 
+  // Addresses inside the service namespaces, once the veths exist (service-ipam.ts).
+  const ipam = await applyServiceIpam({ store: deps.store, node: { name: deps.nodeName, ...(deps.nodeLabels ? { labels: deps.nodeLabels } : {}) }, log: deps.log }, plans, {
+    ...objs,
+    pools: readIpamPools(deps.store),
+  })
+
   const apply = async () => {
     if (reopen.size > 0) await removePorts(deps, [...reopen.keys()])
     // Before the transaction: once a port is gone from OVS nothing else names its veth.
@@ -95,7 +104,7 @@ export async function runPortsPass(deps: PortsPassDeps): Promise<void> {
     await removeServiceVeth(outer, deps.ovsNetns ? { outerNetns: deps.ovsNetns } : {})
     deps.store.hostResources.forget({ kind: 'veth', name: outer, ...(deps.ovsNetns ? { netns: deps.ovsNetns } : {}) })
   }
-  writeInterfaceStatus(deps, objs.interfaces, plans)
+  writeInterfaceStatus(deps, objs.interfaces, plans, ipam)
 }
 
 /**
@@ -119,7 +128,7 @@ async function removePorts(deps: PortsPassDeps, names: string[]): Promise<void> 
   if (result.nextCfg !== undefined) await client.waitForCurCfg(result.nextCfg, { timeoutMs: REOPEN_TIMEOUT_MS })
 }
 
-function writeInterfaceStatus(deps: PortsPassDeps, interfaces: StoredObject[], plans: InterfacePlan[]): void {
+function writeInterfaceStatus(deps: PortsPassDeps, interfaces: StoredObject[], plans: InterfacePlan[], ipam: ReadonlyMap<string, IpamResult>): void {
   const client = deps.ovs.ovsdb
   if (!client) return
   const observed = readObservedInterfaces(client.cache)
@@ -158,10 +167,13 @@ function writeInterfaceStatus(deps: PortsPassDeps, interfaces: StoredObject[], p
       ...(viaPatch ? { chainPort: { bridge: viaPatch.bridge, port: viaPatch.name, ...(patchSide?.ofport !== undefined ? { ofport: patchSide.ofport } : {}) } } : {}),
     }
     const patchNote = viaPatch ? `; chains reach it through ${viaPatch.name} on ${viaPatch.bridge}` : ''
+    const ip = ipamStatus(ipam.get(key))
+    Object.assign(extra, ip.extra)
     if (o?.error) writeReady(deps.store, si, { ready: false, reason: 'InterfaceError', message: `vswitchd: ${main.name}: ${o.error}`, extra })
     else if (patchSide?.error) writeReady(deps.store, si, { ready: false, reason: 'InterfaceError', message: `vswitchd: ${viaPatch!.name}: ${patchSide.error}`, extra })
+    else if (ip.problem) writeReady(deps.store, si, { ready: false, reason: ip.problem.reason, message: ip.problem.message, extra })
     else if (o?.ofport !== undefined && o.ofport > 0 && (!viaPatch || (patchSide?.ofport ?? 0) > 0))
-      writeReady(deps.store, si, { ready: true, reason: 'PortReady', message: `port ${main.name} on ${main.bridge}, ofport ${o.ofport}${patchNote}`, extra })
+      writeReady(deps.store, si, { ready: true, reason: 'PortReady', message: `port ${main.name} on ${main.bridge}, ofport ${o.ofport}${patchNote}${ip.note}`, extra })
     else writeReady(deps.store, si, { ready: false, reason: 'PortPending', message: `waiting for vswitchd to attach ${main.name} on ${main.bridge}${patchNote}`, extra })
   }
 }
