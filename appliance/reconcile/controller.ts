@@ -4,6 +4,7 @@
  *
  *   store DPUFlavor                              ──► bridges
  *   store ServiceInterface, DPUServiceNAD, chain ──► ports, chains
+ *   store DPUServiceIPAM                         ──► ports (service interface addresses)
  *   OVSDB Open_vSwitch/Bridge/Port/Interface     ──► bridges, ports, chains (ofport, attached MAC)
  *   OpenFlow (re)connect of a bridge             ──► chains (a restarted vswitchd has an empty table)
  *   OpenFlow disconnect of a bridge              ──► chains (their Ready follows the switch)
@@ -59,10 +60,14 @@ function defaultInput(o: StoredObject): string {
   return `${o.metadata.generation}|${JSON.stringify(o.metadata.labels ?? {})}|${JSON.stringify(o.metadata.annotations ?? {})}`
 }
 
-/** The ports loop reads chains only for serviceMTU (it sets the MTU of the switch's ports). */
+/**
+ * The ports loop reads chains only for serviceMTU (it sets the MTU of the switch's ports) and for the ports that
+ * ask for IPAM (service-ipam.ts).
+ */
 function chainMtuInput(o: StoredObject): string {
-  const switches = (o.spec as { switches?: Array<{ serviceMTU?: number; ports?: unknown }> }).switches ?? []
-  return JSON.stringify(switches.filter((s) => s.serviceMTU !== undefined).map((s) => [s.serviceMTU, s.ports]))
+  const switches = (o.spec as { switches?: Array<{ serviceMTU?: number; ports?: Array<{ serviceInterface?: { ipam?: unknown } }> }> }).switches ?? []
+  const ipam = switches.flatMap((s) => (s.ports ?? []).filter((p) => p.serviceInterface?.ipam !== undefined))
+  return JSON.stringify([switches.filter((s) => s.serviceMTU !== undefined).map((s) => [s.serviceMTU, s.ports]), ipam])
 }
 
 const FLAVOR_API_VERSION = 'provisioning.dpu.nvidia.com/v1alpha1'
@@ -113,7 +118,7 @@ export class NodeController {
     })
     this.addLoop({
       loop: this.ports,
-      kinds: ['ServiceInterface', 'DPUServiceNAD', 'ServiceChain'],
+      kinds: ['ServiceInterface', 'DPUServiceNAD', 'ServiceChain', 'DPUServiceIPAM'],
       inputOf: { ServiceChain: chainMtuInput },
       onOvsChange: touches(['Bridge', 'Port', 'Interface']),
     })
