@@ -20,6 +20,11 @@ const innerIfindex = async (netns: string, dev: string) => {
     return undefined
   }
 }
+/** Deletes a service veth by its outer end, which lives where vswitchd runs (the sandbox's namespace). */
+async function deleteOuterEnd(rig: ChainRig, port: string): Promise<void> {
+  if (rig.ovs.netns === undefined) throw new Error('the chain rig runs vswitchd in its own namespace')
+  await exec(undefined, 'ip', ['-n', rig.ovs.netns, 'link', 'del', port])
+}
 
 describe('service ports and IPAM (real OVS)', () => {
   let rig: ChainRig
@@ -43,7 +48,7 @@ describe('service ports and IPAM (real OVS)', () => {
 
     // The veth goes away under OVS (its outer end deleted, as when a service's runtime tears it down).
     const before = await innerIfindex(netns, 'eth1')
-    await exec(undefined, 'ip', ['-n', rig.ovs.netns, 'link', 'del', port])
+    await deleteOuterEnd(rig, port)
     await until(
       'veth re-created',
       async () => {
@@ -91,7 +96,7 @@ describe('service ports and IPAM (real OVS)', () => {
     expect([await ofportOf(rig, first), await ofportOf(rig, second)]).toEqual([slot, next])
 
     const before = await innerIfindex(nsFirst, 'eth1')
-    await exec(undefined, 'ip', ['-n', rig.ovs.netns, 'link', 'del', serviceVethName(`default/${first}`)])
+    await deleteOuterEnd(rig, serviceVethName(`default/${first}`))
     await until(
       'veth re-created',
       async () => {
