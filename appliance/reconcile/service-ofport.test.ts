@@ -74,16 +74,18 @@ describe("DPF's ofport_request scheme", () => {
     expect(resolveOfport('p0', all)).toBeUndefined()
   })
 
-  it('counts an ofport vswitchd assigned, else the request a port still waits for', () => {
+  it('counts ofports vswitchd assigned and the requests ports claim, honoured or not', () => {
     const used = readUsedOfports(
       cacheOf([
         { name: 'a', ofport: 40000, ofport_request: 40000 },
         { name: 'b', ofport: -1, ofport_request: 40001 },
         { name: 'c', ofport: 3, ofport_request: null },
         { name: 'd', ofport: null, ofport_request: null },
+        { name: 'e', ofport: 4, ofport_request: 40002 },
       ]),
+      new Set(['a']),
     )
-    expect([...used].sort()).toEqual([3, 40000, 40001])
+    expect([...used].sort()).toEqual([3, 4, 40001, 40002])
   })
 })
 

@@ -5,7 +5,7 @@
  *   candidate = 32768 + FNV-1a-32(interface name) mod 32512        (the range OVS leaves to controllers,
  *                                                                   vswitch.xml `ofport_request`: 32768..65279)
  *   probe i   = 32768 + (candidate - 32768 + i) mod 32512, i = 1, 2, ... while the slot is used
- *   used      = every Interface's ofport (> 0), else its ofport_request, on ALL bridges
+ *   used      = every Interface's ofport (> 0) and ofport_request, on ALL bridges
  *
  * A service port deleted and re-created (service restart, netns replaced, interface re-applied) hashes to the
  * same number, so the chain flows naming it stay valid and are not re-sent. The transaction that inserts a port
@@ -37,15 +37,18 @@ export function resolveOfport(name: string, used: ReadonlySet<number>): number |
 }
 
 /**
- * Ofports in use on every bridge: an Interface's ofport when vswitchd assigned one, else the ofport_request it
- * claims (still being configured). Ports in `except` are about to be removed and re-added; their slots are free.
+ * Ofports in use on every bridge: each Interface's ofport (vswitchd assigned it) and its ofport_request (claimed,
+ * possibly still being configured). DPF counts the request only while the ofport is unset; counting both is a
+ * superset that never probes differently when vswitchd honoured the request, and keeps a row whose request was
+ * not honoured (ofport != ofport_request) from making the `wait` guard below fail on every pass. Ports in
+ * `except` are about to be removed and re-added; their slots are free.
  */
 export function readUsedOfports(cache: Pick<TableCache, 'interfaces'>, except: ReadonlySet<string> = new Set()): Set<number> {
   const used = new Set<number>()
   for (const iface of cache.interfaces()) {
     if (except.has(iface.name)) continue
     if (typeof iface.ofport === 'number' && iface.ofport > 0) used.add(iface.ofport)
-    else if (typeof iface.ofport_request === 'number' && iface.ofport_request > 0) used.add(iface.ofport_request)
+    if (typeof iface.ofport_request === 'number' && iface.ofport_request > 0) used.add(iface.ofport_request)
   }
   return used
 }
