@@ -64,6 +64,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
         ovs,
         ...(nodeMetrics ? { onLoopRun: nodeMetrics.onLoopRun } : {}),
         nodeName: config.nodeName,
+        nodeLabels: config.nodeLabels,
         log: root.child({ component: 'reconcile' }),
         ...(config.ovsNetns ? { ovsNetns: config.ovsNetns } : {}),
         ...(config.verifyInterval !== undefined ? { verifyIntervalMs: config.verifyInterval * 1000 } : {}),

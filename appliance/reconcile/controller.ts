@@ -4,6 +4,7 @@
  *
  *   store DPUFlavor                              ──► bridges
  *   store ServiceInterface, DPUServiceNAD, chain ──► ports, chains
+ *   store DPUServiceIPAM                         ──► ports (service interface addresses)
  *   OVSDB Open_vSwitch/Bridge/Port/Interface     ──► bridges, ports, chains (ofport, attached MAC)
  *   OpenFlow (re)connect of a bridge             ──► chains (a restarted vswitchd has an empty table)
  *   OpenFlow disconnect of a bridge              ──► chains (their Ready follows the switch)
@@ -31,6 +32,8 @@ export interface NodeControllerOptions {
   ovs: OvsNode
   settings: SwitchSettings
   nodeName: string
+  /** This DPU's node labels (a DPUServiceIPAM's nodeSelector). */
+  nodeLabels?: Readonly<Record<string, string>>
   log: Logger
   /** The flavor whose OVS keys apply (`namespace/name`); default: the only DPUFlavor stored, if exactly one. */
   flavor?: string
@@ -84,10 +87,14 @@ function interfaceReadyInput(o: StoredObject): string {
   return `${defaultInput(o)}|${ready}`
 }
 
-/** The ports loop reads chains only for serviceMTU (it sets the MTU of the switch's ports). */
+/**
+ * The ports loop reads chains only for serviceMTU (it sets the MTU of the switch's ports) and for the ports that
+ * ask for IPAM (service-ipam.ts).
+ */
 function chainMtuInput(o: StoredObject): string {
-  const switches = (o.spec as { switches?: Array<{ serviceMTU?: number; ports?: unknown }> }).switches ?? []
-  return JSON.stringify(switches.filter((s) => s.serviceMTU !== undefined).map((s) => [s.serviceMTU, s.ports]))
+  const switches = (o.spec as { switches?: Array<{ serviceMTU?: number; ports?: Array<{ serviceInterface?: { ipam?: unknown } }> }> }).switches ?? []
+  const ipam = switches.flatMap((s) => (s.ports ?? []).filter((p) => p.serviceInterface?.ipam !== undefined))
+  return JSON.stringify([switches.filter((s) => s.serviceMTU !== undefined).map((s) => [s.serviceMTU, s.ports]), ipam])
 }
 
 const FLAVOR_API_VERSION = 'provisioning.dpu.nvidia.com/v1alpha1'
@@ -136,12 +143,22 @@ export class NodeController {
     const { store, ovs, settings, nodeName, log } = options
     this.ports = new ReconcileLoop({
       name: 'ports',
-      pass: () => runPortsPass({ store, ovs, settings, nodeName, log, hold: this.portsHold, ...(options.ovsNetns ? { ovsNetns: options.ovsNetns } : {}) }),
+      pass: () =>
+        runPortsPass({
+          store,
+          ovs,
+          settings,
+          nodeName,
+          log,
+          hold: this.portsHold,
+          ...(options.nodeLabels ? { nodeLabels: options.nodeLabels } : {}),
+          ...(options.ovsNetns ? { ovsNetns: options.ovsNetns } : {}),
+        }),
       hooks: { onRun: (r) => this.logRun(r) },
     })
     this.addLoop({
       loop: this.ports,
-      kinds: ['ServiceInterface', 'DPUServiceNAD', 'ServiceChain', 'Service'],
+      kinds: ['ServiceInterface', 'DPUServiceNAD', 'ServiceChain', 'DPUServiceIPAM', 'Service'],
       inputOf: { ServiceChain: chainMtuInput, Service: serviceIdInput },
       onOvsChange: touches(['Bridge', 'Port', 'Interface']),
     })

@@ -20,6 +20,8 @@ import { chainInputs, interfaceInputs } from './chain-inputs.js'
 import { readNodeObjects } from './node-objects.js'
 import { computeDesiredPorts, planPorts, readObservedInterfaces, readPortHolders, staleServiceVeths, type InterfacePlan, type PortSettings } from './ports.js'
 import type { Hold } from './hold.js'
+import { computeServiceOfportRequests, guardOfportRequests } from './service-ofport.js'
+import { applyServiceIpam, ipamStatus, readIpamPools, type IpamResult } from './service-ipam.js'
 import { writeReady } from './status.js'
 
 export interface PortsPassDeps {
@@ -27,6 +29,8 @@ export interface PortsPassDeps {
   ovs: OvsNode
   settings: PortSettings
   nodeName: string
+  /** The node's labels, for a DPUServiceIPAM's nodeSelector (not evaluated when absent). */
+  nodeLabels?: Readonly<Record<string, string>>
   /** Namespace of ovs-vswitchd when it is not ours: outer veth ends are created there. */
   ovsNetns?: string
   log: Logger
@@ -75,12 +79,20 @@ export async function runPortsPass(deps: PortsPassDeps): Promise<void> {
     }
   }
 
+  // Addresses inside the service namespaces, once the veths exist (service-ipam.ts).
+  const ipam = await applyServiceIpam({ store: deps.store, node: { name: deps.nodeName, ...(deps.nodeLabels ? { labels: deps.nodeLabels } : {}) }, log: deps.log }, plans, {
+    ...objs,
+    pools: readIpamPools(deps.store),
+  })
+
   const apply = async () => {
     if (reopen.size > 0) await removePorts(deps, [...reopen.keys()])
     // Before the transaction: once a port is gone from OVS nothing else names its veth.
     const stale = staleServiceVeths(plans, client.cache)
     const txn = client.txn()
-    const requests = new Map([...reopen].filter((e): e is [string, number] => e[1] !== undefined))
+    // DPF's stable ofport_request for new service ports; a re-opened port keeps the number it had.
+    const requests = computeServiceOfportRequests(plans, client.cache, reopen)
+    guardOfportRequests(txn, requests)
     const changes = planPorts(plans, macs, client.cache, txn, requests)
     if (changes.length > 0) {
       txn.comment(`dpu-appliance ports: ${changes.slice(0, 20).join('; ')}`)
@@ -97,7 +109,7 @@ export async function runPortsPass(deps: PortsPassDeps): Promise<void> {
     await removeServiceVeth(outer, deps.ovsNetns ? { outerNetns: deps.ovsNetns } : {})
     deps.store.hostResources.forget({ kind: 'veth', name: outer, ...(deps.ovsNetns ? { netns: deps.ovsNetns } : {}) })
   }
-  writeInterfaceStatus(deps, objs.interfaces, plans)
+  writeInterfaceStatus(deps, objs.interfaces, plans, ipam)
 }
 
 /**
@@ -121,7 +133,7 @@ async function removePorts(deps: PortsPassDeps, names: string[]): Promise<void> 
   if (result.nextCfg !== undefined) await client.waitForCurCfg(result.nextCfg, { timeoutMs: REOPEN_TIMEOUT_MS })
 }
 
-function writeInterfaceStatus(deps: PortsPassDeps, interfaces: StoredObject[], plans: InterfacePlan[]): void {
+function writeInterfaceStatus(deps: PortsPassDeps, interfaces: StoredObject[], plans: InterfacePlan[], ipam: ReadonlyMap<string, IpamResult>): void {
   const client = deps.ovs.ovsdb
   if (!client) return
   const observed = readObservedInterfaces(client.cache)
@@ -160,10 +172,13 @@ function writeInterfaceStatus(deps: PortsPassDeps, interfaces: StoredObject[], p
       ...(viaPatch ? { chainPort: { bridge: viaPatch.bridge, port: viaPatch.name, ...(patchSide?.ofport !== undefined ? { ofport: patchSide.ofport } : {}) } } : {}),
     }
     const patchNote = viaPatch ? `; chains reach it through ${viaPatch.name} on ${viaPatch.bridge}` : ''
+    const ip = ipamStatus(ipam.get(key))
+    Object.assign(extra, ip.extra)
     if (o?.error) writeReady(deps.store, si, { ready: false, reason: 'InterfaceError', message: `vswitchd: ${main.name}: ${o.error}`, extra })
     else if (patchSide?.error) writeReady(deps.store, si, { ready: false, reason: 'InterfaceError', message: `vswitchd: ${viaPatch!.name}: ${patchSide.error}`, extra })
+    else if (ip.problem) writeReady(deps.store, si, { ready: false, reason: ip.problem.reason, message: ip.problem.message, extra })
     else if (o?.ofport !== undefined && o.ofport > 0 && (!viaPatch || (patchSide?.ofport ?? 0) > 0))
-      writeReady(deps.store, si, { ready: true, reason: 'PortReady', message: `port ${main.name} on ${main.bridge}, ofport ${o.ofport}${patchNote}`, extra })
+      writeReady(deps.store, si, { ready: true, reason: 'PortReady', message: `port ${main.name} on ${main.bridge}, ofport ${o.ofport}${patchNote}${ip.note}`, extra })
     else writeReady(deps.store, si, { ready: false, reason: 'PortPending', message: `waiting for vswitchd to attach ${main.name} on ${main.bridge}${patchNote}`, extra })
   }
 }

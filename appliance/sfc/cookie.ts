@@ -16,6 +16,16 @@ export function fnv1a64(bytes: Uint8Array): bigint {
   return h
 }
 
+const FNV32_OFFSET = 0x811c9dc5
+const FNV32_PRIME = 0x01000193
+
+/** FNV-1a 32 of `bytes` (Go's `hash/fnv.New32a`): DPF's CNI derives a port's `ofport_request` from it. */
+export function fnv1a32(bytes: Uint8Array): number {
+  let h = FNV32_OFFSET
+  for (const byte of bytes) h = Math.imul(h ^ byte, FNV32_PRIME) >>> 0
+  return h
+}
+
 export function chainCookie(namespace: string, name: string): bigint {
   return fnv1a64(Buffer.from(`${namespace}/${name}`, 'utf8'))
 }

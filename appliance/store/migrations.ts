@@ -77,6 +77,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'ipam_allocations: addresses of service interfaces from DPUServiceIPAM pools',
+    sql: `
+      CREATE TABLE ipam_allocations (
+        pool       TEXT NOT NULL,
+        interface  TEXT NOT NULL,
+        address    TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (pool, interface),
+        UNIQUE (pool, address)
+      ) WITHOUT ROWID;
+    `,
+  },
 ]
 
 /** Brings the schema to the newest version; refuses a file written by a newer build. */

@@ -11,6 +11,7 @@ import type { ParsedObject } from '../../api/resources/kind.js'
 import { StoreCorruptError, StoreIoError } from './errors.js'
 import { EventLog, type ObjectEvent } from './events.js'
 import { HostResourceTable, type RecordedHostResource } from './host-resources.js'
+import { IpamAllocationTable, type IpamAllocation } from './ipam-allocations.js'
 import { MetaTable } from './meta.js'
 import { migrate } from './migrations.js'
 import { ObjectTable, type ApplyResult, type DeleteResult } from './objects.js'
@@ -52,6 +53,7 @@ export interface StoreDump {
   revisions: Revisions
   meta: Record<string, string>
   hostResources: RecordedHostResource[]
+  ipamAllocations: IpamAllocation[]
 }
 
 export interface Store {
@@ -62,6 +64,8 @@ export interface Store {
   readonly meta: MetaTable
   /** Namespaces and veths the appliance created on the host (what `appliance cleanup` removes). */
   readonly hostResources: HostResourceTable
+  /** Addresses of service interfaces from DPUServiceIPAM pools (persisted, stable across restarts). */
+  readonly ipamAllocations: IpamAllocationTable
   /** The newest committed resourceVersion. */
   resourceVersion(): number
   /** Runs `fn` as one transaction; nested store writes join it; watchers hear after the commit. */
@@ -111,6 +115,7 @@ export function openStore(path: string, opts: StoreOptions = {}): Store {
   const revisions = new RevisionTable(db)
   const meta = new MetaTable(db)
   const hostResources = new HostResourceTable(db)
+  const ipamAllocations = new IpamAllocationTable(db)
   const watchHub = hub
 
   return {
@@ -120,6 +125,7 @@ export function openStore(path: string, opts: StoreOptions = {}): Store {
     revisions,
     meta,
     hostResources,
+    ipamAllocations,
     resourceVersion: () => writer.resourceVersion,
     batch: (fn) => writer.run(fn),
     watch: (listener, o) => watchHub.subscribe(listener, o),
@@ -146,7 +152,15 @@ export function openStore(path: string, opts: StoreOptions = {}): Store {
       return { objects: counts, totalObjects: counts.reduce((n, c) => n + c.count, 0), fileBytes, resourceVersion: writer.resourceVersion }
     },
     dump() {
-      return { resourceVersion: writer.resourceVersion, objects: objects.dump(), events: events.all(), revisions: revisions.read(), meta: meta.all(), hostResources: hostResources.list() }
+      return {
+        resourceVersion: writer.resourceVersion,
+        objects: objects.dump(),
+        events: events.all(),
+        revisions: revisions.read(),
+        meta: meta.all(),
+        hostResources: hostResources.list(),
+        ipamAllocations: ipamAllocations.list(),
+      }
     },
     integrityCheck: () => String(db.pragma('integrity_check', { simple: true })),
     ping() {
