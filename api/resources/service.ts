@@ -30,7 +30,6 @@ const MAX_ARGV = 1024
 const MAX_ENV = 256
 
 export const RuntimeNameSchema = z.enum(['podman', 'process'])
-export type RuntimeName = z.infer<typeof RuntimeNameSchema>
 
 /** A serviceID is a label value (`svc.dpu.nvidia.com/service=<serviceID>`) that is not empty. */
 export const ServiceIDSchema = z
@@ -91,7 +90,6 @@ export const ProbeSchema = k8sObject(
   if (set.length === 0) ctx.addIssue({ code: 'custom', path: [], message: 'a probe needs exactly one of exec, tcpSocket or httpGet' })
   for (const h of set.slice(1)) ctx.addIssue({ code: 'custom', path: [h], message: `a probe has exactly one handler; ${set[0]} is already set` })
 })
-export type Probe = z.infer<typeof ProbeSchema>
 
 // ---- containers ---------------------------------------------------------------------------------------------
 
@@ -118,7 +116,6 @@ export const ResourceListSchema = k8sObject(
   { cpu: quantity('cpuMillis').optional(), memory: quantity('bytes').optional(), 'nvidia.com/bf_sf': quantity('count').optional() },
   { what: 'resource name', othersUnhonourable: true },
 )
-export type ResourceList = z.infer<typeof ResourceListSchema>
 
 export const ResourceRequirementsSchema = k8sObject({ requests: ResourceListSchema.optional(), limits: ResourceListSchema.optional() }, { what: 'resource requirements', unhonourable: ['claims'] })
 
@@ -207,7 +204,6 @@ export const ContainerSchema = k8sObject(
     if (r !== undefined && l !== undefined && r > l) ctx.addIssue({ code: 'custom', path: ['resources', 'requests', name], message: `must not exceed limits.${name} (${String(lim)})` })
   }
 })
-export type Container = z.infer<typeof ContainerSchema>
 
 /** The value of a quantity, or undefined when it does not read (its own issue says so). */
 function quantityValue(q: string | number, unit: QuantityUnit): number | undefined {
@@ -283,7 +279,6 @@ export const VolumeSchema = k8sObject(
   if (set.length === 0 && !OTHER_VOLUME_TYPES.some((t) => v[t] !== undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'a volume needs exactly one of hostPath, emptyDir or configMap' })
   for (const t of set.slice(1)) ctx.addIssue({ code: 'custom', path: [t], message: `a volume has exactly one source; ${set[0]} is already set` })
 })
-export type Volume = z.infer<typeof VolumeSchema>
 
 // ---- pod ----------------------------------------------------------------------------------------------------
 
@@ -373,7 +368,6 @@ export const PodSpecSchema = k8sObject(
     }),
   )
 })
-export type PodSpec = z.infer<typeof PodSpecSchema>
 
 export const PodTemplateSchema = k8sObject({ metadata: TemplateMetaSchema.optional(), spec: PodSpecSchema }, { what: 'pod template' })
 
@@ -388,13 +382,17 @@ const utf8 = new TextEncoder()
 
 export const ServiceSpecSchema = k8sObject(
   {
-    serviceID: ServiceIDSchema,
-    /** The backend; absent: the appliance's default. */
-    runtime: RuntimeNameSchema.optional(),
-    interfaces: z.array(ServiceAttachmentSchema).max(MAX_SERVICE_ATTACHMENTS, `at most ${MAX_SERVICE_ATTACHMENTS} interfaces`).optional(),
-    /** Data of the pod's configMap volumes, by ConfigMap name. */
-    configMaps: z.record(ConfigMapNameSchema, ConfigMapDataSchema).optional(),
-    template: PodTemplateSchema,
+    serviceID: ServiceIDSchema.describe('Ties the service to ServiceInterfaces of type service with this serviceID (label svc.dpu.nvidia.com/service).'),
+    runtime: RuntimeNameSchema.optional().describe("The backend that runs the pod: podman (containers) or process (the commands in a network namespace, no image). Absent: the appliance's default."),
+    interfaces: z
+      .array(ServiceAttachmentSchema)
+      .max(MAX_SERVICE_ATTACHMENTS, `at most ${MAX_SERVICE_ATTACHMENTS} interfaces`)
+      .optional()
+      .describe('Service interfaces plugged into the pod: a link named interfaceName in its network namespace, attached through the NAD network ("name" or "namespace/name").'),
+    configMaps: z.record(ConfigMapNameSchema, ConfigMapDataSchema).optional().describe("Data of the pod's configMap volumes, by ConfigMap name (key -> content); at most 1 MiB in all."),
+    template: PodTemplateSchema.describe(
+      'A Kubernetes pod template. The appliance honours a subset of PodSpec: other Kubernetes fields are refused by name, except scheduling-only ones (nodeSelector, tolerations, affinity, ...), which are accepted and ignored.',
+    ),
   },
   { what: 'Service spec' },
 ).superRefine((spec, ctx) => {
@@ -423,7 +421,6 @@ export const ServiceSpecSchema = k8sObject(
 export type ServiceSpec = z.infer<typeof ServiceSpecSchema>
 
 export const ServiceSchema = objectSchema(SVC_API_VERSION, 'Service', ServiceSpecSchema)
-export type Service = z.infer<typeof ServiceSchema>
 
 /**
  * The Kubernetes fields of a valid spec that the appliance accepts without acting on them (scheduling, service
