@@ -192,6 +192,18 @@ describe('parseManifestObject', () => {
     expect(() => parseManifestObject({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } }, [])).toThrow(/unknown kind Secret/)
   })
 
+  it('refuses a Kubernetes v1 Service saying what the appliance Service is', () => {
+    let err: unknown
+    try {
+      parseManifestObject({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } }, [])
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(ApplianceError)
+    expect((err as ApplianceError).code).toBe('api.wrong-api-version')
+    expect((err as ApplianceError).issues).toEqual([{ path: 'apiVersion', message: expect.stringContaining("the appliance's Service is svc.dpu.nvidia.com/v1alpha1, a pod template") }])
+  })
+
   it('consumes a ConfigMap a Pod of the same file mounts, and refuses one alone', () => {
     const p = withVolume(pod())
     const cm = configMap()

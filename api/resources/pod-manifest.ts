@@ -12,7 +12,7 @@
  * not `spec.template.spec.initContainers`), so the author finds the line they wrote.
  */
 import type { z } from 'zod'
-import { ValidationError } from './errors.js'
+import { ValidationError, WrongApiVersionError } from './errors.js'
 import { formatPath, toFieldIssues } from './issues.js'
 import type { ParsedObject } from './kind.js'
 import { parseObject } from './parse-object.js'
@@ -279,7 +279,8 @@ export function serviceFromPodTemplate(input: PodTemplateInput): ParsedObject {
 
 /**
  * One document of an apply request as an object: a v1 Pod becomes a Service; a v1 ConfigMap that a Pod of the same
- * request mounts is consumed by it (`undefined`); a v1 ConfigMap alone is an error; anything else is `parseObject`.
+ * request mounts is consumed by it (`undefined`); a v1 ConfigMap alone, or a v1 (networking) Service, is an error;
+ * anything else is `parseObject`.
  */
 export function parseManifestObject(raw: unknown, sameFile: readonly unknown[], source?: string): ParsedObject | undefined {
   if (isCoreV1(raw, 'Pod')) return serviceFromPod(raw, sameFile, source)
@@ -292,6 +293,17 @@ export function parseManifestObject(raw: unknown, sameFile: readonly unknown[], 
       { kind: 'ConfigMap', apiVersion: 'v1', namespace: namespaceOf(raw), name: meta.name },
       [{ path: 'kind', message: 'a v1 ConfigMap is applied only with a v1 Pod in the same file whose configMap volume names it (it is inlined into the Service)' }],
       source,
+    )
+  }
+  if (isRecord(raw) && raw.apiVersion === 'v1' && raw.kind === 'Service') {
+    // A chart's networking Service, not ours: say what ours is rather than only "apiVersion must be ...".
+    const meta = metaOf(raw)
+    const message = `a Kubernetes v1 Service (a cluster virtual IP) has no meaning on one DPU; the appliance's Service is ${SVC_API_VERSION}, a pod template`
+    const where = source === undefined ? '' : `${source}: `
+    throw new WrongApiVersionError(
+      `${where}Service ${namespaceOf(raw)}/${typeof meta.name === 'string' ? meta.name : '<unnamed>'}: ${message}`,
+      { source, kind: 'Service', apiVersion: 'v1', namespace: namespaceOf(raw), name: meta.name },
+      [{ path: 'apiVersion', message }],
     )
   }
   return parseObject(raw, source)
