@@ -49,6 +49,8 @@ describe('parseQuantity', () => {
     ['500m', 'count', 'must be a whole number'],
     ['1e300', 'bytes', 'is out of range'],
     ['100Ei', 'bytes', 'is too large'],
+    ['1e-300', 'bytes', 'is out of range'],
+    ['1'.repeat(65), 'bytes', 'at most 64 characters'],
   ])('%j as %s is refused: %s', (q, unit, why) => {
     let err: unknown
     try {

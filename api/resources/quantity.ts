@@ -25,8 +25,12 @@ const QUANTITY = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|
 const BINARY: Readonly<Record<string, number>> = { Ki: 1, Mi: 2, Gi: 3, Ti: 4, Pi: 5, Ei: 6 }
 const DECIMAL: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 }
 
-/** Kubernetes caps a quantity's exponent; beyond this nothing fits a resource limit anyway. */
-const MAX_EXPONENT = 30
+/**
+ * Bounds that keep the BigInt work small for any input: a quantity's text is short, and a power of ten beyond
+ * 10^40 either way is far outside any resource (2^53 bytes is 8 PiB; 10^-40 rounds up to 1 of anything).
+ */
+const MAX_TEXT = 64
+const MAX_EXPONENT = 40
 
 function fail(field: string, value: unknown, why: string): ValidationError {
   const message = `${why} (got ${JSON.stringify(value)})`
@@ -40,6 +44,7 @@ function fail(field: string, value: unknown, why: string): ValidationError {
  */
 export function parseQuantity(value: string | number, unit: QuantityUnit, field: string): number {
   const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : value.trim()
+  if (text.length > MAX_TEXT) throw fail(field, value, `must be at most ${MAX_TEXT} characters`)
   const m = QUANTITY.exec(text)
   if (m === null) throw fail(field, value, 'must be a Kubernetes quantity such as 500m, 2, 64Mi or 1G')
   const sign = m[1] ?? ''
@@ -51,7 +56,7 @@ export function parseQuantity(value: string | number, unit: QuantityUnit, field:
   if (suffix in BINARY) exp2 = 10 * BINARY[suffix]!
   else if (suffix in DECIMAL) exp10 += DECIMAL[suffix]!
   else exp10 += Number(suffix.slice(1))
-  if (Math.abs(exp10) > MAX_EXPONENT + 20) throw fail(field, value, 'is out of range')
+  if (Math.abs(exp10) > MAX_EXPONENT) throw fail(field, value, 'is out of range')
   const digits = BigInt(`${whole}${fraction}` || '0')
   if (sign === '-' && digits !== 0n) throw fail(field, value, 'must not be negative')
   const num = digits * 2n ** BigInt(exp2) * 10n ** BigInt(Math.max(exp10, 0))
