@@ -12,7 +12,7 @@ import { z } from 'zod'
 import { isRecord } from '../is-record.js'
 
 export interface FieldPolicy {
-  /** What the object is, for messages: `Pod spec`, `container`, `volume`. */
+  /** What the object is, for messages: `Kubernetes Pod spec`, `Kubernetes container`, `Service spec`. */
   what: string
   ignored?: readonly string[]
   defaultOnly?: Readonly<Record<string, unknown>>
@@ -30,9 +30,11 @@ function checkFields(obj: unknown, honoured: ReadonlySet<string>, policy: FieldP
       const want = policy.defaultOnly[key]
       if (value === want || value === null) continue
       ctx.addIssue({ code: 'custom', path: [key], message: `the appliance cannot honour ${key}: ${JSON.stringify(value)} (only ${JSON.stringify(want)})`, input: value })
-    } else if (policy.othersUnhonourable === true || policy.unhonourable?.includes(key) === true)
-      ctx.addIssue({ code: 'custom', path: [key], message: `the appliance cannot honour ${key} (a Kubernetes ${policy.what} field it does not support)`, input: value })
-    else ctx.addIssue({ code: 'custom', path: [key], message: `unknown field ${key} (not a field of a Kubernetes ${policy.what})`, input: value })
+    } else if (policy.othersUnhonourable === true)
+      ctx.addIssue({ code: 'custom', path: [key], message: `the appliance cannot honour ${key} (of ${policy.what}s it supports only ${[...honoured].join(', ')})`, input: value })
+    else if (policy.unhonourable?.includes(key) === true)
+      ctx.addIssue({ code: 'custom', path: [key], message: `the appliance cannot honour ${key} (a ${policy.what} field it does not support)`, input: value })
+    else ctx.addIssue({ code: 'custom', path: [key], message: `unknown field ${key} (not a field of a ${policy.what})`, input: value })
   }
 }
 

@@ -152,7 +152,12 @@ describe('Service', () => {
     ['cpu quantity', (o) => (c0(o).resources.limits.cpu = 'one'), `${C}.resources.limits.cpu`, 'Kubernetes quantity'],
     ['memory quantity', (o) => (c0(o).resources.requests.memory = '-1Mi'), `${C}.resources.requests.memory`, 'must not be negative'],
     ['fractional SF count', (o) => (c0(o).resources.limits['nvidia.com/bf_sf'] = '1.5'), `${C}.resources.limits["nvidia.com/bf_sf"]`, 'whole number'],
-    ['hugepages', (o) => (c0(o).resources.limits['hugepages-2Mi'] = '1Gi'), `${C}.resources.limits["hugepages-2Mi"]`, `${CANNOT} hugepages-2Mi`],
+    [
+      'hugepages',
+      (o) => (c0(o).resources.limits['hugepages-2Mi'] = '1Gi'),
+      `${C}.resources.limits["hugepages-2Mi"]`,
+      `${CANNOT} hugepages-2Mi (of resources it supports only cpu, memory, nvidia.com/bf_sf)`,
+    ],
     ['resource claims', (o) => (c0(o).resources.claims = []), `${C}.resources.claims`, `${CANNOT} claims`],
     ['request over limit', (o) => (c0(o).resources.requests.memory = '1Gi'), `${C}.resources.requests.memory`, 'must not exceed limits.memory (64Mi)'],
     ['container securityContext runAsUser', (o) => (c0(o).securityContext.runAsUser = 1000), `${C}.securityContext.runAsUser`, `${CANNOT} runAsUser`],

@@ -65,11 +65,11 @@ function quantity(unit: QuantityUnit) {
 
 const ProbePortSchema = z.union([PortNumberSchema, PortNameSchema])
 
-export const ExecActionSchema = k8sObject({ command: z.array(z.string()).min(1, 'exec.command must name a program').max(MAX_ARGV) }, { what: 'exec action' })
-export const TCPSocketActionSchema = k8sObject({ port: ProbePortSchema, host: z.string().min(1).optional() }, { what: 'tcpSocket action' })
+export const ExecActionSchema = k8sObject({ command: z.array(z.string()).min(1, 'exec.command must name a program').max(MAX_ARGV) }, { what: 'Kubernetes exec action' })
+export const TCPSocketActionSchema = k8sObject({ port: ProbePortSchema, host: z.string().min(1).optional() }, { what: 'Kubernetes tcpSocket action' })
 export const HTTPGetActionSchema = k8sObject(
   { path: z.string().regex(/^\//, 'path must start with "/"').optional(), port: ProbePortSchema, host: z.string().min(1).optional(), scheme: z.enum(['HTTP', 'HTTPS']).optional() },
-  { what: 'httpGet action', unhonourable: ['httpHeaders'] },
+  { what: 'Kubernetes httpGet action', unhonourable: ['httpHeaders'] },
 )
 const PROBE_HANDLERS = ['exec', 'tcpSocket', 'httpGet'] as const
 
@@ -84,7 +84,7 @@ export const ProbeSchema = k8sObject(
     successThreshold: z.number().int().min(1, 'successThreshold must be >= 1').default(1),
     failureThreshold: z.number().int().min(1, 'failureThreshold must be >= 1').default(3),
   },
-  { what: 'probe', unhonourable: ['grpc', 'terminationGracePeriodSeconds'] },
+  { what: 'Kubernetes probe', unhonourable: ['grpc', 'terminationGracePeriodSeconds'] },
 ).superRefine((p, ctx) => {
   const set = PROBE_HANDLERS.filter((h) => p[h] !== undefined)
   if (set.length === 0) ctx.addIssue({ code: 'custom', path: [], message: 'a probe needs exactly one of exec, tcpSocket or httpGet' })
@@ -101,37 +101,40 @@ export const EnvVarSchema = k8sObject(
       .regex(/^[^=]*$/, 'env name must not contain "="'),
     value: z.string().optional(),
   },
-  { what: 'env var', unhonourable: ['valueFrom'] },
+  { what: 'Kubernetes env var', unhonourable: ['valueFrom'] },
 )
 
 export const ContainerPortSchema = k8sObject(
   { name: PortNameSchema.optional(), containerPort: PortNumberSchema, protocol: z.enum(['TCP', 'UDP', 'SCTP']).optional() },
   // The pod has no network but its service interfaces (`--network none`): there is no host port to map.
-  { what: 'container port', unhonourable: ['hostPort', 'hostIP'] },
+  { what: 'Kubernetes container port', unhonourable: ['hostPort', 'hostIP'] },
 )
 
 /** The resources the appliance accounts against the flavor (`dpuResources`) and enforces as limits. */
 export const RESOURCE_UNITS = { cpu: 'cpuMillis', memory: 'bytes', 'nvidia.com/bf_sf': 'count' } as const satisfies Record<string, QuantityUnit>
 export const ResourceListSchema = k8sObject(
   { cpu: quantity('cpuMillis').optional(), memory: quantity('bytes').optional(), 'nvidia.com/bf_sf': quantity('count').optional() },
-  { what: 'resource name', othersUnhonourable: true },
+  { what: 'resource', othersUnhonourable: true },
 )
 
-export const ResourceRequirementsSchema = k8sObject({ requests: ResourceListSchema.optional(), limits: ResourceListSchema.optional() }, { what: 'resource requirements', unhonourable: ['claims'] })
+export const ResourceRequirementsSchema = k8sObject(
+  { requests: ResourceListSchema.optional(), limits: ResourceListSchema.optional() },
+  { what: 'Kubernetes resource requirements', unhonourable: ['claims'] },
+)
 
 export const VolumeMountSchema = k8sObject(
   { name: NameSchema, mountPath: AbsolutePathSchema, readOnly: z.boolean().optional() },
-  { what: 'volume mount', unhonourable: ['subPath', 'subPathExpr', 'mountPropagation', 'recursiveReadOnly'] },
+  { what: 'Kubernetes volume mount', unhonourable: ['subPath', 'subPathExpr', 'mountPropagation', 'recursiveReadOnly'] },
 )
 
 const CapabilitySchema = z.string().regex(/^[A-Z_]+$/, 'a capability is upper-case, e.g. NET_ADMIN or ALL')
 export const ContainerSecurityContextSchema = k8sObject(
   {
     privileged: z.boolean().optional(),
-    capabilities: k8sObject({ add: z.array(CapabilitySchema).max(MAX_LIST).optional(), drop: z.array(CapabilitySchema).max(MAX_LIST).optional() }, { what: 'capabilities' }).optional(),
+    capabilities: k8sObject({ add: z.array(CapabilitySchema).max(MAX_LIST).optional(), drop: z.array(CapabilitySchema).max(MAX_LIST).optional() }, { what: 'Kubernetes capabilities' }).optional(),
   },
   {
-    what: 'container securityContext',
+    what: 'Kubernetes container securityContext',
     unhonourable: [
       'allowPrivilegeEscalation',
       'appArmorProfile',
@@ -148,7 +151,7 @@ export const ContainerSecurityContextSchema = k8sObject(
 )
 
 const CONTAINER_POLICY: FieldPolicy = {
-  what: 'container',
+  what: 'Kubernetes container',
   ignored: ['terminationMessagePath', 'terminationMessagePolicy'],
   defaultOnly: { stdin: false, stdinOnce: false, tty: false },
   unhonourable: ['envFrom', 'lifecycle', 'volumeDevices', 'resizePolicy', 'restartPolicy'],
@@ -214,9 +217,9 @@ function quantityValue(q: string | number, unit: QuantityUnit): number | undefin
 
 export const HostPathVolumeSourceSchema = k8sObject(
   { path: AbsolutePathSchema, type: z.enum(['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice']).optional() },
-  { what: 'hostPath volume' },
+  { what: 'Kubernetes hostPath volume' },
 )
-export const EmptyDirVolumeSourceSchema = k8sObject({ medium: z.enum(['', 'Memory']).optional(), sizeLimit: quantity('bytes').optional() }, { what: 'emptyDir volume' })
+export const EmptyDirVolumeSourceSchema = k8sObject({ medium: z.enum(['', 'Memory']).optional(), sizeLimit: quantity('bytes').optional() }, { what: 'Kubernetes emptyDir volume' })
 export const ConfigMapVolumeSourceSchema = k8sObject(
   {
     /** An entry of the Service's `spec.configMaps`. */
@@ -231,13 +234,13 @@ export const ConfigMapVolumeSourceSchema = k8sObject(
               .min(1)
               .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'path must be relative and must not contain ".."'),
           },
-          { what: 'configMap item', unhonourable: ['mode'] },
+          { what: 'Kubernetes configMap item', unhonourable: ['mode'] },
         ),
       )
       .max(MAX_LIST)
       .optional(),
   },
-  { what: 'configMap volume', unhonourable: ['defaultMode', 'optional'] },
+  { what: 'Kubernetes configMap volume', unhonourable: ['defaultMode', 'optional'] },
 )
 
 const VOLUME_TYPES = ['hostPath', 'emptyDir', 'configMap'] as const
@@ -273,7 +276,7 @@ const OTHER_VOLUME_TYPES = [
 ]
 export const VolumeSchema = k8sObject(
   { name: NameSchema, hostPath: HostPathVolumeSourceSchema.optional(), emptyDir: EmptyDirVolumeSourceSchema.optional(), configMap: ConfigMapVolumeSourceSchema.optional() },
-  { what: 'volume', unhonourable: OTHER_VOLUME_TYPES },
+  { what: 'Kubernetes volume', unhonourable: OTHER_VOLUME_TYPES },
 ).superRefine((v, ctx) => {
   const set = VOLUME_TYPES.filter((t) => v[t] !== undefined)
   if (set.length === 0 && !OTHER_VOLUME_TYPES.some((t) => v[t] !== undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'a volume needs exactly one of hostPath, emptyDir or configMap' })
@@ -284,7 +287,7 @@ export const VolumeSchema = k8sObject(
 
 /** Pod-level securityContext: accepted only with the members below, and then ignored (the backend runs as root). */
 const POD_SECURITY_CONTEXT_POLICY: FieldPolicy = {
-  what: 'pod securityContext',
+  what: 'Kubernetes pod securityContext',
   unhonourable: [
     'appArmorProfile',
     'fsGroupChangePolicy',
@@ -302,7 +305,7 @@ const POD_SECURITY_CONTEXT_POLICY: FieldPolicy = {
 export const PodSecurityContextSchema = k8sObject({ runAsUser: z.number().int().min(0).optional(), fsGroup: z.number().int().min(0).optional() }, POD_SECURITY_CONTEXT_POLICY)
 
 const POD_POLICY: FieldPolicy = {
-  what: 'Pod spec',
+  what: 'Kubernetes Pod spec',
   // Scheduling, identity and DNS for a cluster: on one DPU with no API server they mean nothing.
   ignored: [
     'nodeSelector',
@@ -369,12 +372,12 @@ export const PodSpecSchema = k8sObject(
   )
 })
 
-export const PodTemplateSchema = k8sObject({ metadata: TemplateMetaSchema.optional(), spec: PodSpecSchema }, { what: 'pod template' })
+export const PodTemplateSchema = k8sObject({ metadata: TemplateMetaSchema.optional(), spec: PodSpecSchema }, { what: 'Kubernetes pod template' })
 
 // ---- service ------------------------------------------------------------------------------------------------
 
 /** One service interface of the pod: the link named `interfaceName` in its namespace, attached through `network`. */
-export const ServiceAttachmentSchema = k8sObject({ network: ServiceInterfaceServiceSchema.shape.network, interfaceName: NetdevNameSchema }, { what: 'service interface' })
+export const ServiceAttachmentSchema = k8sObject({ network: ServiceInterfaceServiceSchema.shape.network, interfaceName: NetdevNameSchema }, { what: 'Service interface (network, interfaceName)' })
 export type ServiceAttachment = z.infer<typeof ServiceAttachmentSchema>
 
 export const ConfigMapDataSchema = z.record(ConfigMapKeySchema, z.string())
