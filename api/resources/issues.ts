@@ -38,6 +38,8 @@ function flatten(issue: Issue, prefix: readonly PathKey[]): Array<{ path: PathKe
 
 function message(issue: Issue): string {
   if (issue.code === 'invalid_type' && 'input' in issue && issue.input === undefined) return `required (expected ${issue.expected})`
+  // A bad map key (labels, ConfigMap keys): say what the key must be, not only that it is invalid.
+  if (issue.code === 'invalid_key' && issue.issues[0] !== undefined) return issue.issues[0].message
   return issue.message
 }
 

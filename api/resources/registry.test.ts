@@ -13,6 +13,7 @@ describe('KINDS', () => {
       'svc.dpu.nvidia.com/v1alpha1 DPUServiceIPAM fleet',
       'svc.dpu.nvidia.com/v1alpha1 DPUServiceInterface fleet',
       'svc.dpu.nvidia.com/v1alpha1 DPUServiceNAD node',
+      'svc.dpu.nvidia.com/v1alpha1 Service node',
       'svc.dpu.nvidia.com/v1alpha1 ServiceChain node',
       'svc.dpu.nvidia.com/v1alpha1 ServiceInterface node',
     ])
@@ -51,6 +52,9 @@ describe('findKind', () => {
     ['serviceinterfaces', 'ServiceInterface'],
     ['si', 'ServiceInterface'],
     ['sc', 'ServiceChain'],
+    ['svc', 'Service'],
+    ['services', 'Service'],
+    ['service', 'Service'],
     ['servicechain', 'ServiceChain'],
     ['dpuflavors', 'DPUFlavor'],
     ['bfbs', 'BFB'],

@@ -15,6 +15,7 @@ import { DPUServiceIPAMSchema } from './dpu-service-ipam.js'
 import { DPUServiceNADSchema } from './service-nad.js'
 import { DPUServiceInterfaceSchema, ServiceInterfaceSchema } from './service-interface.js'
 import { DPUServiceChainSchema, ServiceChainSchema } from './service-chain.js'
+import { ServiceSchema } from './service.js'
 
 function kindInfo(group: string, kind: string, plural: string, shortNames: readonly string[], level: KindLevel, schema: z.ZodType): KindInfo {
   return Object.freeze({
@@ -42,6 +43,7 @@ export const KINDS: readonly KindInfo[] = Object.freeze([
   kindInfo(SVC_GROUP, 'DPUServiceIPAM', 'dpuserviceipams', ['dsipam'], 'fleet', DPUServiceIPAMSchema),
   kindInfo(SVC_GROUP, 'DPUServiceInterface', 'dpuserviceinterfaces', ['dsi'], 'fleet', DPUServiceInterfaceSchema),
   kindInfo(SVC_GROUP, 'DPUServiceNAD', 'dpuservicenads', ['dsnad'], 'node', DPUServiceNADSchema),
+  kindInfo(SVC_GROUP, 'Service', 'services', ['svc'], 'node', ServiceSchema),
   kindInfo(SVC_GROUP, 'ServiceChain', 'servicechains', ['sc'], 'node', ServiceChainSchema),
   kindInfo(SVC_GROUP, 'ServiceInterface', 'serviceinterfaces', ['si'], 'node', ServiceInterfaceSchema),
 ])

@@ -128,6 +128,23 @@ describe('dpuctl against a running appliance', { timeout: 180_000 }, () => {
     expect(d.stdout).toMatch(/vfID: 3/)
   })
 
+  it('applies a v1 Pod manifest as a Service, and names the file and line of a Pod it refuses', async () => {
+    const hbn = join(REPO_ROOT, 'api', 'resources', 'testdata', 'doca-hbn-pod.yaml')
+    const r = await dpuctl(['apply', '-f', hbn])
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe('service.svc.dpu.nvidia.com/doca-hbn created\n')
+    const got = await dpuctl(['get', 'svc', 'doca-hbn', '-n', NS, '-o', 'json'])
+    expect((JSON.parse(got.stdout) as { spec: { serviceID: string } }).spec.serviceID).toBe('doca-hbn')
+    const file = join(work, 'pods.yaml')
+    writeFileSync(file, `${readFileSync(hbn, 'utf8')}---\napiVersion: v1\nkind: Pod\nmetadata: {name: bad, labels: {app: x}}\nspec: {initContainers: [], containers: [{name: c, image: i}]}\n`)
+    const bad = await dpuctl(['apply', '-f', file])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/pods\.yaml:\d+: .*Pod default\/bad/)
+    expect(bad.stderr).toContain('metadata.labels["svc.dpu.nvidia.com/service"]: required')
+    expect(bad.stderr).toContain('spec.initContainers: the appliance cannot honour initContainers')
+    expect((await dpuctl(['delete', '-f', hbn])).stdout).toBe('service.svc.dpu.nvidia.com "doca-hbn" deleted\n')
+  })
+
   it('reports validation errors with the object and field path (exit 1), usage errors exit 2', async () => {
     const bad = `apiVersion: svc.dpu.nvidia.com/v1alpha1
 kind: ServiceInterface

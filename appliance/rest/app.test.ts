@@ -183,6 +183,61 @@ describe('apply and read', () => {
   })
 })
 
+describe('v1 Pod manifests', () => {
+  const hbnPod = () => readFileSync(join(import.meta.dirname, '../../api/resources/testdata/doca-hbn-pod.yaml'), 'utf8')
+  const pod = (name: string, extra = '') => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, labels: {svc.dpu.nvidia.com/service: ${name}}, annotations: {k8s.v1.cni.cncf.io/networks: "sfc@in0, sfc@out0"}}
+spec: {containers: [{name: main, image: localhost/busybox:test${extra}}]}
+`
+
+  it('applies a Pod and its ConfigMap as one Service, and deletes it by the same file', async () => {
+    const res = await call('POST', '/apis/appliance/v1/apply', hbnPod())
+    expect(res.status).toBe(200)
+    const out = (await res.json()) as { items: { action: string; object: { kind: string; metadata: { name: string; namespace: string } } }[] }
+    expect(out.items.map((i) => `${i.action} ${i.object.kind} ${i.object.metadata.namespace}/${i.object.metadata.name}`)).toEqual([`created Service ${NS}/doca-hbn`])
+    const svc = (await (await call('GET', `${SVC}/namespaces/${NS}/services/doca-hbn`)).json()) as { spec: { serviceID: string; configMaps: Record<string, unknown>; interfaces: unknown[] } }
+    expect(svc.spec.serviceID).toBe('doca-hbn')
+    expect(Object.keys(svc.spec.configMaps)).toEqual(['doca-hbn-startup'])
+    expect(svc.spec.interfaces).toHaveLength(3)
+    const del = await call('POST', '/apis/appliance/v1/delete', hbnPod())
+    expect(del.status).toBe(200)
+    expect(((await del.json()) as { items: { action: string; ref: { kind: string; name: string } }[] }).items).toEqual([
+      { action: 'deleted', source: 'input', ref: expect.objectContaining({ kind: 'Service', name: 'doca-hbn' }) },
+    ])
+    expect((await call('GET', `${SVC}/namespaces/${NS}/services/doca-hbn`)).status).toBe(404)
+  })
+
+  it('accepts a Pod on the services path, in the namespace of the path', async () => {
+    const res = await call('POST', `${SVC}/namespaces/${NS}/services`, pod('by-path'))
+    expect(res.status).toBe(201)
+    expect(((await res.json()) as { kind: string; metadata: { namespace: string } }).metadata.namespace).toBe(NS)
+    expect((await call('DELETE', `${SVC}/namespaces/${NS}/services/by-path`)).status).toBe(200)
+  })
+
+  it.each([
+    {
+      name: 'Pod without the serviceID label',
+      body: pod('nolabel').replace('labels: {svc.dpu.nvidia.com/service: nolabel}', 'labels: {app: x}'),
+      field: 'metadata.labels["svc.dpu.nvidia.com/service"]',
+    },
+    { name: 'Pod with initContainers', body: pod('init').replace('spec: {', 'spec: {initContainers: [{name: i, image: i}], '), field: 'spec.initContainers' },
+    { name: 'Pod with env valueFrom', body: pod('vf', ', env: [{name: N, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}]'), field: 'spec.containers[0].env[0].valueFrom' },
+    { name: 'network without interface name', body: pod('noif').replace('sfc@in0, sfc@out0', 'sfc'), field: 'metadata.annotations["k8s.v1.cni.cncf.io/networks"]' },
+    { name: 'ConfigMap alone', body: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: b}\n', field: 'kind' },
+    { name: 'second of two documents', body: `${si('fine')}---\n${pod('second').replace('image: localhost/busybox:test', 'image: ""')}`, field: 'spec.containers[0].image', index: 1 },
+  ])('refuses $name with a 400 naming $field, store unchanged', async (tc) => {
+    const before = JSON.stringify(store.dump())
+    const res = await call('POST', '/apis/appliance/v1/apply', tc.body)
+    expect(res.status).toBe(400)
+    const p = (await res.json()) as { code: string; detail: string; errors: { path: string }[]; object?: { index?: number } }
+    expect(p.code).toBe('api.validation')
+    expect(p.errors.map((e) => e.path)).toContain(tc.field)
+    if (tc.index !== undefined) expect(p.object?.index).toBe(tc.index)
+    expect(JSON.stringify(store.dump())).toBe(before)
+  })
+})
+
 describe('trace', () => {
   const trace = (body: unknown) => call('POST', '/apis/appliance/v1/trace', JSON.stringify(body), { 'content-type': 'application/json' })
 

@@ -1,11 +1,12 @@
 /**
  * Request bodies -> validated objects. JSON or YAML (by content-type; none means "sniff"), a single object,
- * an array, a `List`, or a multi-document YAML stream. Each item is validated with the registry; the first bad
- * item fails the whole request with its index and the object it names.
+ * an array, a `List`, or a multi-document YAML stream. Each item is validated with the registry (a v1 Pod becomes a
+ * Service); the first bad item fails the whole request with its index and the object it names.
  */
 import type { Context } from 'hono'
 import { ApplianceError } from '../../api/errors.js'
-import { parseDocuments, parseObject } from '../../api/resources/registry.js'
+import { parseDocuments } from '../../api/resources/registry.js'
+import { parseManifestObject } from '../../api/resources/pod-manifest.js'
 import type { ParsedObject } from '../../api/resources/kind.js'
 import type { AppEnv } from './env.js'
 import { readBodyText } from './middleware/body-limit/index.js'
@@ -39,17 +40,23 @@ export interface ParseOptions {
   namespace?: string
 }
 
+/**
+ * Validates the documents of one request. A v1 Pod becomes a Service and the v1 ConfigMaps it mounts are inlined
+ * into it (the request is the "same file": `dpuctl apply -f a.yaml -f b.yaml` sends one request), so the result
+ * may hold fewer objects than `docs`; an error still names the index of the document at fault.
+ */
 export function parseItems(docs: readonly unknown[], opts: ParseOptions = {}): ParsedObject[] {
   if (docs.length === 0) {
     throw new ApplianceError('api.validation', 'the request body holds no object', { issues: [{ path: '', message: 'expected at least one object' }] })
   }
-  return docs.map((raw, i) => {
+  // The path's namespace first, for every document: a Pod finds its ConfigMaps in the namespace it ends up in.
+  const placed = docs.map((raw) =>
+    opts.namespace !== undefined && isRecord(raw) && isRecord(raw.metadata) && raw.metadata.namespace === undefined ? { ...raw, metadata: { ...raw.metadata, namespace: opts.namespace } } : raw,
+  )
+  return placed.flatMap((doc, i) => {
     try {
-      let doc = raw
-      if (opts.namespace !== undefined && isRecord(raw) && isRecord(raw.metadata) && raw.metadata.namespace === undefined) {
-        doc = { ...raw, metadata: { ...raw.metadata, namespace: opts.namespace } }
-      }
-      const obj = parseObject(doc)
+      const obj = parseManifestObject(doc, placed)
+      if (obj === undefined) return []
       const label = `${obj.kind} ${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`
       const context = { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name }
       if (opts.expectKind && (obj.kind !== opts.expectKind.kind || obj.apiVersion !== opts.expectKind.apiVersion)) {
@@ -64,7 +71,7 @@ export function parseItems(docs: readonly unknown[], opts: ParseOptions = {}): P
           issues: [{ path: 'metadata.namespace', message: `must be ${opts.namespace} (the namespace in the path)` }],
         })
       }
-      return obj
+      return [obj]
     } catch (err) {
       throw atIndex(err, i, docs.length)
     }

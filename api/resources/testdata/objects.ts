@@ -123,3 +123,53 @@ export const dpuDeploymentLatest = () => ({
     revisionHistoryLimit: 10,
   },
 })
+
+/** A Service using every field the appliance honours: two service interfaces, a configMap, emptyDir and hostPath volume, probes. */
+export const service = () => ({
+  apiVersion: 'svc.dpu.nvidia.com/v1alpha1',
+  kind: 'Service',
+  metadata: { name: 'fwd', namespace: 'svc' },
+  spec: {
+    serviceID: 'fwd',
+    runtime: 'process',
+    interfaces: [
+      { network: 'sfc', interfaceName: 'in0' },
+      { network: 'dpf-operator-system/sfc', interfaceName: 'out0' },
+    ],
+    configMaps: { 'fwd-config': { 'start.sh': 'ip link set in0 up\n', mode: 'bridge' } },
+    template: {
+      metadata: { labels: { app: 'fwd' }, annotations: { note: 'forwarder' } },
+      spec: {
+        containers: [
+          {
+            name: 'fwd',
+            image: 'localhost/busybox:test',
+            imagePullPolicy: 'Never',
+            command: ['/bin/sh', '/config/start.sh'],
+            args: ['--verbose'],
+            env: [{ name: 'MODE', value: 'bridge' }],
+            workingDir: '/',
+            ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+            resources: { requests: { cpu: '100m', memory: '16Mi', 'nvidia.com/bf_sf': 2 }, limits: { cpu: 1, memory: '64Mi', 'nvidia.com/bf_sf': '2' } },
+            volumeMounts: [
+              { name: 'config', mountPath: '/config', readOnly: true },
+              { name: 'run', mountPath: '/run/fwd' },
+              { name: 'host', mountPath: '/host' },
+            ],
+            securityContext: { privileged: false, capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] } },
+            readinessProbe: { tcpSocket: { port: 'http' } },
+            livenessProbe: { exec: { command: ['true'] }, periodSeconds: 5 },
+            startupProbe: { httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' }, failureThreshold: 30 },
+          },
+        ],
+        volumes: [
+          { name: 'config', configMap: { name: 'fwd-config', items: [{ key: 'start.sh', path: 'start.sh' }] } },
+          { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+          { name: 'host', hostPath: { path: '/var/run/fwd', type: 'DirectoryOrCreate' } },
+        ],
+        restartPolicy: 'Always',
+        terminationGracePeriodSeconds: 5,
+      },
+    },
+  },
+})

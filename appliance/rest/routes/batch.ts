@@ -13,6 +13,8 @@ import { jsonContent, problemResponses, type JsonObject, type OpenApiParameter }
 import { KINDS, kindFor } from '../../../api/resources/registry.js'
 import { applyLocalObjects, deleteLocalObjects } from '../../desired/index.js'
 import { parseItems, readDocuments } from '../body.js'
+import { isConsumedConfigMap, isCoreV1 } from '../../../api/resources/pod-manifest.js'
+import { SVC_API_VERSION } from '../../../api/resources/common.js'
 import type { RestDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { ApplyResultSchema, applyBody, DeleteResultSchema, ObjectRefSchema } from '../present.js'
@@ -195,7 +197,8 @@ export function batchRoutes(deps: RestDeps): Hono<AppEnv> {
     async (c) => {
       const docs = await readDocuments(c)
       if (docs.length === 0) throw new ApplianceError('api.validation', 'the request body names no object', { issues: [{ path: '', message: 'expected at least one object' }] })
-      const refs = docs.map(refOfDocument)
+      // A v1 Pod names the Service it became; the v1 ConfigMaps it mounts were inlined into it, so name nothing.
+      const refs = docs.flatMap((raw, i) => (isConsumedConfigMap(raw, docs) ? [] : [refOfDocument(isCoreV1(raw, 'Pod') ? { ...raw, apiVersion: SVC_API_VERSION, kind: 'Service' } : raw, i)]))
       const outcome = deleteLocalObjects(deps.store, refs, { missingOk: c.req.query('ignoreNotFound') === 'true' })
       return c.json({
         apiVersion: 'appliance/v1',
