@@ -68,6 +68,14 @@ export const ERROR_CODES = {
   'runtime.command-failed': { status: 500, title: 'Host command failed' },
   'runtime.invalid-name': { status: 400, title: 'Invalid host interface or namespace name' },
   'runtime.unexpected-output': { status: 502, title: 'Host command printed output we cannot read' },
+  // service runtime backends (process, podman)
+  'runtime.invalid-spec': { status: 400, title: 'Invalid service runtime spec' },
+  'runtime.not-found': { status: 404, title: 'Service pod or container not found in the runtime' },
+  'runtime.not-running': { status: 409, title: 'Service container is not running' },
+  'runtime.exec-timeout': { status: 504, title: 'Command in a service container timed out' },
+  'runtime.state-corrupt': { status: 500, title: 'Service runtime state file is unreadable' },
+  'runtime.podman': { status: 502, title: 'Podman API request failed' },
+  'runtime.podman-unavailable': { status: 503, title: 'Podman API not reachable' },
 
   // image: BFB and bundle
   'bfb.format': { status: 400, title: 'Invalid BFB stream' },
