@@ -71,6 +71,14 @@ export const ERROR_CODES = {
   'service.not-running': { status: 409, title: 'The service has no running pod or container' },
   'service.container-not-found': { status: 404, title: 'No such container in the service' },
   'runtime.sandbox-missing': { status: 503, title: 'The service pod sandbox (network namespace) does not exist yet' },
+  // service runtime backends (process, podman)
+  'runtime.invalid-spec': { status: 400, title: 'Invalid service runtime spec' },
+  'runtime.not-found': { status: 404, title: 'Service pod or container not found in the runtime' },
+  'runtime.not-running': { status: 409, title: 'Service container is not running' },
+  'runtime.exec-timeout': { status: 504, title: 'Command in a service container timed out' },
+  'runtime.state-corrupt': { status: 500, title: 'Service runtime state file is unreadable' },
+  'runtime.podman': { status: 502, title: 'Podman API request failed' },
+  'runtime.podman-unavailable': { status: 503, title: 'Podman API not reachable' },
 
   // image: BFB and bundle
   'bfb.format': { status: 400, title: 'Invalid BFB stream' },
