@@ -10,9 +10,11 @@ describe('KINDS', () => {
       'svc.dpu.nvidia.com/v1alpha1 DPUDeployment fleet',
       'svc.dpu.nvidia.com/v1alpha1 DPUService fleet',
       'svc.dpu.nvidia.com/v1alpha1 DPUServiceChain fleet',
+      'svc.dpu.nvidia.com/v1alpha1 DPUServiceConfiguration fleet',
       'svc.dpu.nvidia.com/v1alpha1 DPUServiceIPAM fleet',
       'svc.dpu.nvidia.com/v1alpha1 DPUServiceInterface fleet',
       'svc.dpu.nvidia.com/v1alpha1 DPUServiceNAD node',
+      'svc.dpu.nvidia.com/v1alpha1 DPUServiceTemplate fleet',
       'svc.dpu.nvidia.com/v1alpha1 ServiceChain node',
       'svc.dpu.nvidia.com/v1alpha1 ServiceInterface node',
     ])
