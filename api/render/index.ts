@@ -1,3 +1,2 @@
 /** Public surface of the renderer. */
 export { renderForNode, RENDERED_FROM_ANNOTATION } from './render-for-node.js'
-export { mergeHelmValues, mergeServiceTemplate, type MergedServiceSpec } from './merge-service-template.js'
