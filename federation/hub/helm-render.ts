@@ -23,6 +23,7 @@ import type { ParsedObject } from '../../api/resources/kind.js'
 import { SVC_API_VERSION } from '../../api/resources/common.js'
 import type { DPUServiceSpecSchema } from '../../api/resources/dpu-service.js'
 import { RENDERED_FROM_ANNOTATION } from '../../api/render/index.js'
+import { mergeHelmValues } from '../../api/render/merge-service-template.js'
 import { encodeCanonical } from '../wire/cbor.js'
 import { silentLogger, type Logger } from '../wire/logger.js'
 import { HelmRenderError } from './errors.js'
@@ -34,6 +35,8 @@ import { objectKey, type SnapshotStore } from './source.js'
 type DPUServiceSpec = z.infer<typeof DPUServiceSpecSchema>
 
 export const RENDERED_CONDITION = 'Rendered'
+/** DPF's `DPFServiceIDLabelKey`: pods of a service carry its serviceID under this label. */
+const SERVICE_ID_LABEL = 'svc.dpu.nvidia.com/service'
 
 export interface HelmRendererOptions {
   /** The helm binary (`--helm PATH`); absent: every DPUService gets `Rendered=False, HelmNotConfigured`. */
@@ -229,13 +232,21 @@ export class HelmRenderer {
     for (const e of this.entries.values()) if (e.retry) clearTimeout(e.retry)
   }
 
+  /**
+   * What helm sees, as DPF's DPUService controller hands it to Argo CD (`argoCDValuesFromDPUService`): the values
+   * with `serviceDaemonSet` (its labels plus `svc.dpu.nvidia.com/service: <serviceID>`) merged over them, since
+   * DPF charts label and annotate their pods from `.Values.serviceDaemonSet`. (DPF also adds the Multus networks
+   * annotation there; here the appliance plugs interfaces itself, from `Service.spec.interfaces`.)
+   */
   private helmInputs(obj: ParsedObject): { release: string; namespace: string; source: DPUServiceSpec['helmChart']['source']; values: Record<string, unknown> } {
     const spec = obj.spec as DPUServiceSpec
+    const sds: Record<string, unknown> = { ...spec.serviceDaemonSet }
+    if (spec.serviceID !== undefined) sds.labels = { ...spec.serviceDaemonSet?.labels, [SERVICE_ID_LABEL]: spec.serviceID }
     return {
       release: spec.helmChart.source.releaseName ?? obj.metadata.name,
       namespace: obj.metadata.namespace ?? 'default',
       source: spec.helmChart.source,
-      values: spec.helmChart.values ?? {},
+      values: mergeHelmValues({ serviceDaemonSet: sds }, spec.helmChart.values) ?? {},
     }
   }
 
