@@ -122,7 +122,7 @@ echo "$release $chart $repo $version $ns $(cat "$values")" >> "$DIR/argv"
 case "$(cat "$DIR/mode")" in
   fail) echo "Error: failed to fetch $repo/$chart: 404 Not Found" >&2; exit 1;;
   garbage) printf 'kind: [unclosed\\n  - : :\\n'; exit 0;;
-  sleep) sleep 120; exit 0;;
+  sleep) sleep 120 & echo $! > "$DIR/sleep.pid"; wait; exit 0;;
   slow) echo start >> "$DIR/events"; sleep 0.3; echo end >> "$DIR/events";;
   nopod) cat "$DIR/nopod.yaml"; exit 0;;
   one) cat "$DIR/one.yaml"; exit 0;;
