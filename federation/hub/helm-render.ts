@@ -128,6 +128,7 @@ interface Entry {
 const isDPUService = (obj: ParsedObject): boolean => obj.kind === 'DPUService' && obj.apiVersion === SVC_API_VERSION
 const hashOf = (v: unknown): string => createHash('sha256').update(encodeCanonical(v)).digest('hex').slice(0, 32)
 
+/** DPUService charts -> Services, cached per chart input; one per hub (see the top of this file). */
 export class HelmRenderer {
   private readonly entries = new Map<string, Entry>()
   private readonly queue: Array<() => Promise<void>> = []

@@ -10,6 +10,7 @@ import { isRecord } from '../../api/is-record.js'
 import { toFieldIssues } from '../../api/resources/issues.js'
 import { HelmRenderError } from './errors.js'
 
+/** The kinds whose pod template becomes a Service (Jobs and CronJobs are not services). */
 export const WORKLOAD_KINDS = ['DaemonSet', 'Deployment', 'StatefulSet', 'Pod'] as const
 
 const StringMapSchema = z.record(z.string(), z.string())
