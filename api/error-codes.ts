@@ -97,6 +97,7 @@ export const ERROR_CODES = {
   'federation.unavailable': { status: 503, title: 'Hub not reachable' },
   'federation.certs': { status: 500, title: 'Certificate tooling failed' },
   'federation.source': { status: 502, title: 'Fleet object source failed' },
+  'federation.helm': { status: 502, title: 'Helm chart could not be rendered' },
   'federation.stale-revision': { status: 409, title: 'Revision is not newer than the applied one' },
 
   // config: daemon configuration files and flags

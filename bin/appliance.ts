@@ -19,6 +19,7 @@ import { acquireDataDirLock, openStore } from '../appliance/store/index.js'
 import { startFleetRollup } from '../appliance/desired/index.js'
 import { OvsNode } from '../appliance/node/ovs-node.js'
 import { NodeController } from '../appliance/reconcile/controller.js'
+import { createServiceRuntimes } from '../appliance/services/runtimes.js'
 import { createNodeMetrics, startSwitchObservers } from '../appliance/reconcile/switch-observers.js'
 import { OVSDB_NONE, OVSDB_UNAVAILABLE_HINT } from '../appliance/cli/config.js'
 import { createStoreAgentPort } from '../appliance/federation/agent-port-impl.js'
@@ -58,6 +59,15 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
   // The loop-pass metrics must exist before the controller; the metrics read the controller lazily.
   let controller: NodeController | undefined
   const nodeMetrics = ovs ? createNodeMetrics({ registry, store, ovs, nodeName: config.nodeName, controller: () => controller }) : undefined
+  const services = createServiceRuntimes({
+    serviceRuntime: config.serviceRuntime,
+    dataDir: config.dataDir,
+    owner: config.nodeName,
+    ...(config.serviceNetnsPrefix ? { namePrefix: config.serviceNetnsPrefix } : {}),
+    ...(config.podmanSocket ? { podmanSocket: config.podmanSocket } : {}),
+    ...(config.podmanInfraImage ? { podmanInfraImage: config.podmanInfraImage } : {}),
+    ...(config.podmanInfraCommand ? { podmanInfraCommand: config.podmanInfraCommand } : {}),
+  })
   controller = ovs
     ? new NodeController({
         store,
@@ -66,6 +76,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
         nodeName: config.nodeName,
         nodeLabels: config.nodeLabels,
         log: root.child({ component: 'reconcile' }),
+        ...(services ? { services: { ...services, stateDir: join(config.dataDir, 'services', 'volumes') } } : {}),
         ...(config.ovsNetns ? { ovsNetns: config.ovsNetns } : {}),
         ...(config.verifyInterval !== undefined ? { verifyIntervalMs: config.verifyInterval * 1000 } : {}),
         settings: {
@@ -152,6 +163,8 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
         server.close(async () => {
           await agentStopped.catch(() => undefined)
           void ovs?.close()
+          // Containers outlive the appliance; only connections and watchers close.
+          for (const rt of Object.values(services?.runtimes ?? {})) await rt.close().catch(() => undefined)
           store.close()
           lock.release()
           log.info('stopped')

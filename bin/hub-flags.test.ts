@@ -29,3 +29,17 @@ describe('hub limit flags', () => {
     for (const f of HUB_LIMIT_FLAGS) expect(usage).toMatch(new RegExp(`--${f.flag} .*\\(default ${DEFAULT_HUB_LIMITS[f.field]}\\)`))
   })
 })
+
+describe('hub --helm', () => {
+  it('is absent unless given, and resolves against the working directory', () => {
+    expect(parseHubFlags(base, '/tmp').helm).toBeUndefined()
+    expect(parseHubFlags([...base, '--helm', 'tools/helm'], '/opt').helm).toBe('/opt/tools/helm')
+    expect(parseHubFlags([...base, '--helm', '/usr/local/bin/helm'], '/opt').helm).toBe('/usr/local/bin/helm')
+  })
+
+  it('is in the usage with what happens without it', () => {
+    const usage = hubCommands.find((c) => c.path.join(' ') === 'hub run')!.usage
+    expect(usage).toMatch(/--helm PATH .*helm binary for DPUService charts/)
+    expect(usage).toMatch(/Rendered=False \(HelmNotConfigured\)/)
+  })
+})

@@ -12,6 +12,7 @@ import { KINDS, parseDocuments, parseObject } from '../api/resources/registry.js
 import type { ParsedObject } from '../api/resources/kind.js'
 import { renderForNode } from '../api/render/index.js'
 import { DpuRegistry } from '../federation/hub/dpu-registry.js'
+import { HelmRenderer } from '../federation/hub/helm-render.js'
 import { startHub, type HubLimits, type RunningHub, type TlsFiles } from '../federation/hub/hub.js'
 import { LimitFlagError, limitFlagOptions, limitFlagsUsage, parseLimitFlags } from '../federation/hub/limit-flags.js'
 import { KubernetesSource } from '../federation/hub/sources/kubernetes.js'
@@ -31,6 +32,8 @@ export interface HubFlags {
   tls: { cert: string; key: string; ca: string } | 'insecure'
   logLevel: LogLevel
   maxRemovalShare?: number
+  /** The helm binary DPUService charts are rendered with; absent: DPUServices get Rendered=False. */
+  helm?: string
   /** Per-identity bounds given as flags; the rest keep their defaults. */
   limits: Partial<HubLimits>
 }
@@ -47,7 +50,7 @@ const USAGE = `Usage: dpuctl hub run --data-dir DIR [--listen HOST:PORT] [--api-
                       [--manifests DIR] [--kubernetes [--kubeconfig FILE] [--namespace NS]]
                       [--dpu-registry FILE] [--require-registered]
                       (--tls-cert FILE --tls-key FILE --tls-ca FILE | --insecure) [--log-level LEVEL]
-                      [--max-removal-share FRACTION] [--max-connections-per-identity N] [...limits]
+                      [--max-removal-share FRACTION] [--helm PATH] [--max-connections-per-identity N] [...limits]
 
 Runs the federation hub: renders fleet objects (DPF kinds) per DPU and streams them to appliances. Logs are
 JSON lines on stderr; stdout gets one line, "hub listening grpc=PORT api=PORT", once both ports are bound.
@@ -62,6 +65,8 @@ JSON lines on stderr; stdout gets one line, "hub listening grpc=PORT api=PORT", 
   --log-level LEVEL   fatal|error|warn|info|debug|trace|silent (default info)
   --max-removal-share a source change removing more than this share of a connected DPU's objects is held
                       until \`dpuctl hub confirm\` (default 0.5), unless removed on purpose (file or object deleted)
+  --helm PATH         helm binary for DPUService charts (\`helm template\`, 60 s timeout, 16 MiB output, 2 at a
+                      time); without it every DPUService reports Rendered=False (HelmNotConfigured)
 What one DPU certificate may cost the hub (whole numbers; see federation/README.md):
 ${limitFlagsUsage()}
 Create development certificates with: dpuctl certs init --out DIR; dpuctl certs issue --out DIR --dpu NAME`
@@ -85,6 +90,7 @@ export function parseHubFlags(args: string[], cwd: string): HubFlags {
       insecure: { type: 'boolean' },
       'log-level': { type: 'string' },
       'max-removal-share': { type: 'string' },
+      helm: { type: 'string' },
       ...limitFlagOptions(),
     },
     0,
@@ -119,6 +125,7 @@ export function parseHubFlags(args: string[], cwd: string): HubFlags {
     tls: v.insecure ? 'insecure' : { cert: str('tls-cert')!, key: str('tls-key')!, ca: str('tls-ca')! },
     logLevel,
     ...(share !== undefined ? { maxRemovalShare: share } : {}),
+    ...(v.helm ? { helm: str('helm')! } : {}),
     limits,
   }
 }
@@ -134,13 +141,15 @@ export async function startHubFromFlags(f: HubFlags): Promise<RunningHub> {
     const kinds = KINDS.map((k) => ({ group: k.group, version: k.version, plural: k.plural }))
     sources.push(await KubernetesSource.fromKubeconfig({ kubeconfig: f.kubeconfig, namespace: f.namespace, kinds, parse: (raw) => parseObject(raw, 'kubernetes'), logger }))
   }
+  const helm = new HelmRenderer({ helmPath: f.helm, logger })
   return startHub({
     dataDir: f.dataDir,
     listen: f.listen,
     apiListen: f.apiListen,
     tls,
     sources,
-    render: (obj, node) => renderForNode(obj, node),
+    render: helm.wrap((obj, node) => renderForNode(obj, node)),
+    helm,
     registry: new DpuRegistry(f.dpuRegistry, f.requireRegistered, logger),
     logger,
     ...(f.maxRemovalShare !== undefined ? { maxRemovalShare: f.maxRemovalShare } : {}),

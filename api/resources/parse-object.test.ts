@@ -29,15 +29,17 @@ describe('DPF reference samples (test/fixtures/dpf)', () => {
   const files = readdirSync(FIXTURES)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
-  it('has every sample of reference/dpf.md §2 (plus the §4.2 reference flavor, written out as a manifest)', () => {
+  it('has every sample of reference/dpf.md §2 (plus the §4.2 reference flavor, written out as a manifest, and DPF docs hbn template/configuration)', () => {
     expect(files).toEqual([
       'bfb.yaml',
       'dpudeployment-ovn-hbn.yaml',
       'dpuflavor-hbn-ovn.yaml',
       'dpuservicechain-hbn-to-fabric.yaml',
       'dpuservicechain-ovn-to-hbn.yaml',
+      'dpuserviceconfig-hbn.yaml',
       'dpuserviceinterfaces.yaml',
       'dpuservicenad.yaml',
+      'dpuservicetemplate-hbn.yaml',
       'dpuset.yaml',
     ])
   })

@@ -235,7 +235,7 @@ export interface PodTemplateInput {
   /** A core/v1 PodTemplateSpec: `{metadata?, spec}`, as a DaemonSet, Deployment or Pod carries it. */
   template: unknown
   /** Absent: read from the template's `k8s.v1.cni.cncf.io/networks` annotation, if any. */
-  interfaces?: readonly ServiceAttachment[]
+  interfaces?: ReadonlyArray<{ network: string; interfaceName: string }>
   configMaps?: Readonly<Record<string, Readonly<Record<string, string>>>>
   runtime?: 'podman' | 'process'
   /** Of the Service object itself. */

@@ -10,6 +10,7 @@ import { BFBSchema } from './bfb.js'
 import { DPUFlavorSchema } from './dpu-flavor.js'
 import { DPUSetSchema } from './dpu-set.js'
 import { DPUServiceSchema } from './dpu-service.js'
+import { DPUServiceConfigurationSchema, DPUServiceTemplateSchema } from './dpu-service-template.js'
 import { DPUDeploymentSchema } from './dpu-deployment.js'
 import { DPUServiceIPAMSchema } from './dpu-service-ipam.js'
 import { DPUServiceNADSchema } from './service-nad.js'
@@ -40,9 +41,11 @@ export const KINDS: readonly KindInfo[] = Object.freeze([
   kindInfo(SVC_GROUP, 'DPUDeployment', 'dpudeployments', ['ddeploy'], 'fleet', DPUDeploymentSchema),
   kindInfo(SVC_GROUP, 'DPUService', 'dpuservices', ['dsvc'], 'fleet', DPUServiceSchema),
   kindInfo(SVC_GROUP, 'DPUServiceChain', 'dpuservicechains', ['dsc'], 'fleet', DPUServiceChainSchema),
+  kindInfo(SVC_GROUP, 'DPUServiceConfiguration', 'dpuserviceconfigurations', ['dsconfig'], 'fleet', DPUServiceConfigurationSchema),
   kindInfo(SVC_GROUP, 'DPUServiceIPAM', 'dpuserviceipams', ['dsipam'], 'fleet', DPUServiceIPAMSchema),
   kindInfo(SVC_GROUP, 'DPUServiceInterface', 'dpuserviceinterfaces', ['dsi'], 'fleet', DPUServiceInterfaceSchema),
   kindInfo(SVC_GROUP, 'DPUServiceNAD', 'dpuservicenads', ['dsnad'], 'node', DPUServiceNADSchema),
+  kindInfo(SVC_GROUP, 'DPUServiceTemplate', 'dpuservicetemplates', ['dstemplate'], 'fleet', DPUServiceTemplateSchema),
   kindInfo(SVC_GROUP, 'Service', 'services', ['svc'], 'node', ServiceSchema),
   kindInfo(SVC_GROUP, 'ServiceChain', 'servicechains', ['sc'], 'node', ServiceChainSchema),
   kindInfo(SVC_GROUP, 'ServiceInterface', 'serviceinterfaces', ['si'], 'node', ServiceInterfaceSchema),

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { StoredObject } from '../../api/meta.js'
 import type { RuntimeContainerSpec, RuntimeMount, RuntimePodSpec } from '../runtime/services/runtime.js'
-import { parseCpuMillis, parseMemoryBytes } from './quantities.js'
+import { parseQuantity } from '../../api/resources/quantity.js'
 import type { ServiceSpecView } from './service-view.js'
 
 export const OWNER_LABEL = 'dpu.appliance/service'
@@ -87,8 +87,8 @@ export function planPod(svc: StoredObject, netnsName: string, settings: PodPlanS
       return hostPath === undefined ? [] : [{ hostPath, containerPath: m.mountPath, readOnly: m.readOnly ?? false }]
     })
     const limits = c.resources?.limits ?? {}
-    const cpu = limits.cpu !== undefined ? parseCpuMillis(limits.cpu) : undefined
-    const memory = limits.memory !== undefined ? parseMemoryBytes(limits.memory) : undefined
+    const cpu = limits.cpu !== undefined ? parseQuantity(limits.cpu, 'cpuMillis', 'limits.cpu') : undefined
+    const memory = limits.memory !== undefined ? parseQuantity(limits.memory, 'bytes', 'limits.memory') : undefined
     return {
       name: c.name,
       image: c.image,

@@ -4,9 +4,9 @@
  * that does not fit is not started (`ResourcesDoNotFit`, naming the resource and the figures). A resource the
  * flavor does not list is not limited; with no flavor nothing is.
  */
-import { parseCount, parseCpuMillis, parseMemoryBytes } from './quantities.js'
+import { parseQuantity, quantityProblem, type QuantityUnit } from '../../api/resources/quantity.js'
 
-export type ResourceList = Readonly<Record<string, string | number>>
+export type ResourceList = Readonly<Record<string, unknown>>
 
 export interface FitResult {
   /** Keys that fit, in admission order. */
@@ -17,10 +17,17 @@ export interface FitResult {
   remaining: Record<string, number>
 }
 
-function amount(resource: string, q: string | number): number {
-  if (resource === 'cpu') return parseCpuMillis(q)
-  if (resource === 'memory' || resource === 'ephemeral-storage' || resource.startsWith('hugepages-')) return parseMemoryBytes(q)
-  return parseCount(q)
+function unitOf(resource: string): QuantityUnit {
+  if (resource === 'cpu') return 'cpuMillis'
+  if (resource === 'memory' || resource === 'ephemeral-storage' || resource.startsWith('hugepages-')) return 'bytes'
+  return 'count'
+}
+
+/** A quantity as a number; a value that is not one (a flavor's free-form list) counts as absent. */
+function amount(resource: string, q: unknown): number | undefined {
+  if (typeof q !== 'string' && typeof q !== 'number') return undefined
+  const unit = unitOf(resource)
+  return quantityProblem(q, unit) === undefined ? parseQuantity(q, unit, resource) : undefined
 }
 
 function show(resource: string, n: number): string {
@@ -34,14 +41,20 @@ export function podRequests(containers: ReadonlyArray<{ resources?: { requests?:
   const sum: Record<string, number> = {}
   for (const c of containers) {
     const req = { ...(c.resources?.limits ?? {}), ...(c.resources?.requests ?? {}) }
-    for (const [r, q] of Object.entries(req)) sum[r] = (sum[r] ?? 0) + amount(r, q)
+    for (const [r, q] of Object.entries(req)) {
+      const n = amount(r, q)
+      if (n !== undefined) sum[r] = (sum[r] ?? 0) + n
+    }
   }
   return sum
 }
 
 export function fitServices(dpuResources: ResourceList | undefined, reserved: ResourceList | undefined, candidates: ReadonlyArray<{ key: string; requests: Record<string, number> }>): FitResult {
   const remaining: Record<string, number> = {}
-  for (const [r, q] of Object.entries(dpuResources ?? {})) remaining[r] = amount(r, q) - (reserved?.[r] !== undefined ? amount(r, reserved[r]) : 0)
+  for (const [r, q] of Object.entries(dpuResources ?? {})) {
+    const total = amount(r, q)
+    if (total !== undefined) remaining[r] = total - (amount(r, reserved?.[r]) ?? 0)
+  }
   const admitted: string[] = []
   const rejected = new Map<string, string>()
   for (const c of candidates) {

@@ -25,6 +25,8 @@ import { http2ServersOf } from './grpc-http2.js'
 import { logRefusedHandshakes } from './handshake-log.js'
 import { HubDb } from './hub-db.js'
 import { HubMetrics } from './metrics.js'
+import type { HelmRenderer } from './helm-render.js'
+import { HELM_STORE } from './helm-render.js'
 import { Planner, type RenderFn } from './planner.js'
 import { createHubApi } from './rest.js'
 import { AgentSession, type SessionLimits } from './session.js'
@@ -58,6 +60,11 @@ export interface HubOptions {
   fanoutSlice?: number
   /** What one DPU certificate may cost the hub (issue #14); each field has a stated default. */
   limits?: Partial<HubLimits>
+  /**
+   * Renders DPUServices' charts off the ack path; `render` must be `helm.wrap(...)` for its Services to reach
+   * DPUs. The hub feeds it every fleet, replans when a render lands, and keeps its last good renders in hub.db.
+   */
+  helm?: HelmRenderer
 }
 
 export interface HubLimits extends SessionLimits {
@@ -166,7 +173,9 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
     // Until every source has delivered a full snapshot the planner holds nothing: sessions wait rather than
     // push an empty set that would remove every object from every DPU (fail-static on hub restart).
     if (snapshots.size < o.sources.length) return
-    planner.setFleet([...snapshots.values()].flat())
+    const fleet = [...snapshots.values()].flat()
+    void o.helm?.prepare(fleet)
+    planner.setFleet(fleet)
     logger.info({ source: source.name, objects: objects.length }, 'fleet changed')
     fanOut()
   }
@@ -245,6 +254,14 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
     openCount++
   }
 
+  if (o.helm) {
+    o.helm.useStore(db.sourceStore(HELM_STORE))
+    o.helm.onChange((objs) => {
+      planner.invalidate(objs)
+      fanOut()
+    })
+  }
+
   const sourceErrors = (): Record<string, string> => Object.assign({}, ...o.sources.map((s) => s.errors?.() ?? {})) as Record<string, string>
   watchSourceHealth(metrics.registry, o.sources)
   for (const source of o.sources) {
@@ -298,6 +315,7 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
       metricsText: () => metrics.registry.metrics(),
       metricsContentType: metrics.registry.contentType,
       sourceErrors,
+      objectConditions: () => o.helm?.conditions() ?? {},
       heldChange: () => (held ? { source: held.source, since: held.since, removals: held.removals } : null),
       confirm: () => confirm(),
     })
@@ -331,6 +349,7 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
     openConnections: () => connections?.open ?? 0,
     async stop() {
       clearInterval(sweeper)
+      o.helm?.stop()
       registry.stop()
       for (const source of o.sources) await source.stop()
       for (const set of [...open.values()]) for (const s of [...set]) s.close(grpc.status.UNAVAILABLE, 'hub shutting down')

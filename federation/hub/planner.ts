@@ -84,6 +84,19 @@ export class Planner {
     this.changedAt = Date.now()
   }
 
+  /**
+   * Forgets what these fleet objects rendered into and starts a new generation: for a renderer whose output
+   * changed while the object did not (a DPUService whose chart finished rendering). No-op before the first fleet,
+   * which must stay the thing that makes the planner ready.
+   */
+  invalidate(objects: readonly ParsedObject[]): void {
+    if (!this.ready) return
+    for (const obj of objects) this.rendered.delete(obj)
+    this.gen++
+    this.interned = new Map()
+    this.changedAt = Date.now()
+  }
+
   fleetObjects(): readonly ParsedObject[] {
     return this.fleet
   }

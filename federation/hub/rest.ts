@@ -4,6 +4,7 @@
  * Kubernetes), never here.
  */
 import { Hono } from 'hono'
+import type { Condition } from '../../api/meta.js'
 import type { DpuRecord } from './hub-db.js'
 import type { AgentSession } from './session.js'
 
@@ -39,6 +40,8 @@ export interface HubView {
   metricsText(): Promise<string>
   metricsContentType: string
   sourceErrors(): Record<string, string>
+  /** Conditions the hub keeps on fleet objects (a DPUService's `Rendered`), by object key. */
+  objectConditions?(): Record<string, Condition[]>
   /** A source change held for removing too much of some DPU's objects, until confirmed. */
   heldChange(): unknown
   confirm(): boolean
@@ -99,6 +102,7 @@ export function createHubApi(hub: HubView): Hono {
         offline: count('offline'),
       },
       sourceErrors: hub.sourceErrors(),
+      objectConditions: hub.objectConditions?.() ?? {},
       heldChange: hub.heldChange(),
       dpus,
     })

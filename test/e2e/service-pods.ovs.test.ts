@@ -13,7 +13,27 @@ import { runDpuctl, startApplianceProcess, type ApplianceProcess } from '../supp
 import { Cleanup, createNetns, createVethPair, exec, ping, startPing } from '../../bin/demo/netns.js'
 import { startOvsSandbox, type OvsSandbox } from '../../bin/demo/ovs-sandbox.js'
 import { until } from '../support/until.js'
-import { BUSYBOX_IMAGE, ensureBusyboxImage, podmanAvailable, podmanTestEnv } from '../support/busybox-image.js'
+import { ensureBusyboxImage } from '../support/busybox-image.js'
+import { spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** Built from Debian's busybox-static (no registry here); the process backend ignores images. */
+const BUSYBOX_IMAGE = 'localhost/dpu-test-busybox:1'
+const podmanAvailable = () => spawnSync('podman', ['--version']).status === 0
+const podmanSocket = join(tmpdir(), `podman-e2e-${process.pid}.sock`)
+
+/** The `podman system service` an appliance started on our socket outlives a kill -9 of it: stopped by pid here. */
+function stopPodmanService(): void {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(`unix://${podmanSocket}`)) process.kill(Number(pid), 'SIGTERM')
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
 
 const SVC = 'svc.dpu.nvidia.com/v1alpha1'
 type Obj = { metadata: { name: string }; status: { phase?: string; conditions?: Array<{ type: string; status: string; reason: string; message: string }>; containers?: Array<{ name: string; pid?: number; restartCount: number; state: string }>; restarts?: number } }
@@ -64,7 +84,7 @@ describe.each(runtimes)('a forwarding service in a real %s container, chained be
   let ext1: string
   const prefix = `e2e${process.pid}${runtime[1]}-`
   const svcNetns = `${prefix}svc-fwd`
-  const applianceArgs = () => ['--service-runtime', runtime, '--service-netns-prefix', prefix, ...(runtime === 'podman' ? podmanTestEnv.applianceArgs : [])]
+  const applianceArgs = () => ['--service-runtime', runtime, '--service-netns-prefix', prefix, ...(runtime === 'podman' ? ['--podman-socket', podmanSocket, '--podman-infra-image', BUSYBOX_IMAGE, '--podman-infra-command', '/pause'] : [])]
 
   const dpuctl = (args: string[], input?: string) => runDpuctl(args, { env: app.clientEnv, ...(input !== undefined ? { input } : {}) })
   const get = async (kind: string, name: string): Promise<Obj | undefined> => {
@@ -80,7 +100,10 @@ describe.each(runtimes)('a forwarding service in a real %s container, chained be
   const ofports = async () => (await ovs.vsctl('--format=json', '--columns=name,ofport', 'list', 'Interface')).trim()
 
   beforeAll(async () => {
-    if (runtime === 'podman') await ensureBusyboxImage()
+    if (runtime === 'podman') {
+      await ensureBusyboxImage(BUSYBOX_IMAGE)
+      cleanup.defer('podman service', async () => stopPodmanService())
+    }
     ovs = await startOvsSandbox()
     cleanup.defer('ovs sandbox', () => ovs.stop())
     ext0 = await createNetns(cleanup, 'sp')
@@ -92,7 +115,9 @@ describe.each(runtimes)('a forwarding service in a real %s container, chained be
     cleanup.defer('appliance', () => app.dispose())
     // The pod goes when its Service does: the appliance removes what it owns before the sandbox is torn down.
     cleanup.defer('service', async () => {
-      if (app.child.exitCode === null) await dpuctl(['delete', 'service', 'fwd']).catch(() => undefined)
+      if (app.child.exitCode !== null) return
+      await dpuctl(['delete', 'service', 'fwd']).catch(() => undefined)
+      await until('pod removed', async () => !(await exec(undefined, 'ip', ['netns', 'list'])).stdout.includes(svcNetns), 60_000, 200).catch(() => undefined)
     })
   }, 120_000)
   afterEach(({ task }) => {

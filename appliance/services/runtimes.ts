@@ -1,0 +1,60 @@
+/**
+ * Which runtime backends this appliance runs services on, from its flags: `process` always (it needs nothing but
+ * the kernel), `podman` when asked for or, with `auto`, when its binary is installed. The default backend is the
+ * one a Service without `spec.runtime` gets.
+ */
+import { accessSync, constants } from 'node:fs'
+import { delimiter, join } from 'node:path'
+import { PodmanRuntime } from '../runtime/services/podman-runtime.js'
+import { ProcessRuntime } from '../runtime/services/process-runtime.js'
+import type { ServiceRuntime } from '../runtime/services/runtime.js'
+import type { RuntimeName } from './services-reconciler.js'
+
+/** The pause image kubelet uses; on a DPU without it, pass --podman-infra-image. */
+export const DEFAULT_INFRA_IMAGE = 'registry.k8s.io/pause:3.9'
+
+export interface RuntimeSettings {
+  serviceRuntime: 'auto' | 'podman' | 'process' | 'none'
+  dataDir: string
+  /** Marks what this appliance owns in a backend shared with others (the node name). */
+  owner: string
+  /** Keeps pod names of appliances sharing one podman apart (the service netns prefix). */
+  namePrefix?: string
+  podmanSocket?: string
+  podmanInfraImage?: string
+  podmanInfraCommand?: string
+}
+
+export interface ServiceRuntimes {
+  runtimes: Partial<Record<RuntimeName, ServiceRuntime>>
+  defaultRuntime: RuntimeName
+}
+
+function onPath(binary: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, binary), constants.X_OK)
+      return true
+    } catch {
+      return false
+    }
+  })
+}
+
+/** undefined when services are off (`none`). */
+export function createServiceRuntimes(s: RuntimeSettings): ServiceRuntimes | undefined {
+  if (s.serviceRuntime === 'none') return undefined
+  const runtimes: Partial<Record<RuntimeName, ServiceRuntime>> = {
+    process: new ProcessRuntime({ stateDir: join(s.dataDir, 'services', 'process'), owner: s.owner }),
+  }
+  const podman = s.serviceRuntime === 'podman' || (s.serviceRuntime === 'auto' && onPath('podman'))
+  if (podman)
+    runtimes.podman = new PodmanRuntime({
+      socketPath: s.podmanSocket ?? join(s.dataDir, 'podman.sock'),
+      owner: s.owner,
+      infraImage: s.podmanInfraImage ?? DEFAULT_INFRA_IMAGE,
+      ...(s.podmanInfraCommand ? { infraCommand: [s.podmanInfraCommand] } : {}),
+      podNamePrefix: `${s.namePrefix ?? ''}dpu-`,
+    })
+  return { runtimes, defaultRuntime: podman ? 'podman' : 'process' }
+}
