@@ -5,6 +5,10 @@
  */
 import { OpenFlowEncodeError, OpenFlowProtocolError } from './errors.js'
 
+let lastU64 = 0n
+let lastHi = 0
+let lastLo = 0
+
 export class Writer {
   buf: Buffer
   pos = 0
@@ -49,9 +53,15 @@ export class Writer {
       this.zeros(8)
       return
     }
-    const x = BigInt.asUintN(64, v)
-    this.u32(Number(x >> 32n))
-    this.u32(Number(x & 0xffffffffn))
+    // The flow mods of a bundle mostly share one cookie: split it into halves once (BigInt shifts allocate).
+    if (v !== lastU64) {
+      const x = BigInt.asUintN(64, v)
+      lastHi = Number(x >> 32n)
+      lastLo = Number(x & 0xffffffffn)
+      lastU64 = v
+    }
+    this.u32(lastHi)
+    this.u32(lastLo)
   }
   bytes(b: Uint8Array): void {
     this.room(b.length)
