@@ -102,11 +102,13 @@ export function actionsKey(instructions: readonly Instruction[]): string {
  * `toFlowEntry` from the bytes of the flow mod that carried `flow`, so one encoding serves the wire and the key
  * index: `buf` holds the `ofp_match` from `matchStart` (header included) to `instructionsStart`, then the
  * instructions to `end`, encoded with `KEY_VERSION` (the caller checks the version: other versions spell
- * registers otherwise). The same writer with the same version wrote them, so the key and actions key are exactly
- * those of `flowKey` and `actionsKey`; instructions that were sent in another order are keyed apart.
+ * registers otherwise) by `writeBundledFlowMod`, which checked the flow's ids. The same writer with the same version
+ * wrote them, so the key and actions key are exactly those of `flowKey` and `actionsKey`; instructions that were
+ * sent in another order are keyed apart.
  */
 export function flowEntryFromWire(flow: Flow, buf: Buffer, matchStart: number, instructionsStart: number, end: number): FlowEntry {
-  check(flow)
+  // Encoding checked the rest of `check` (u8 table, u16 priority, u64 cookie); a flow's table also excludes 255.
+  if (flow.table === 0xff) invalidFlow(flow, `table ${flow.table} outside 0..254`)
   const key = keyOf(flow.table, flow.priority, buf, matchStart + 4, instructionsStart)
   const instructions = canonicalInstructions(flow.instructions)
   if (instructions !== flow.instructions) return { flow: { ...flow, instructions }, key, actionsKey: actionsKey(instructions) }
