@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { apply, applyActions, flow, gotoTable, output, setField } from './builders.js'
 import { buildFlowMods, buildFullSync, diffFlows, isEmptyDiff } from './flow-diff.js'
-import { buildFlowTable, findFlowConflicts, flowKey, toFlowEntry } from './flow.js'
+import { BUNDLE_FLAGS, Writer, writeBundledFlowMod } from '../openflow/index.js'
+import { KEY_VERSION, buildFlowTable, findFlowConflicts, flowEntryFromWire, flowKey, toFlowEntry, type Flow } from './flow.js'
+import { FLOW_CASES } from './testdata/flow-cases.js'
 import { FlowsInvalidError } from './errors.js'
 
 const base = [
@@ -18,6 +20,35 @@ describe('flow keys', () => {
     const c = flow({ table: 0, priority: 1, match: { ipv6_dst: 'FD00:0:0::1' } })
     const d = flow({ table: 0, priority: 1, match: { ipv6_dst: { value: 'fd00::1', mask: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff' } } })
     expect(toFlowEntry(c).key).toBe(toFlowEntry(d).key)
+  })
+
+  it('read from the bytes sent are the keys toFlowEntry computes (one encoding for the wire and the index)', () => {
+    const flows: Flow[] = [
+      ...FLOW_CASES.map((c) => c.flow),
+      // Keys in another order, a mask to normalise, registers (packet-register halves in OF1.5), and
+      // instructions out of canonical order (keyed apart from the bytes sent, which kept the caller's order).
+      {
+        table: 3,
+        priority: 7,
+        cookie: 5n,
+        match: { ipv4_dst: { value: '10.0.0.7', mask: '255.255.255.0' }, reg1: 9, eth_type: 0x0800, reg0: { value: 3, mask: 0xff } },
+        instructions: [gotoTable(4), applyActions(setField('reg2', 1))],
+      },
+      { table: 3, priority: 7, cookie: 5n, match: { in_port: 2 }, instructions: [applyActions(), gotoTable(4)] },
+    ]
+    const w = new Writer(64)
+    for (const f of flows) {
+      const from = w.pos
+      const s = writeBundledFlowMod(w, KEY_VERSION, 1, 1, BUNDLE_FLAGS, f)
+      w.zeros(5) // whatever follows in the stream is not part of the flow
+      const byWire = flowEntryFromWire(f, w.buf, s.matchStart, s.instructionsStart, s.end)
+      expect(s.matchStart).toBeGreaterThan(from)
+      expect(byWire).toEqual(toFlowEntry(f))
+    }
+    expect(flowEntryFromWire(flows.at(-1)!, w.buf, 0, 0, 0).flow.instructions).toEqual([gotoTable(4)])
+    const bad = { ...flows[0]!, table: 255 }
+    const s = writeBundledFlowMod(w, KEY_VERSION, 1, 1, BUNDLE_FLAGS, bad)
+    expect(() => flowEntryFromWire(bad, w.buf, s.matchStart, s.instructionsStart, s.end)).toThrow(FlowsInvalidError)
   })
 
   it('differ by table, priority and match; actions and cookie are data', () => {

@@ -75,11 +75,13 @@ export const KEY_VERSION = 0x06
 function keyOf(table: number, priority: number, buf: Buffer, from: number, to: number): string {
   const n = to - from
   if (keyScratch.length < n + 3) keyScratch = Buffer.allocUnsafe(2 * (n + 3))
-  keyScratch[0] = table
-  keyScratch[1] = priority >> 8
-  keyScratch[2] = priority & 0xff
-  buf.copy(keyScratch, 3, from, to)
-  return keyScratch.toString('latin1', 0, n + 3)
+  const k = keyScratch
+  k[0] = table
+  k[1] = priority >> 8
+  k[2] = priority & 0xff
+  // A match is a few dozen bytes: a loop beats Buffer#copy's argument checks.
+  for (let i = 0; i < n; i++) k[3 + i] = buf[from + i]!
+  return k.toString('latin1', 0, n + 3)
 }
 let keyScratch = Buffer.allocUnsafe(512)
 
@@ -94,6 +96,23 @@ export function actionsKey(instructions: readonly Instruction[]): string {
   scratch.reset()
   writeInstructions(scratch, canonicalInstructions(instructions))
   return scratch.buf.toString('latin1', 0, scratch.pos)
+}
+
+/**
+ * `toFlowEntry` from the bytes of the flow mod that carried `flow`, so one encoding serves the wire and the key
+ * index: `buf` holds the `ofp_match` from `matchStart` (header included) to `instructionsStart`, then the
+ * instructions to `end`, encoded with `KEY_VERSION` (the caller checks the version: other versions spell
+ * registers otherwise) by `writeBundledFlowMod`, which checked the flow's ids. The same writer with the same version
+ * wrote them, so the key and actions key are exactly those of `flowKey` and `actionsKey`; instructions that were
+ * sent in another order are keyed apart.
+ */
+export function flowEntryFromWire(flow: Flow, buf: Buffer, matchStart: number, instructionsStart: number, end: number): FlowEntry {
+  // Encoding checked the rest of `check` (u8 table, u16 priority, u64 cookie); a flow's table also excludes 255.
+  if (flow.table === 0xff) invalidFlow(flow, `table ${flow.table} outside 0..254`)
+  const key = keyOf(flow.table, flow.priority, buf, matchStart + 4, instructionsStart)
+  const instructions = canonicalInstructions(flow.instructions)
+  if (instructions !== flow.instructions) return { flow: { ...flow, instructions }, key, actionsKey: actionsKey(instructions) }
+  return { flow, key, actionsKey: buf.toString('latin1', instructionsStart, end) }
 }
 
 function invalidFlow(flow: Flow, what: string): never {

@@ -11,7 +11,7 @@
  */
 import type { OpenFlowConnection } from './conn.js'
 import { OpenFlowRejectedError, type OfpErrorInfo } from './errors.js'
-import { writeBundledFlowMod, writeFrame } from './codec.js'
+import { writeBundledFlowMod, writeFrame, type FlowModSpans } from './codec.js'
 import type { FlowModInput, OfMessage } from './model.js'
 import type { Writer } from './wire.js'
 import { OFPBF } from './tables/messages.js'
@@ -24,6 +24,12 @@ export interface CommitOptions {
   timeoutMs?: number
   /** Called once every flow mod of the bundle is written to the socket (the switch is still parsing them). */
   onSent?: () => void
+  /**
+   * Called right after flow mod `index` is encoded, with where its match and instructions sit in `buf`, in the
+   * negotiated `version`'s encoding. The bytes stay as written (each chunk of the stream is a buffer of its own,
+   * never reused), so a caller may keep `buf` and read them later, e.g. to key the flows from the bytes sent.
+   */
+  onEncoded?: (index: number, buf: Buffer, spans: FlowModSpans, version: number) => void
 }
 
 export interface CommitResult {
@@ -55,9 +61,14 @@ export async function commitFlowMods(conn: OpenFlowConnection, flowMods: readonl
   try {
     const open: OfMessage = { type: 'bundle_control', bundleId, ctrl: 'open_request', flags: BUNDLE_FLAGS }
     // Flow mods are written straight into the stream (no per-message objects): the hot path of a 100k bundle.
+    const onEncoded = options.onEncoded
     const write = (w: Writer, i: number, xid: number, version: number): void => {
       if (i === 0) writeFrame(w, open, version, xid)
-      else writeBundledFlowMod(w, version, xid, bundleId, BUNDLE_FLAGS, flowMods[i - 1]!)
+      else {
+        const spans = writeBundledFlowMod(w, version, xid, bundleId, BUNDLE_FLAGS, flowMods[i - 1]!)
+        // w.buf read after the write: the writer may have grown into a new buffer for this very flow mod.
+        onEncoded?.(i - 1, w.buf, spans, version)
+      }
     }
     phase1 = await conn.transactWith(flowMods.length + 1, write, options.timeoutMs, options.onSent)
   } catch (err) {

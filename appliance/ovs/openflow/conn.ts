@@ -262,7 +262,11 @@ export class OpenFlowConnection extends EventEmitter<OpenFlowConnectionEvents> {
     return this.transactWith(msgs.length, (w, i, xid, version) => writeFrame(w, msgs[i]!, version, xid), timeoutMs, onSent)
   }
 
-  /** `transact` with message `i` written by `write` (callers that encode straight from their own model). */
+  /**
+   * `transact` with message `i` written by `write` (callers that encode straight from their own model). Each
+   * chunk of the stream is a Writer of its own, never reused once queued on the socket: bytes `write` put in
+   * `w.buf` stay there, for callers that read them back (bundle.ts `onEncoded`).
+   */
   async transactWith(count: number, write: (w: Writer, index: number, xid: number, version: number) => void, timeoutMs = this.requestTimeoutMs, onSent?: () => void): Promise<TransactResult> {
     const sock = this.requireSocket()
     const version = this._version!

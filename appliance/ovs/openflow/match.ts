@@ -292,7 +292,16 @@ export function writeMatch(w: Writer, match: Match, version = 0x05): void {
     if (!f) throw new OpenFlowEncodeError(`unknown OXM field ${key} in match`, { field: key })
     present.push(f.index)
   }
-  if (present.length > 1) present.sort((a, b) => a - b)
+  // Insertion sort: a handful of small integers, cheaper than Array#sort's comparator calls on every flow mod.
+  for (let i = 1; i < present.length; i++) {
+    const x = present[i]!
+    let j = i - 1
+    while (j >= 0 && present[j]! > x) {
+      present[j + 1] = present[j]!
+      j--
+    }
+    present[j + 1] = x
+  }
   const xregs = version >= 0x06
   let regsDone = false
   for (let i = 0; i < present.length; i++) {

@@ -5,6 +5,10 @@
  */
 import { OpenFlowEncodeError, OpenFlowProtocolError } from './errors.js'
 
+let lastU64 = 0n
+let lastHi = 0
+let lastLo = 0
+
 export class Writer {
   buf: Buffer
   pos = 0
@@ -19,24 +23,45 @@ export class Writer {
     this.buf.copy(next, 0, 0, this.pos)
     this.buf = next
   }
+  // Byte stores instead of Buffer#writeUInt*BE: those validate every argument, and these run ~30 times per flow
+  // mod (a 100k-flow bundle). Same bytes: a store into a Uint8Array keeps the low 8 bits, as `& 0xff` does.
   u8(v: number): void {
     this.room(1)
-    this.buf[this.pos++] = v & 0xff
+    this.buf[this.pos++] = v
   }
   u16(v: number): void {
     this.room(2)
-    this.buf.writeUInt16BE(v & 0xffff, this.pos)
-    this.pos += 2
+    const b = this.buf
+    const p = this.pos
+    b[p] = v >>> 8
+    b[p + 1] = v
+    this.pos = p + 2
   }
   u32(v: number): void {
     this.room(4)
-    this.buf.writeUInt32BE(v >>> 0, this.pos)
-    this.pos += 4
+    const x = v >>> 0
+    const b = this.buf
+    const p = this.pos
+    b[p] = x >>> 24
+    b[p + 1] = x >>> 16
+    b[p + 2] = x >>> 8
+    b[p + 3] = x
+    this.pos = p + 4
   }
   u64(v: bigint): void {
-    this.room(8)
-    this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), this.pos)
-    this.pos += 8
+    if (v === 0n) {
+      this.zeros(8)
+      return
+    }
+    // The flow mods of a bundle mostly share one cookie: split it into halves once (BigInt shifts allocate).
+    if (v !== lastU64) {
+      const x = BigInt.asUintN(64, v)
+      lastHi = Number(x >> 32n)
+      lastLo = Number(x & 0xffffffffn)
+      lastU64 = v
+    }
+    this.u32(lastHi)
+    this.u32(lastLo)
   }
   bytes(b: Uint8Array): void {
     this.room(b.length)
@@ -45,8 +70,12 @@ export class Writer {
   }
   zeros(n: number): void {
     this.room(n)
-    this.buf.fill(0, this.pos, this.pos + n)
-    this.pos += n
+    const b = this.buf
+    const p = this.pos
+    // Padding is a few bytes: a loop beats Buffer#fill's argument checks.
+    if (n <= 16) for (let i = 0; i < n; i++) b[p + i] = 0
+    else b.fill(0, p, p + n)
+    this.pos = p + n
   }
   /** Zero-pad to a multiple of 8 counted from `start`. */
   pad8(start: number): void {
