@@ -380,7 +380,14 @@ export class PodmanRuntime implements ServiceRuntime {
     if (pod.InfraContainerID === undefined) throw new PodmanUnavailableError(this.options.socketPath, `pod ${podName} has no infra container`)
     let infra = await this.inspectContainer(pod.InfraContainerID)
     if (infra === undefined || toRunState(infra.State.Status) !== 'running') {
-      await this.api.json({ method: 'POST', path: `/pods/${podName}/start` }, [304])
+      if (infra !== undefined && toRunState(infra.State.Status) === 'exited') {
+        // The sandbox died (infra killed, host restart): a restarted infra gets a new namespace, and containers
+        // still running sit in the old one, cut off from the interfaces moved into the new one. Stop them, as
+        // kubelet does on sandbox death; the reconciler starts them again (they report exited).
+        const stale = (await this.listContainers({ pod: [pod.Id] })).filter((c) => c.IsInfra !== true && toRunState(c.State) === 'running')
+        await Promise.all(stale.map((c) => this.api.json({ method: 'POST', path: `/containers/${c.Id}/stop`, query: { timeout: 10 }, timeoutMs: 70_000 }, [304, 404])))
+      }
+      await this.api.json({ method: 'POST', path: `/containers/${pod.InfraContainerID}/start` }, [304])
       infra = await this.inspectContainer(pod.InfraContainerID)
     }
     const pid = infra?.State.Pid
