@@ -20,6 +20,10 @@
  * An adopted container's exit code is unknown to us (its real parent reaped it): it is reported exited without
  * one, except after our own stop, where it is inferred from the signal that ended it (143 or 137).
  *
+ * Not honoured by this backend (the reconciler must say so in a condition rather than run silently): `image`,
+ * `mounts` (the command sees the host's file system), `privileged`/`capAdd`/`capDrop` (it runs with the
+ * appliance's own credentials).
+ *
  * Limits: none are enforced. Without systemd there is no delegated cgroup to put the command in, and this VM's
  * hybrid cgroup v1 layout has no unified memory controller to use instead. XXX: use a cgroup v2 subtree
  * (memory.max, cpu.max) when /sys/fs/cgroup is cgroup2 with the controllers delegated.
