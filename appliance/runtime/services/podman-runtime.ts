@@ -150,11 +150,11 @@ export class PodmanRuntime implements ServiceRuntime {
     await this.ensureSandboxParsed(spec)
     const name = this.containerName(spec.key, container)
     const existing = await this.inspectContainer(name)
-    if (existing !== undefined && existing.Config?.Labels?.[LABEL_SPEC_HASH] !== spec.specHash) {
-      // Created from another spec: replace it (podman cannot change a container's command or image in place).
-      await this.api.json({ method: 'DELETE', path: `/containers/${name}`, query: { force: true } }, [404])
-    } else if (existing !== undefined && toRunState(existing.State.Status) === 'running') return
-    if (existing === undefined || existing.Config?.Labels?.[LABEL_SPEC_HASH] !== spec.specHash) await this.createContainer(spec, c)
+    // Created from another spec: replaced (podman cannot change a container's command or image in place).
+    const stale = existing !== undefined && existing.Config?.Labels?.[LABEL_SPEC_HASH] !== spec.specHash
+    if (existing !== undefined && !stale && toRunState(existing.State.Status) === 'running') return
+    if (stale) await this.api.json({ method: 'DELETE', path: `/containers/${name}`, query: { force: true } }, [404])
+    if (existing === undefined || stale) await this.createContainer(spec, c)
     await this.api.json({ method: 'POST', path: `/containers/${name}/start` }, [304])
   }
 
