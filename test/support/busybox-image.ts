@@ -31,7 +31,7 @@ async function podman(args: string[], timeoutMs = 120_000): Promise<string> {
 export async function ensureBusyboxImage(tag: string): Promise<string> {
   const busybox = await readFile(BUSYBOX)
   // Debian's dynamic `busybox` package installs the same path; the image has no libc, so only busybox-static works.
-  if (busybox.includes('ld-linux')) throw new Error(`${BUSYBOX} is dynamically linked: install busybox-static`)
+  if (hasInterpreter(busybox)) throw new Error(`${BUSYBOX} is dynamically linked: install busybox-static`)
   const applets = (await runCommand([BUSYBOX, '--list'])).stdout.split('\n').filter((a) => /^[a-z0-9_.[-]+$/.test(a) && a !== 'busybox')
   const hash = createHash('sha256').update(busybox).update(applets.join('\n')).update(PAUSE_SCRIPT).digest('hex')
 
@@ -55,4 +55,14 @@ export async function ensureBusyboxImage(tag: string): Promise<string> {
     await rm(dir, { recursive: true, force: true })
   }
   return tag
+}
+
+/** Whether a 64-bit little-endian ELF has a PT_INTERP program header (is dynamically linked). */
+function hasInterpreter(elf: Buffer): boolean {
+  const PT_INTERP = 3
+  const phoff = Number(elf.readBigUInt64LE(0x20))
+  const phentsize = elf.readUInt16LE(0x36)
+  const phnum = elf.readUInt16LE(0x38)
+  for (let i = 0; i < phnum; i++) if (elf.readUInt32LE(phoff + i * phentsize) === PT_INTERP) return true
+  return false
 }

@@ -150,11 +150,11 @@ export class PodmanRuntime implements ServiceRuntime {
     await this.ensureSandboxParsed(spec)
     const name = this.containerName(spec.key, container)
     const existing = await this.inspectContainer(name)
-    if (existing !== undefined && existing.Config?.Labels?.[LABEL_SPEC_HASH] !== spec.specHash) {
-      // Created from another spec: replace it (podman cannot change a container's command or image in place).
-      await this.api.json({ method: 'DELETE', path: `/containers/${name}`, query: { force: true } }, [404])
-    } else if (existing !== undefined && toRunState(existing.State.Status) === 'running') return
-    if (existing === undefined || existing.Config?.Labels?.[LABEL_SPEC_HASH] !== spec.specHash) await this.createContainer(spec, c)
+    // Created from another spec: replaced (podman cannot change a container's command or image in place).
+    const stale = existing !== undefined && existing.Config?.Labels?.[LABEL_SPEC_HASH] !== spec.specHash
+    if (existing !== undefined && !stale && toRunState(existing.State.Status) === 'running') return
+    if (stale) await this.api.json({ method: 'DELETE', path: `/containers/${name}`, query: { force: true } }, [404])
+    if (existing === undefined || stale) await this.createContainer(spec, c)
     await this.api.json({ method: 'POST', path: `/containers/${name}/start` }, [304])
   }
 
@@ -380,7 +380,14 @@ export class PodmanRuntime implements ServiceRuntime {
     if (pod.InfraContainerID === undefined) throw new PodmanUnavailableError(this.options.socketPath, `pod ${podName} has no infra container`)
     let infra = await this.inspectContainer(pod.InfraContainerID)
     if (infra === undefined || toRunState(infra.State.Status) !== 'running') {
-      await this.api.json({ method: 'POST', path: `/pods/${podName}/start` }, [304])
+      if (infra !== undefined && toRunState(infra.State.Status) === 'exited') {
+        // The sandbox died (infra killed, host restart): a restarted infra gets a new namespace, and containers
+        // still running sit in the old one, cut off from the interfaces moved into the new one. Stop them, as
+        // kubelet does on sandbox death; the reconciler starts them again (they report exited).
+        const stale = (await this.listContainers({ pod: [pod.Id] })).filter((c) => c.IsInfra !== true && toRunState(c.State) === 'running')
+        await Promise.all(stale.map((c) => this.api.json({ method: 'POST', path: `/containers/${c.Id}/stop`, query: { timeout: 10 }, timeoutMs: 70_000 }, [304, 404])))
+      }
+      await this.api.json({ method: 'POST', path: `/containers/${pod.InfraContainerID}/start` }, [304])
       infra = await this.inspectContainer(pod.InfraContainerID)
     }
     const pid = infra?.State.Pid

@@ -20,6 +20,10 @@
  * An adopted container's exit code is unknown to us (its real parent reaped it): it is reported exited without
  * one, except after our own stop, where it is inferred from the signal that ended it (143 or 137).
  *
+ * Not honoured by this backend (the reconciler must say so in a condition rather than run silently): `image`,
+ * `mounts` (the command sees the host's file system), `privileged`/`capAdd`/`capDrop` (it runs with the
+ * appliance's own credentials).
+ *
  * Limits: none are enforced. Without systemd there is no delegated cgroup to put the command in, and this VM's
  * hybrid cgroup v1 layout has no unified memory controller to use instead. XXX: use a cgroup v2 subtree
  * (memory.max, cpu.max) when /sys/fs/cgroup is cgroup2 with the controllers delegated.
@@ -185,12 +189,14 @@ export class ProcessRuntime implements ServiceRuntime {
         closeSync(fd)
       }
       child.unref()
+      // Listen at once: a short-lived command can exit before the state below is written, and 'exit' fires once.
+      const exit = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal))))
       const pid = child.pid as number
       next.pid = pid
       next.startTime = (await readProcStat(pid))?.startTime ?? ''
       record.containers[container] = next
       await this.write(record)
-      this.attach(spec.key, container, pid, reader, log, child)
+      this.attach(spec.key, container, pid, reader, log, { child, exit })
       started = true
     })
     if (started) this.emit(spec.key)
@@ -306,7 +312,8 @@ export class ProcessRuntime implements ServiceRuntime {
     return this.adopted
   }
 
-  private attach(key: string, container: string, pid: number, reader: Socket | undefined, log: LogFileWriter, child: ChildProcess | undefined): void {
+  private attach(key: string, container: string, pid: number, reader: Socket | undefined, log: LogFileWriter, own: { child: ChildProcess; exit: Promise<number> } | undefined): void {
+    const child = own?.child
     this.detach(key, container)
     let markExited = (): void => undefined
     const exited = new Promise<void>((resolve) => (markExited = resolve))
@@ -318,16 +325,15 @@ export class ProcessRuntime implements ServiceRuntime {
     })
     const a: Attached = { pid, child, reader, log, exited, markExited }
     this.attached.set(attachedKey(key, container), a)
-    if (child !== undefined) {
-      child.once('exit', (code, signal) => {
-        // Let the reader drain what the process wrote before it died (bounded: its own children may still hold
-        // the pipe open), then record the exit.
-        void Promise.race([drained, sleep(1000)])
-          .then(() => this.recordExit(key, container, pid, code ?? 128 + signalNumber(signal)))
-          .finally(() => {
-            if (this.attached.get(attachedKey(key, container)) === a) this.detach(key, container)
-            a.markExited()
-          })
+    if (own !== undefined) {
+      // Once it exits, let the reader drain what the process wrote before it died (bounded: its own children
+      // may still hold the pipe open), then record the exit.
+      void own.exit.then(async (exitCode) => {
+        await Promise.race([drained, sleep(1000)])
+        if (this.attached.get(attachedKey(key, container)) !== a) return a.markExited() // detached: closed or replaced
+        await this.recordExit(key, container, pid, exitCode).catch(() => undefined)
+        if (this.attached.get(attachedKey(key, container)) === a) this.detach(key, container)
+        a.markExited()
       })
     } else this.startLivenessTimer()
   }
@@ -337,7 +343,6 @@ export class ProcessRuntime implements ServiceRuntime {
     const a = this.attached.get(k)
     if (a === undefined) return
     this.attached.delete(k)
-    a.child?.removeAllListeners('exit')
     a.reader?.destroy()
     try {
       a.log.close()
