@@ -199,7 +199,6 @@ export class NodeController {
       loop = new ReconcileLoop({ name: 'services', pass: () => reconciler.pass(), hooks: { onRun: (r) => this.logRun(r) } })
       this.services = loop
       this.addLoop({ loop, kinds: ['Service', 'ServiceInterface', 'DPUFlavor'], inputOf: { ServiceInterface: interfaceReadyInput } })
-      for (const rt of Object.values(svc.runtimes)) this.unsubscribe.push(rt.watch(() => loop.trigger('runtime')))
     }
     this.verifier = new FlowVerifier({ ovs, log, intervalMs: options.verifyIntervalMs ?? DEFAULT_VERIFY_INTERVAL_MS })
   }

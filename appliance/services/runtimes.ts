@@ -1,7 +1,7 @@
 /**
  * Which runtime backends this appliance runs services on, from its flags: `process` always (it needs nothing but
- * the kernel), `podman` when asked for or, with `auto`, when its binary is installed. The default backend is the
- * one a Service without `spec.runtime` gets.
+ * the kernel), `podman` when asked for or when its binary is installed. The default backend, the one a Service
+ * without `spec.runtime` gets, is the flag's choice (`auto`: podman when installed).
  */
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
@@ -47,7 +47,8 @@ export function createServiceRuntimes(s: RuntimeSettings): ServiceRuntimes | und
   const runtimes: Partial<Record<RuntimeName, ServiceRuntime>> = {
     process: new ProcessRuntime({ stateDir: join(s.dataDir, 'services', 'process'), owner: s.owner }),
   }
-  const podman = s.serviceRuntime === 'podman' || (s.serviceRuntime === 'auto' && onPath('podman'))
+  // podman serves Services that ask for it whenever it is installed; the flag only picks the default.
+  const podman = s.serviceRuntime === 'podman' || onPath('podman')
   if (podman)
     runtimes.podman = new PodmanRuntime({
       socketPath: s.podmanSocket ?? join(s.dataDir, 'podman.sock'),
@@ -56,5 +57,5 @@ export function createServiceRuntimes(s: RuntimeSettings): ServiceRuntimes | und
       ...(s.podmanInfraCommand ? { infraCommand: [s.podmanInfraCommand] } : {}),
       podNamePrefix: `${s.namePrefix ?? ''}dpu-`,
     })
-  return { runtimes, defaultRuntime: podman ? 'podman' : 'process' }
+  return { runtimes, defaultRuntime: s.serviceRuntime === 'process' || !podman ? 'process' : 'podman' }
 }

@@ -81,6 +81,9 @@ function creationOrder(a: StoredObject, b: StoredObject): number {
 export class ServicesReconciler {
   private readonly memory = new Map<string, ServiceMemory>()
   private readonly timers = new Map<string, NodeJS.Timeout>()
+  /** Backends this process has listed once: they keep being listed, so a pod left behind there is removed. */
+  private readonly usedRuntimes = new Set<RuntimeName>()
+  private readonly unwatch: Array<() => void> = []
   private stopped = false
 
   constructor(private readonly deps: ServicesDeps) {}
@@ -91,6 +94,7 @@ export class ServicesReconciler {
 
   stop(): void {
     this.stopped = true
+    for (const u of this.unwatch.splice(0)) u()
     for (const t of this.timers.values()) clearTimeout(t)
     this.timers.clear()
     for (const m of this.memory.values()) for (const c of m.containers.values()) c.probes?.stop()
@@ -110,7 +114,19 @@ export class ServicesReconciler {
     // What every backend owns; a backend that cannot be read is left alone (never a reason to delete).
     const pods = new Map<string, { runtime: RuntimeName; state: RuntimePodState }>()
     const unreadable = new Set<RuntimeName>()
+    // A backend no Service uses is not asked (podman's API service would be started just to say "nothing").
+    const used = new Set<RuntimeName>([
+      this.deps.defaultRuntime,
+      ...services.map((s) => (s.spec as unknown as ServiceSpecView).runtime).filter((r): r is RuntimeName => r !== undefined),
+      ...this.usedRuntimes,
+    ])
     for (const [name, rt] of Object.entries(this.deps.runtimes) as Array<[RuntimeName, ServiceRuntime]>) {
+      if (!used.has(name)) continue
+      if (!this.usedRuntimes.has(name)) {
+        this.usedRuntimes.add(name)
+        // A container's exit (or any change in the backend) brings the next pass.
+        this.unwatch.push(rt.watch(() => this.deps.trigger(`runtime:${name}`)))
+      }
       try {
         for (const state of await rt.list()) pods.set(state.key, { runtime: name, state })
       } catch (err) {
@@ -159,7 +175,8 @@ export class ServicesReconciler {
 
   /** The backend running `key`'s pod now, and the container to address (default: the only or first one). */
   private async locate(key: string, container: string | undefined): Promise<{ runtime: ServiceRuntime; container: string; state: RuntimePodState }> {
-    for (const rt of Object.values(this.deps.runtimes)) {
+    for (const runtimeName of this.usedRuntimes) {
+      const rt = this.deps.runtimes[runtimeName]!
       const state = (await rt.list()).find((p) => p.key === key)
       if (!state) continue
       const name = container ?? state.containers[0]?.name

@@ -14,29 +14,24 @@ import { Cleanup, createNetns, createVethPair, exec, ping, startPing } from '../
 import { startOvsSandbox, type OvsSandbox } from '../../bin/demo/ovs-sandbox.js'
 import { until } from '../support/until.js'
 import { ensureBusyboxImage } from '../support/busybox-image.js'
-import { spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { podmanInstalled, stopPodmanService } from '../support/podman-service.js'
 
 /** Built from Debian's busybox-static (no registry here); the process backend ignores images. */
 const BUSYBOX_IMAGE = 'localhost/dpu-test-busybox:1'
-const podmanAvailable = () => spawnSync('podman', ['--version']).status === 0
 const podmanSocket = join(tmpdir(), `podman-e2e-${process.pid}.sock`)
 
-/** The `podman system service` an appliance started on our socket outlives a kill -9 of it: stopped by pid here. */
-function stopPodmanService(): void {
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(`unix://${podmanSocket}`)) process.kill(Number(pid), 'SIGTERM')
-    } catch {
-      // gone meanwhile
-    }
+const SVC = 'svc.dpu.nvidia.com/v1alpha1'
+type Obj = {
+  metadata: { name: string }
+  status: {
+    phase?: string
+    conditions?: Array<{ type: string; status: string; reason: string; message: string }>
+    containers?: Array<{ name: string; pid?: number; restartCount: number; state: string }>
+    restarts?: number
   }
 }
-
-const SVC = 'svc.dpu.nvidia.com/v1alpha1'
-type Obj = { metadata: { name: string }; status: { phase?: string; conditions?: Array<{ type: string; status: string; reason: string; message: string }>; containers?: Array<{ name: string; pid?: number; restartCount: number; state: string }>; restarts?: number } }
 
 const ready = (o: Obj | undefined) => o?.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false
 
@@ -69,12 +64,27 @@ function forwarderPod(): string {
 const interfaces = [
   { apiVersion: SVC, kind: 'ServiceInterface', metadata: { name: 'p0', labels: { port: 'p0' } }, spec: { interfaceType: 'physical', physical: { interfaceName: 'p0' } } },
   { apiVersion: SVC, kind: 'ServiceInterface', metadata: { name: 'p1', labels: { port: 'p1' } }, spec: { interfaceType: 'physical', physical: { interfaceName: 'p1' } } },
-  { apiVersion: SVC, kind: 'ServiceInterface', metadata: { name: 'fwd-in', labels: { port: 'fwd-in' } }, spec: { interfaceType: 'service', service: { serviceID: 'fwd', network: 'mybrsfc', interfaceName: 'net1' } } },
-  { apiVersion: SVC, kind: 'ServiceInterface', metadata: { name: 'fwd-out', labels: { port: 'fwd-out' } }, spec: { interfaceType: 'service', service: { serviceID: 'fwd', network: 'mybrsfc', interfaceName: 'net2' } } },
+  {
+    apiVersion: SVC,
+    kind: 'ServiceInterface',
+    metadata: { name: 'fwd-in', labels: { port: 'fwd-in' } },
+    spec: { interfaceType: 'service', service: { serviceID: 'fwd', network: 'mybrsfc', interfaceName: 'net1' } },
+  },
+  {
+    apiVersion: SVC,
+    kind: 'ServiceInterface',
+    metadata: { name: 'fwd-out', labels: { port: 'fwd-out' } },
+    spec: { interfaceType: 'service', service: { serviceID: 'fwd', network: 'mybrsfc', interfaceName: 'net2' } },
+  },
 ]
-const chain = (name: string, a: string, b: string) => ({ apiVersion: SVC, kind: 'ServiceChain', metadata: { name }, spec: { switches: [{ ports: [{ serviceInterface: { matchLabels: { port: a } } }, { serviceInterface: { matchLabels: { port: b } } }] }] } })
+const chain = (name: string, a: string, b: string) => ({
+  apiVersion: SVC,
+  kind: 'ServiceChain',
+  metadata: { name },
+  spec: { switches: [{ ports: [{ serviceInterface: { matchLabels: { port: a } } }, { serviceInterface: { matchLabels: { port: b } } }] }] },
+})
 
-const runtimes = (['process', 'podman'] as const).filter((r) => r === 'process' || podmanAvailable())
+const runtimes = (['process', 'podman'] as const).filter((r) => r === 'process' || podmanInstalled())
 
 describe.each(runtimes)('a forwarding service in a real %s container, chained between two uplinks', (runtime) => {
   const cleanup = new Cleanup()
@@ -84,7 +94,13 @@ describe.each(runtimes)('a forwarding service in a real %s container, chained be
   let ext1: string
   const prefix = `e2e${process.pid}${runtime[1]}-`
   const svcNetns = `${prefix}svc-fwd`
-  const applianceArgs = () => ['--service-runtime', runtime, '--service-netns-prefix', prefix, ...(runtime === 'podman' ? ['--podman-socket', podmanSocket, '--podman-infra-image', BUSYBOX_IMAGE, '--podman-infra-command', '/pause'] : [])]
+  const applianceArgs = () => [
+    '--service-runtime',
+    runtime,
+    '--service-netns-prefix',
+    prefix,
+    ...(runtime === 'podman' ? ['--podman-socket', podmanSocket, '--podman-infra-image', BUSYBOX_IMAGE, '--podman-infra-command', '/pause'] : []),
+  ]
 
   const dpuctl = (args: string[], input?: string) => runDpuctl(args, { env: app.clientEnv, ...(input !== undefined ? { input } : {}) })
   const get = async (kind: string, name: string): Promise<Obj | undefined> => {
@@ -95,14 +111,18 @@ describe.each(runtimes)('a forwarding service in a real %s container, chained be
     (await ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-sfc'))
       .split('\n')
       .filter((l) => l.includes('cookie='))
-      .map((l) => ({ text: l.replace(/duration=[^,]*, |n_packets=\d+, |n_bytes=\d+, |idle_age=[^,]*, /g, ''), duration: Number(/duration=([\d.]+)s/.exec(l)![1]), packets: Number(/n_packets=(\d+)/.exec(l)![1]) }))
+      .map((l) => ({
+        text: l.replace(/duration=[^,]*, |n_packets=\d+, |n_bytes=\d+, |idle_age=[^,]*, /g, ''),
+        duration: Number(/duration=([\d.]+)s/.exec(l)![1]),
+        packets: Number(/n_packets=(\d+)/.exec(l)![1]),
+      }))
       .sort((a, b) => a.text.localeCompare(b.text))
   const ofports = async () => (await ovs.vsctl('--format=json', '--columns=name,ofport', 'list', 'Interface')).trim()
 
   beforeAll(async () => {
     if (runtime === 'podman') {
       await ensureBusyboxImage(BUSYBOX_IMAGE)
-      cleanup.defer('podman service', async () => stopPodmanService())
+      cleanup.defer('podman service', async () => stopPodmanService(podmanSocket))
     }
     ovs = await startOvsSandbox()
     cleanup.defer('ovs sandbox', () => ovs.stop())
@@ -126,7 +146,10 @@ describe.each(runtimes)('a forwarding service in a real %s container, chained be
   afterAll(() => cleanup.run(), 120_000)
 
   it('forwards ping through the container between p0 and p1', async () => {
-    const r = await dpuctl(['apply', '-f', '-'], [...interfaces.map((d) => stringify(d)), forwarderPod(), stringify(chain('c-in', 'p0', 'fwd-in')), stringify(chain('c-out', 'fwd-out', 'p1'))].join('---\n'))
+    const r = await dpuctl(
+      ['apply', '-f', '-'],
+      [...interfaces.map((d) => stringify(d)), forwarderPod(), stringify(chain('c-in', 'p0', 'fwd-in')), stringify(chain('c-out', 'fwd-out', 'p1'))].join('---\n'),
+    )
     expect(r.code, r.stderr).toBe(0)
     await until('service Ready', async () => ready(await get('service', 'fwd')), 90_000, 200)
     await until('chains Ready', async () => ready(await get('sc', 'c-in')) && ready(await get('sc', 'c-out')), 60_000, 200)
