@@ -23,7 +23,7 @@ export interface StoreOptions {
   nodeName?: string
   /** Event log ring size (default 1,000). */
   eventCapacity?: number
-  /** Watch resume window: changes and bytes kept (default 10,000 changes, 16 MiB). */
+  /** Watch resume window: changes and bytes kept (default 2,000 changes, 16 MiB). */
   watchHistory?: WatchHistoryLimits
   /**
    * SQLite `synchronous` level. FULL (the default) is what makes an acknowledged write durable; OFF exists only
