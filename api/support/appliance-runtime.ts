@@ -1,0 +1,20 @@
+/**
+ * How the appliance daemon's Node.js process is started: the V8 flags and the environment that only take effect
+ * when given at start-up (V8 sizes its young generation when the heap is set up, glibc reads MALLOC_ARENA_MAX
+ * at the first malloc), so `v8.setFlagsFromString` inside the daemon cannot set them. One definition for every
+ * way the daemon is started: the systemd unit (ignition/appliance-plan.ts, which the BFB and the RHCOS layer
+ * install too) and the tests and benchmarks (test/support/appliance-process.ts). A daemon started by hand
+ * without them runs, with a larger footprint. Lives in api/ because both sides read it and it imports nothing.
+ *
+ * Why each (issue #13, DESIGN.md §8 RSS <= 96 MiB with 1,000 chains; BENCHMARKS.md, chains memory):
+ * - `--max-semi-space-size=2`: the young generation's semi-spaces grow to 16 MiB each by default, and a daemon
+ *   that allocates in bursts (a 1,000-chain create) keeps them committed: 30 MiB of heap total above heap used.
+ * - `--optimize-for-size`: slower heap growth and earlier old-generation GCs (also set at run time in
+ *   bin/appliance.ts, for a daemon started without these flags).
+ * - `MALLOC_ARENA_MAX=2`: glibc gives each thread that mallocs (libuv's pool, V8's GC helpers) its own arena,
+ *   whose freed pages stay resident; two arenas hold the native allocations (SQLite, OpenSSL, zlib) of the
+ *   daemon's few threads.
+ */
+export const APPLIANCE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--optimize-for-size']
+
+export const APPLIANCE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' }
