@@ -14,7 +14,10 @@
  * - `MALLOC_ARENA_MAX=2`: glibc gives each thread that mallocs (libuv's pool, V8's GC helpers) its own arena,
  *   whose freed pages stay resident; two arenas hold the native allocations (SQLite, OpenSSL, zlib) of the
  *   daemon's few threads.
+ * - `MALLOC_TRIM_THRESHOLD_` / `MALLOC_MMAP_THRESHOLD_` at 128 KiB (glibc's initial values): fixed, they stop
+ *   glibc from raising both (up to 32 MiB) after the first large free, so blocks of 128 KiB and more (OVSDB and
+ *   OpenFlow message buffers, V8's compiler zones) go back to the kernel when freed instead of staying resident.
  */
 export const APPLIANCE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--optimize-for-size']
 
-export const APPLIANCE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' }
+export const APPLIANCE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '131072' }
