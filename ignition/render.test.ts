@@ -81,7 +81,7 @@ describe('content', () => {
     const unit = units.get(UNITS.appliance)!.contents!
     // The start-up-only flags and environment of api/support/appliance-runtime.ts (issue #13, RSS budget).
     expect(unit).toContain(
-      'ExecStart=/usr/bin/env node --max-semi-space-size=2 --optimize-for-size /opt/dpu-appliance/bin/dpuctl.mjs appliance run --config /etc/dpu-appliance/appliance.yaml --data-dir /var/lib/dpu-appliance --listen 0.0.0.0:8443',
+      'ExecStart=/usr/bin/env node --max-semi-space-size=2 /opt/dpu-appliance/bin/dpuctl.mjs appliance run --config /etc/dpu-appliance/appliance.yaml --data-dir /var/lib/dpu-appliance --listen 0.0.0.0:8443',
     )
     expect(unit).toContain('\nEnvironment=MALLOC_ARENA_MAX=2\n')
     expect(units.get(UNITS.unpack)!.contents).toContain(APPLIANCE_PATHS.bundleInImage)
