@@ -3,6 +3,7 @@
  * arguments. Ignition (RHCOS), bf.cfg (NVIDIA's installer) and the RHCOS layer each turn this one plan into
  * their own format, so the three install paths cannot drift apart.
  */
+import { APPLIANCE_ENV, APPLIANCE_NODE_FLAGS } from '../api/support/appliance-runtime.js'
 import { IgnitionInputError } from './errors.js'
 import type { DPUFlavor } from './flavor.js'
 
@@ -89,7 +90,9 @@ function applianceUnit(listen: string): string {
     'Type=simple',
     `Environment=PATH=${p.nodeBin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     'Environment=NODE_ENV=production',
-    `ExecStart=${p.cli} appliance run --config ${p.config} --data-dir ${p.dataDir} --listen ${listen}`,
+    ...Object.entries(APPLIANCE_ENV).map(([k, v]) => `Environment=${k}=${v}`),
+    // node by PATH (the bundled one first) with the flags that only work at start-up (api/support/appliance-runtime.ts).
+    `ExecStart=/usr/bin/env node ${APPLIANCE_NODE_FLAGS.join(' ')} ${p.cli} appliance run --config ${p.config} --data-dir ${p.dataDir} --listen ${listen}`,
     'StateDirectory=dpu-appliance',
     'StateDirectoryMode=0700',
     'Restart=always',

@@ -78,9 +78,12 @@ describe('content', () => {
     const cfg: IgnitionConfig = renderIgnition(computeAppliancePlan({ flavor: hbn }))
     const units = new Map(cfg.systemd.units.map((u) => [u.name, u]))
     expect([...units.keys()]).toEqual([UNITS.unpack, UNITS.ovsBootstrap, UNITS.appliance])
-    expect(units.get(UNITS.appliance)!.contents).toContain(
-      'ExecStart=/opt/dpu-appliance/bin/dpuctl.mjs appliance run --config /etc/dpu-appliance/appliance.yaml --data-dir /var/lib/dpu-appliance --listen 0.0.0.0:8443',
+    const unit = units.get(UNITS.appliance)!.contents!
+    // The start-up-only flags and environment of api/support/appliance-runtime.ts (issue #13, RSS budget).
+    expect(unit).toContain(
+      'ExecStart=/usr/bin/env node --max-semi-space-size=2 /opt/dpu-appliance/bin/dpuctl.mjs appliance run --config /etc/dpu-appliance/appliance.yaml --data-dir /var/lib/dpu-appliance --listen 0.0.0.0:8443',
     )
+    expect(unit).toContain('\nEnvironment=MALLOC_ARENA_MAX=2\n')
     expect(units.get(UNITS.unpack)!.contents).toContain(APPLIANCE_PATHS.bundleInImage)
     const ovs = decode(cfg.storage.files.find((f) => f.path === APPLIANCE_PATHS.ovsBootstrap)!.contents!).toString()
     expect(ovs).toContain(hbn.spec.ovs!.rawConfigScript!.trimEnd())

@@ -18,7 +18,7 @@ import { isApplianceError } from '../../api/errors.js'
 import { LogLimiter } from '../../api/support/log-limit.js'
 import { OutageLog } from '../../api/support/outage-log.js'
 import type { Logger } from '../observe/index.js'
-import { OvsdbClient, OvsdbTimeoutError, type RowChange, type SyncInfo } from '../ovs/ovsdb/index.js'
+import { DEFAULT_TABLES, OvsdbClient, OvsdbTimeoutError, typedColumns, type RowChange, type SyncInfo } from '../ovs/ovsdb/index.js'
 import { OpenFlowConnection } from '../ovs/openflow/index.js'
 import { FlowProgrammer, type ApplyReport } from '../ovs/flows/index.js'
 
@@ -35,6 +35,14 @@ export interface OvsNodeOptions {
   /** What the operator can do when the database is unavailable (the appliance names its flags). */
   unavailableHint?: string
 }
+
+/**
+ * The monitor selects the typed columns only (rows.ts): every column the appliance reads or writes is typed there.
+ * The rest (`statistics`, `lacp_current`, `bond_*`, `cfm_*`, ...) cost memory for each of the thousands of rows
+ * (issue #13: the cache held 6.6 MiB with 2,001 ports, all columns) and an update notification each time
+ * vswitchd refreshes `statistics`. A new read of an untyped column reads undefined: type the column first.
+ */
+const MONITORED = DEFAULT_TABLES.map((table) => ({ table, columns: typedColumns(table) }))
 
 /** Why an attempt failed, short and without the address (each line carries `remote` once). */
 function describeFailure(err: Error): string {
@@ -95,6 +103,7 @@ export class OvsNode {
     if (this.opened || this.closed) return this
     const client = OvsdbClient.open({
       remote: this.options.remote,
+      tables: MONITORED,
       logger: this.options.log,
       connectTimeoutMs: 5000,
       ...(this.options.maxMessageBytes !== undefined ? { maxMessageBytes: this.options.maxMessageBytes } : {}),

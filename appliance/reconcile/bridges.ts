@@ -139,7 +139,7 @@ export function planSwitch(desired: DesiredSwitch, cache: TableCache, txn: Trans
     }
     if (want.mtu !== undefined) {
       const local = cache.interface(want.name)
-      if (local && (local as { mtu_request?: unknown }).mtu_request !== want.mtu) {
+      if (local && local.mtu_request !== want.mtu) {
         txn.update('Interface', whereName(want.name), { mtu_request: want.mtu })
         changes.push(`bridge ${want.name}: mtu_request=${want.mtu}`)
       }

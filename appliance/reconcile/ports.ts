@@ -294,8 +294,7 @@ export function planPorts(
       if (iface.type !== want.type) update.type = want.type
       if (!sameMap(iface.options, want.options)) update.options = want.options
       if (!sameMap(iface.external_ids, ifaceIds)) update.external_ids = ifaceIds
-      const mtuRequest = (iface as { mtu_request?: number | null }).mtu_request ?? null
-      if ((want.mtu ?? null) !== mtuRequest) update.mtu_request = want.mtu ?? null
+      if ((want.mtu ?? null) !== iface.mtu_request) update.mtu_request = want.mtu ?? null
       if (Object.keys(update).length > 0) {
         txn.update('Interface', whereUuid(iface._uuid), update)
         changes.push(`interface ${want.name}: ${Object.keys(update).sort().join(', ')}`)

@@ -20,13 +20,19 @@ export interface WatchEvent {
 export type WatchListener = (event: WatchEvent) => void
 
 export interface WatchHistoryLimits {
-  /** Changes kept for resuming (default 10,000). */
+  /** Changes kept for resuming (default 2,000). */
   maxEvents?: number
   /** Bytes of the kept objects as JSON (default 16 MiB). */
   maxBytes?: number
 }
 
-export const DEFAULT_WATCH_HISTORY = { maxEvents: 10_000, maxBytes: 16 * 1024 * 1024 } as const
+/**
+ * Twice what a slow watcher may fall behind before the REST layer drops it (1,000 changes / 8 MiB,
+ * `DEFAULT_WATCH_LIMITS`), so a dropped watcher that comes back at once resumes instead of listing again. It was
+ * 10,000 changes: with 1,000 chains that window alone held 9.5 MiB of the appliance's heap (issue #13, RSS budget
+ * 96 MiB), about 1 KiB per change; 2,000 hold about 2 MiB.
+ */
+export const DEFAULT_WATCH_HISTORY = { maxEvents: 2_000, maxBytes: 16 * 1024 * 1024 } as const
 
 /** The size a change is charged in the window: its object as JSON, the way it is stored and sent. */
 export function eventBytes(e: WatchEvent): number {

@@ -16,11 +16,14 @@ const MiB = 1024 * 1024
 /**
  * Measured at 200 chains / 400 ports, the appliance under tsx as tests run it (2026-12-05, BENCHMARKS.md chains
  * memory): RSS 164-179 MiB (tsx's loader and compile cache included), JS heap used 38 MiB; 2026-12-06, dpuctl
- * loading only the appliance's part: RSS 145.5 MiB, heap 35.2 MiB. Ceilings ~1.6x-1.9x and ~2x of that: generous,
- * yet a leak of 200 KiB per chain, or a full second copy of the state, crosses the heap one.
+ * loading only the appliance's part: RSS 145.5 MiB, heap 35.2 MiB; 2026-12-06 with issue #13's memory work (the
+ * start-up flags and allocator environment of api/support/appliance-runtime.ts, which the rig's appliance gets
+ * too; the smaller watch window and OVSDB columns): RSS 117.9 MiB, heap 27.7 MiB (105.0-108.3 MiB and 27.2-27.8
+ * MiB with --optimize-for-size on the command line as well, not kept). Ceilings ~2x of that: generous on a loaded
+ * machine, yet a leak of 150 KiB per chain, or a full second copy of the state, crosses the heap one.
  */
-const RSS_CEILING_MIB = 280
-const HEAP_USED_CEILING_MIB = 80
+const RSS_CEILING_MIB = 240
+const HEAP_USED_CEILING_MIB = 64
 
 describe(`appliance memory with ${CHAINS} chains over ${2 * CHAINS} OVS ports`, () => {
   let rig: ChainRig

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { APPLIANCE_ENV, APPLIANCE_NODE_FLAGS } from '../../api/support/appliance-runtime.js'
 import { guardPid, releasePid } from '../../bin/demo/exit-guard.js'
 
 export const REPO_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))))
@@ -50,7 +51,9 @@ export interface ApplianceProcessOptions {
 export async function startApplianceProcess(opts: ApplianceProcessOptions = {}): Promise<ApplianceProcess> {
   const ownDir = opts.dataDir === undefined
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'appliance-'))
+  // Started as the systemd unit starts it (V8 flags, allocator environment); `nodeArgs` come after, so they win.
   const args = [
+    ...APPLIANCE_NODE_FLAGS,
     ...(opts.nodeArgs ?? []),
     ...DPUCTL_ARGS,
     'appliance',
@@ -65,7 +68,7 @@ export async function startApplianceProcess(opts: ApplianceProcessOptions = {}):
     ...(opts.ovs ? ['--ovsdb', opts.ovs.dbRemote, '--ovs-rundir', opts.ovs.rundir, ...(opts.ovs.netns ? ['--ovs-netns', opts.ovs.netns] : [])] : ['--ovsdb', 'none']),
     ...(opts.extraArgs ?? []),
   ]
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...APPLIANCE_ENV }, stdio: ['ignore', 'pipe', 'pipe'] })
   guardPid(child.pid)
   child.once('exit', () => releasePid(child.pid))
   const logs: string[] = []

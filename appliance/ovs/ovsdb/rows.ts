@@ -69,6 +69,7 @@ export const InterfaceRowSchema = z.object({
   admin_state: z.string().nullable(),
   link_state: z.string().nullable(),
   mtu: z.number().int().nullable(),
+  mtu_request: z.number().int().nullable(),
   options: StringMap,
   external_ids: StringMap,
   other_config: StringMap,
@@ -95,6 +96,11 @@ export const DEFAULT_TABLES: readonly TypedTable[] = ['Open_vSwitch', 'Bridge', 
 
 export function isTypedTable(table: string): table is TypedTable {
   return Object.hasOwn(TYPED_TABLES, table)
+}
+
+/** The typed columns of `table` (what a monitor must select at least), without `_uuid`. */
+export function typedColumns(table: TypedTable): string[] {
+  return Object.keys(TYPED_TABLES[table].shape).filter((column) => column !== '_uuid')
 }
 
 /** Fail at connect, not at the first row, when the server's schema lacks a column our typed rows need. */
