@@ -53,7 +53,7 @@ function forwarderPod(): string {
           image: BUSYBOX_IMAGE,
           command: ['/bin/sh', '-c', script],
           securityContext: { capabilities: { add: ['NET_ADMIN'] } },
-          readinessProbe: { exec: { command: ['/bin/sh', '-c', 'ip link show br0 | grep -q "state UP"'] }, periodSeconds: 1 },
+          readinessProbe: { exec: { command: ['/bin/sh', '-c', 'ip link show br0 | grep -q ",UP"'] }, periodSeconds: 1 },
         },
       ],
       terminationGracePeriodSeconds: 2,
@@ -140,8 +140,11 @@ describe.each(runtimes)('a forwarding service in a real %s container, chained be
       await until('pod removed', async () => !(await exec(undefined, 'ip', ['netns', 'list'])).stdout.includes(svcNetns), 60_000, 200).catch(() => undefined)
     })
   }, 120_000)
-  afterEach(({ task }) => {
-    if (app && task.result?.state === 'fail') console.error(app.logs.slice(-60).join('\n'))
+  afterEach(async ({ task }) => {
+    if (app && task.result?.state === 'fail') {
+      console.error(app.logs.slice(-60).join('\n'))
+      console.error((await dpuctl(['get', 'service', 'fwd', '-o', 'yaml'])).stdout)
+    }
   })
   afterAll(() => cleanup.run(), 120_000)
 
@@ -178,7 +181,16 @@ describe.each(runtimes)('a forwarding service in a real %s container, chained be
       100,
     )
     expect((await ping(ext0, '10.88.0.2', { count: 5, interval: 0.2, timeoutS: 5 })).received).toBe(5)
-    const flowsAfter = await chainFlows()
+    // Datapath counters reach the OpenFlow rules with the revalidator's next round: wait for them, do not race it.
+    const flowsAfter = await until(
+      'counters of the pings',
+      async () => {
+        const now = await chainFlows()
+        return now.every((f, i) => f.packets >= (flowsBefore[i]?.packets ?? 0) + 5) ? now : undefined
+      },
+      30_000,
+      200,
+    ).catch(() => chainFlows())
     expect(flowsAfter.map((f) => f.text)).toEqual(flowsBefore.map((f) => f.text))
     // Not re-sent: a re-added flow restarts its duration and counters.
     for (const [i, f] of flowsAfter.entries()) {
