@@ -32,7 +32,6 @@ export const ServiceLogQuerySchema = z
   })
   .strict()
   .refine((q) => q.sinceSeconds === undefined || q.sinceTime === undefined, { message: 'give sinceSeconds or sinceTime, not both', path: ['sinceTime'] })
-export type ServiceLogQuery = z.infer<typeof ServiceLogQuerySchema>
 
 export const ServiceExecRequestSchema = z
   .object({
@@ -44,7 +43,6 @@ export const ServiceExecRequestSchema = z
     timeoutSeconds: z.number().int().min(1).max(MAX_EXEC_TIMEOUT_SECONDS, `timeoutSeconds must be at most ${MAX_EXEC_TIMEOUT_SECONDS}`).default(DEFAULT_EXEC_TIMEOUT_SECONDS),
   })
   .strict()
-export type ServiceExecRequest = z.infer<typeof ServiceExecRequestSchema>
 
 /** The answer of `POST .../services/{name}/exec`. */
 export interface ServiceExecResult {
