@@ -57,7 +57,10 @@ export async function dispatch(commands: readonly CliCommand[] | CliCommandSourc
     io.stderr.write(`dpuctl: ${what}\n\n${helpText(await load(undefined))}\n`)
     return 2
   }
-  if (found.rest.includes('--help') || found.rest.includes('-h')) {
+  // After `--` the words are a command's own (`dpuctl exec svc -- ls -h`), not dpuctl's.
+  const dash = found.rest.indexOf('--')
+  const own = dash < 0 ? found.rest : found.rest.slice(0, dash)
+  if (own.includes('--help') || own.includes('-h')) {
     io.stdout.write(found.command.usage.trimEnd() + '\n')
     return 0
   }

@@ -10,8 +10,11 @@ export interface CliIO {
   cwd: string
 }
 
-/** Exit codes: 0 ok, 1 server or validation error, 2 usage error. */
-export type ExitCode = 0 | 1 | 2
+/**
+ * Exit codes: 0 ok, 1 server or validation error, 2 usage error; `dpuctl exec` passes on the exit code (0-255)
+ * of the command it ran, as kubectl exec does.
+ */
+export type ExitCode = number
 
 export interface CliCommand {
   /** Words that select the command, e.g. `['bfb', 'inspect']` or `['get']`. */

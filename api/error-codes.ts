@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   'rest.method-not-allowed': { status: 405, title: 'Method not allowed' },
   // past the watch caps (in total, per client): the client retries later (Retry-After)
   'rest.too-many-watches': { status: 429, title: 'Too many watches' },
+  // past the caps on `logs -f` streams (in total, per client)
+  'rest.too-many-log-follows': { status: 429, title: 'Too many log follow streams' },
   // the Host header names neither this appliance's address nor an allowed host name (DNS rebinding)
   'rest.host-not-allowed': { status: 421, title: 'Host not allowed' },
   'rest.unreachable': { status: 503, title: 'Appliance not reachable' },

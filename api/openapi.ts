@@ -155,6 +155,7 @@ const PROBLEM_RESPONSES = {
   '413': 'Request body too large',
   '415': 'Unsupported media type',
   '422': 'The request is well-formed but cannot be carried out on this node',
+  '429': 'Too many open streams (watches, log follows); retry later',
   '503': 'A part the route needs (store, Open vSwitch) is not available',
   default: 'Error',
 } as const

@@ -134,6 +134,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
       hub: agent ? agent.state() : { connection: 'disabled' },
     }),
     ...(observers ? { switchView: observers.view, waitInstalled: observers.waitInstalled } : {}),
+    ...(controller?.servicesReconciler ? { serviceOps: controller.servicesReconciler } : {}),
   })
   controller?.start()
   ovs?.start()

@@ -18,7 +18,7 @@ export interface CommandPart {
 export const PARTS: readonly CommandPart[] = [
   { words: ['appliance'], load: async () => (await import('./appliance.js')).applianceCommands },
   {
-    words: ['apply', 'get', 'describe', 'delete', 'events', 'status', 'flows', 'trace', 'wait', 'version', 'api-resources', 'explain'],
+    words: ['apply', 'get', 'describe', 'delete', 'events', 'logs', 'exec', 'restart', 'status', 'flows', 'trace', 'wait', 'version', 'api-resources', 'explain'],
     load: async () => (await import('../appliance/cli/index.js')).applianceClientCommands,
   },
   { words: ['ignition'], load: async () => (await import('../ignition/cli.js')).ignitionCommands },

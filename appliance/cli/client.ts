@@ -41,11 +41,11 @@ export class ApplianceClient {
   }
 
   /**
-   * GET `path` as a server-sent event stream (`?watch=true`): the open body, read until it ends or `signal`
-   * aborts. A refused watch (410 too old, 404) throws as `request` does.
+   * GET `path` as a stream (server-sent events of `?watch=true`, or `accept` such as text/plain for logs): the
+   * open body, read until it ends or `signal` aborts. A refused stream (410 too old, 404) throws as `request` does.
    */
-  async stream(path: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
-    const res = await this.send('GET', path, { accept: 'text/event-stream', signal })
+  async stream(path: string, signal: AbortSignal, accept = 'text/event-stream'): Promise<AsyncIterable<Uint8Array>> {
+    const res = await this.send('GET', path, { accept, signal })
     if (!res.body) throw new ApplianceError('rest.unreachable', `the appliance at ${this.server} answered ${path} without a body`, { retryable: true })
     return res.body
   }

@@ -8,6 +8,7 @@ import { parseFlags } from '../../api/cli-flags.js'
 import { age, formatTable } from './output.js'
 import { reportError } from './report.js'
 import { objectPath, resolveKind } from './resolve.js'
+import { renderServiceSpec, renderServiceStatus, SERVICE_STATUS_FIELDS } from './service-views.js'
 
 function indent(text: string, by = '  '): string {
   return (
@@ -40,7 +41,8 @@ export function renderDescription(o: StoredObject, events: readonly ObjectEvent[
     ['Annotations:', map(m.annotations)],
   ]
   let out = lines.map(([k, v]) => `${k!.padEnd(18)}${v}`).join('\n') + '\n'
-  out += 'Spec:\n' + indent(toYaml(o.spec ?? {}, { lineWidth: 0 }))
+  const service = o.kind === 'Service' && o.apiVersion === 'svc.dpu.nvidia.com/v1alpha1'
+  out += service ? renderServiceSpec(o) : 'Spec:\n' + indent(toYaml(o.spec ?? {}, { lineWidth: 0 }))
   out += 'Status:\n'
   out += `  Phase:                ${o.status?.phase ?? '<none>'}\n`
   out += `  Observed Generation:  ${o.status?.observedGeneration ?? '<none>'}\n`
@@ -50,7 +52,9 @@ export function renderDescription(o: StoredObject, events: readonly ObjectEvent[
     out += '  Conditions:\n'
     out += indent(formatTable([['TYPE', 'STATUS', 'REASON', 'LAST TRANSITION', 'MESSAGE'], ...conditions.map((c) => [c.type, c.status, c.reason, c.lastTransitionTime, c.message])]), '    ')
   }
-  const rest = Object.fromEntries(Object.entries(o.status ?? {}).filter(([k]) => !['phase', 'observedGeneration', 'conditions'].includes(k)))
+  if (service) out += renderServiceStatus(o)
+  const shown: readonly string[] = ['phase', 'observedGeneration', 'conditions', ...(service ? SERVICE_STATUS_FIELDS : [])]
+  const rest = Object.fromEntries(Object.entries(o.status ?? {}).filter(([k]) => !shown.includes(k)))
   if (Object.keys(rest).length > 0) out += indent(toYaml(rest, { lineWidth: 0 }))
   if (events.length === 0) out += 'Events:             <none>\n'
   else {

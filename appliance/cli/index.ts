@@ -7,6 +7,7 @@ import { eventsCommand } from './events.js'
 import { explainCommand } from './explain.js'
 import { flowsCommand } from './flows.js'
 import { getCommand } from './get.js'
+import { execCommand, logsCommand, restartCommand } from './service-commands.js'
 import { traceCommand } from './trace.js'
 import { statusCommand } from './status.js'
 import { versionCommand } from './version.js'
@@ -19,6 +20,9 @@ export const applianceClientCommands: readonly CliCommand[] = [
   describeCommand,
   deleteCommand,
   eventsCommand,
+  logsCommand,
+  execCommand,
+  restartCommand,
   statusCommand,
   flowsCommand,
   traceCommand,

@@ -2,6 +2,7 @@
 import { stringify as toYaml } from 'yaml'
 import type { StoredObject } from '../../api/meta.js'
 import { showsUid, wideColumnsFor } from './kind-columns.js'
+import { serviceRows } from './service-views.js'
 
 /** Each column as wide as its widest cell. */
 export function columnWidths(rows: readonly (readonly string[])[]): number[] {
@@ -49,6 +50,8 @@ export interface ObjectRowsOptions {
 
 /** The `get` table of objects of one kind: header row first. Pure (AGE is relative to now). */
 export function objectRows(items: readonly StoredObject[], opts: ObjectRowsOptions): string[][] {
+  // Services read like pods (phase, ready containers, restarts), not like the other kinds' Ready condition.
+  if (items.length > 0 && items.every((o) => o.kind === 'Service' && o.apiVersion === 'svc.dpu.nvidia.com/v1alpha1')) return serviceRows(items, opts)
   const kindColumns = opts.wide ? wideColumnsFor(items) : undefined
   const uid = opts.wide || showsUid(items)
   const header = [

@@ -23,6 +23,7 @@ import { docsRoutes } from './routes/docs.js'
 import { healthRoutes } from './routes/health.js'
 import { objectRoutes, unservedKindError } from './routes/objects.js'
 import { openApiRoutes } from './routes/openapi.js'
+import { serviceRoutes } from './routes/services.js'
 import { switchRoutes } from './routes/switch.js'
 import { versionRoutes } from './routes/version.js'
 import { WatchAdmission } from './watch-limits.js'
@@ -53,6 +54,7 @@ export function createApp(given: RestDeps): Hono<AppEnv> {
   app.route('/', docsRoutes())
   app.route('/apis', batchRoutes(deps))
   app.route('/apis', switchRoutes(deps))
+  app.route('/apis', serviceRoutes(deps))
   app.route('/apis', objectRoutes(deps))
 
   app.notFound((c) => {

@@ -77,3 +77,12 @@ export function parseItems(docs: readonly unknown[], opts: ParseOptions = {}): P
     }
   })
 }
+
+/** A JSON body, or undefined when it is not JSON (the caller says what it needed). */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
+}

@@ -2,6 +2,7 @@ import type { Logger, Registry } from '../observe/index.js'
 import type { NodeIdentity } from '../desired/index.js'
 import type { Store } from '../store/index.js'
 import type { WatchAdmission } from './watch-limits.js'
+import type { LogFollowAdmission } from './log-limits.js'
 import type { VersionInfo } from '../../api/version-info.js'
 
 /** A readiness check for `/readyz`: the store now; OVS and the hub connection later. */
@@ -35,6 +36,10 @@ export interface RestDeps {
    * after `timeoutMs`; backs `POST /apis/appliance/v1/apply?wait=installed`. Absent without OVS.
    */
   waitInstalled?: (resourceVersion: number, timeoutMs: number) => Promise<boolean>
+  /** Logs, exec and restart of running Services (the services reconciler); absent without a service runtime. */
+  serviceOps?: ServiceOps
+  /** The caps on `logs -f` streams (default `DEFAULT_LOG_FOLLOW_LIMITS`). */
+  logFollowAdmission?: LogFollowAdmission
   /** What `/version` answers (default: this package's version, the running Node.js and platform). */
   version?: VersionInfo
 }
@@ -48,4 +53,16 @@ export interface SwitchView {
   trace?(chain: { namespace: string; name: string }, from: string, packet: string | undefined): Promise<Record<string, unknown>>
   /** Packet and byte counters per chain (all chains, or one), read from flow stats now. */
   counters?(chain?: { namespace: string; name: string }): Promise<ReadonlyArray<Record<string, unknown>>>
+}
+
+/**
+ * What the REST API may do to a running Service, by `namespace/name`; `ServicesReconciler` implements it. Errors
+ * are `ServiceOperationError`s (`service.not-running`, `service.container-not-found`) or the runtime's.
+ */
+export interface ServiceOps {
+  /** A container's output; `container` undefined: the first one. Ends at the end of the log unless `follow`. */
+  logs(key: string, container: string | undefined, options: { follow?: boolean; tail?: number; since?: Date; signal?: AbortSignal }): Promise<{ container: string; stream: AsyncIterable<Uint8Array> }>
+  exec(key: string, container: string | undefined, argv: readonly string[], timeoutMs: number): Promise<{ container: string; exitCode: number; stdout: string; stderr: string }>
+  /** Stops every container of the service for the reconciler to start again; their names. */
+  restart(key: string): Promise<string[]>
 }

@@ -45,3 +45,10 @@ export class ApiDescriptionError extends ApplianceError {
     super('rest.api-description', message, { context })
   }
 }
+
+/** Service operations on an appliance that runs no service runtime (`--service-runtime none`, or without OVS). */
+export class ServicesUnavailableError extends ApplianceError {
+  constructor(service: string) {
+    super('service.not-running', `service ${service} cannot run here: this appliance runs no service runtime (--service-runtime none, or --ovsdb none)`, { context: { service } })
+  }
+}

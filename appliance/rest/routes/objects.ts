@@ -50,7 +50,7 @@ export function unservedKindError(path: string): ApplianceError | undefined {
   })
 }
 
-function checkName(value: string, field: 'metadata.name' | 'metadata.namespace'): string {
+export function checkName(value: string, field: 'metadata.name' | 'metadata.namespace'): string {
   const r = NameSchema.safeParse(value)
   if (!r.success) {
     throw new ApplianceError('api.validation', `${field} "${value}" is not valid: ${r.error.issues[0]?.message ?? 'invalid'}`, {

@@ -10,6 +10,7 @@ import { TraceRequestSchema } from '../../../api/trace-request.js'
 import type { RestDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { SwitchUnavailableError, ValidationProblemError } from '../errors.js'
+import { parseJson } from '../body.js'
 import { readBodyText } from '../middleware/body-limit/index.js'
 import { route } from '../route.js'
 
@@ -163,13 +164,4 @@ export function switchRoutes(deps: RestDeps): Hono<AppEnv> {
     },
   )
   return app
-}
-
-/** A JSON body, or undefined when it is not JSON (the caller says what it needed). */
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown
-  } catch {
-    return undefined
-  }
 }
