@@ -12,7 +12,7 @@ import type { RuntimeContainerSpec, RuntimeMount, RuntimePodSpec } from '../runt
 import { parseQuantity } from '../../api/resources/quantity.js'
 import type { ServiceSpecView } from './service-view.js'
 
-export const OWNER_LABEL = 'dpu.appliance/service'
+const OWNER_LABEL = 'dpu.appliance/service'
 
 export interface PodPlanSettings {
   /** Root for emptyDir and configMap volumes (`<dataDir>/services`). */

@@ -52,7 +52,6 @@ export interface ServicesDeps {
 
 const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 60_000, jitter: 'equal' }
 const STABLE_RUN_MS = 60_000
-const SVC_API = 'svc.dpu.nvidia.com/v1alpha1'
 
 /** Per container: restarts and the backoff schedule (kept across passes; restarts also in status). */
 interface ContainerMemory {
@@ -526,5 +525,3 @@ export function matchInterfaces(spec: ServiceSpecView, interfaces: readonly Stor
   const status = chosen.map(view)
   return { status, missing, pending: status.filter((s) => !s.ready).map((s) => `${s.name} (${s.interfaceName})`) }
 }
-
-export const SERVICE_KIND = { apiVersion: SVC_API, kind: 'Service' } as const
