@@ -318,6 +318,8 @@ export class ServicesReconciler {
       return true
     }
     if (!pod || !pod.state.sandboxReady) {
+      // Say what is under way: a backend under load can take a while, and "not reconciled yet" would hide why.
+      if (!pod) notReady('Creating', `creating the pod sandbox (network namespace ${netns}) on ${runtimeName}`)
       await runtime.ensureSandbox(plan)
       this.event(svc, 'Normal', 'SandboxReady', `network namespace ${netns} (${runtimeName})`)
       this.deps.triggerPorts()
