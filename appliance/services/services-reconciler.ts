@@ -23,6 +23,7 @@ import { readNodeObjects } from '../reconcile/node-objects.js'
 import { writeReady } from '../reconcile/status.js'
 import type { ExecResult, LogOptions, RuntimePodSpec, RuntimePodState, ServiceRuntime } from '../runtime/services/runtime.js'
 import { ServiceOperationError } from './errors.js'
+import { ignoredPodFields } from '../../api/resources/service.js'
 import { planPod, type PodPlanSettings } from './pod-plan.js'
 import { ContainerProbes } from './probes.js'
 import { fitServices, podRequests } from './resource-fit.js'
@@ -319,7 +320,11 @@ export class ServicesReconciler {
     }
     if (!pod || !pod.state.sandboxReady) {
       // Say what is under way: a backend under load can take a while, and "not reconciled yet" would hide why.
-      if (!pod) notReady('Creating', `creating the pod sandbox (network namespace ${netns}) on ${runtimeName}`)
+      if (!pod) {
+        notReady('Creating', `creating the pod sandbox (network namespace ${netns}) on ${runtimeName}`)
+        const ignored = ignoredPodFields(spec)
+        if (ignored.length > 0) this.event(svc, 'Normal', 'FieldsIgnored', `scheduling-only fields mean nothing on one DPU and are ignored: ${ignored.join(', ')}`)
+      }
       await runtime.ensureSandbox(plan)
       this.event(svc, 'Normal', 'SandboxReady', `network namespace ${netns} (${runtimeName})`)
       this.deps.triggerPorts()
