@@ -51,6 +51,18 @@ export interface ServicesDeps {
   stableRunMs?: number
 }
 
+/** Orphaned pods removed at once. */
+const GC_CONCURRENCY = 8
+
+/** Runs `fn` over `items`, at most `n` at a time. */
+async function inBatches<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!)
+  }
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker))
+}
+
 const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 60_000, jitter: 'equal' }
 const STABLE_RUN_MS = 60_000
 
@@ -84,6 +96,7 @@ export class ServicesReconciler {
   /** Backends this process has listed once: they keep being listed, so a pod left behind there is removed. */
   private readonly usedRuntimes = new Set<RuntimeName>()
   private readonly unwatch: Array<() => void> = []
+  private readonly images = new Map<string, Promise<boolean>>()
   private stopped = false
 
   constructor(private readonly deps: ServicesDeps) {}
@@ -110,6 +123,8 @@ export class ServicesReconciler {
     const { store, nodeName } = this.deps
     const objs = readNodeObjects(store, nodeName)
     const services = [...objs.services].sort(creationOrder)
+    // One image check per image and pass (an image loaded meanwhile is seen by the next pass).
+    this.images.clear()
 
     // What every backend owns; a backend that cannot be read is left alone (never a reason to delete).
     const pods = new Map<string, { runtime: RuntimeName; state: RuntimePodState }>()
@@ -163,13 +178,14 @@ export class ServicesReconciler {
         writeReady(store, svc, { ready: false, reason: 'RuntimeError', message: (err as Error).message, phase: 'Pending' })
       }
     }
-    for (const [key, pod] of pods) {
-      if (wanted.has(key)) continue
+    // Pods no Service wants, several at once: each may wait its grace period for a process ignoring SIGTERM.
+    const orphans = [...pods].filter(([key]) => !wanted.has(key))
+    await inBatches(orphans, GC_CONCURRENCY, async ([key, pod]) => {
       this.forget(key)
       await this.deps.runtimes[pod.runtime]!.removePod(key, 10_000)
       this.deps.log.info({ service: key, runtime: pod.runtime }, 'service pod removed (its Service is gone)')
-      this.deps.triggerPorts()
-    }
+    })
+    if (orphans.length > 0) this.deps.triggerPorts()
     for (const key of [...this.memory.keys()]) if (!wanted.has(key)) this.forget(key)
   }
 
@@ -297,7 +313,9 @@ export class ServicesReconciler {
     const misfit = notFitting.get(key)
     if (misfit) return notReady('ResourcesDoNotFit', misfit)
     for (const c of spec.template.spec.containers) {
-      if (!(await runtime.hasImage(c.image))) {
+      let present = this.images.get(`${runtimeName}|${c.image}`)
+      if (present === undefined) this.images.set(`${runtimeName}|${c.image}`, (present = runtime.hasImage(c.image)))
+      if (!(await present)) {
         if (pod)
           return notReady(
             'ImagePullFailed',
@@ -332,10 +350,9 @@ export class ServicesReconciler {
     if (interfaces.missing.length > 0) return notReady('InterfacesNotReady', interfaces.missing.join('; '))
     if (interfaces.pending.length > 0) return notReady('InterfacesNotReady', `waiting for ${interfaces.pending.join(', ')}`)
 
-    await this.runContainers(svc, spec, plan, runtime, pod?.state)
-    // Status from a fresh read: the containers just started are running now.
-    const fresh = (await runtime.list()).find((p) => p.key === key)
-    this.writeStatus(svc, spec, fresh, base)
+    // A pass that started or stopped a container triggers the next one, whose single list() gives the status: no
+    // list per service here (50 services would make each pass list 50 times).
+    if (!(await this.runContainers(svc, spec, plan, runtime, pod?.state))) this.writeStatus(svc, spec, pod?.state, base)
     return false
   }
 
@@ -349,7 +366,9 @@ export class ServicesReconciler {
   }
 
   /** Starts what should run; restarts with backoff what exited or failed its liveness probe. */
-  private async runContainers(svc: StoredObject, spec: ServiceSpecView, plan: RuntimePodSpec, runtime: ServiceRuntime, state: RuntimePodState | undefined): Promise<void> {
+  /** Returns whether it started or stopped a container (the state read before is stale then). */
+  private async runContainers(svc: StoredObject, spec: ServiceSpecView, plan: RuntimePodSpec, runtime: ServiceRuntime, state: RuntimePodState | undefined): Promise<boolean> {
+    let changed = false
     const key = plan.key
     const mem = this.memoryOf(key)
     const policy = spec.template.spec.restartPolicy ?? 'Always'
@@ -376,6 +395,7 @@ export class ServicesReconciler {
           cm.probes = undefined
           cm.probesFor = undefined
           await runtime.stopContainer(key, c.name, graceMs(spec))
+          changed = true
           this.deps.trigger('liveness-restart')
         }
         continue
@@ -385,6 +405,7 @@ export class ServicesReconciler {
       cm.probesFor = undefined
       if (cs === undefined || cs.state === 'created' || cs.state === 'unknown') {
         await runtime.startContainer(plan, c.name)
+        changed = true
         this.event(svc, 'Normal', 'Started', `container ${c.name} started (${runtime.name})`)
         // The next pass sees it running and attaches its probes.
         this.deps.trigger('container-started')
@@ -408,6 +429,7 @@ export class ServicesReconciler {
         continue
       }
       await runtime.startContainer(plan, c.name)
+      changed = true
       cm.restarts++
       cm.attempt++
       cm.nextStartAt = undefined
@@ -415,6 +437,7 @@ export class ServicesReconciler {
       this.event(svc, 'Normal', 'Restarted', `container ${c.name} restarted (restart ${cm.restarts})`)
       this.deps.trigger('container-started')
     }
+    return changed
   }
 
   private containerStatus(svc: StoredObject, state: RuntimePodState | undefined): { containers: unknown[]; restarts: number } {

@@ -286,7 +286,8 @@ describe('HelmRenderer with a FAKE helm', () => {
           configMaps: { 'fw-config': { 'rules.conf': 'allow all' } },
           template: {
             metadata: { labels: { app: 'fw-agent', team: 'net' }, annotations: { note: 'from-dpuservice' } },
-            spec: extractWorkloads(CHART)[0]!.template.spec,
+            // As validated: Kubernetes' defaults filled in (restartPolicy Always).
+            spec: { restartPolicy: 'Always', ...extractWorkloads(CHART)[0]!.template.spec },
           },
         },
       })
