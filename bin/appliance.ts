@@ -2,7 +2,6 @@
  * Composition root of the appliance: opens the store, builds the REST app and serves it. Wiring only; every
  * decision lives in the parts it connects.
  */
-import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
@@ -63,8 +62,7 @@ export async function startAppliance(config: ApplianceConfig): Promise<RunningAp
   const services = createServiceRuntimes({
     serviceRuntime: config.serviceRuntime,
     dataDir: config.dataDir,
-    // Unique per appliance, stable across its restarts (adoption): several appliances may share one podman.
-    owner: `${config.nodeName}.${createHash('sha256').update(config.dataDir).digest('hex').slice(0, 8)}`,
+    nodeName: config.nodeName,
     ...(config.serviceNetnsPrefix ? { namePrefix: config.serviceNetnsPrefix } : {}),
     ...(config.podmanSocket ? { podmanSocket: config.podmanSocket } : {}),
     ...(config.podmanInfraImage ? { podmanInfraImage: config.podmanInfraImage } : {}),

@@ -3,6 +3,7 @@
  * the kernel), `podman` when asked for or when its binary is installed. The default backend, the one a Service
  * without `spec.runtime` gets, is the flag's choice (`auto`: podman when installed).
  */
+import { createHash } from 'node:crypto'
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { PodmanRuntime } from '../runtime/services/podman-runtime.js'
@@ -16,8 +17,7 @@ export const DEFAULT_INFRA_IMAGE = 'registry.k8s.io/pause:3.9'
 export interface RuntimeSettings {
   serviceRuntime: 'auto' | 'podman' | 'process' | 'none'
   dataDir: string
-  /** Marks what this appliance owns in a backend shared with others (the node name). */
-  owner: string
+  nodeName: string
   /** Keeps pod names of appliances sharing one podman apart (the service netns prefix). */
   namePrefix?: string
   podmanSocket?: string
@@ -44,15 +44,18 @@ function onPath(binary: string): boolean {
 /** undefined when services are off (`none`). */
 export function createServiceRuntimes(s: RuntimeSettings): ServiceRuntimes | undefined {
   if (s.serviceRuntime === 'none') return undefined
+  // What this appliance owns in a backend: unique per appliance and stable across its restarts (adoption), since
+  // several appliances may share one podman (the demo, tests, benchmarks on one host).
+  const owner = `${s.nodeName}.${createHash('sha256').update(s.dataDir).digest('hex').slice(0, 8)}`
   const runtimes: Partial<Record<RuntimeName, ServiceRuntime>> = {
-    process: new ProcessRuntime({ stateDir: join(s.dataDir, 'services', 'process'), owner: s.owner }),
+    process: new ProcessRuntime({ stateDir: join(s.dataDir, 'services', 'process'), owner }),
   }
   // podman serves Services that ask for it whenever it is installed; the flag only picks the default.
   const podman = s.serviceRuntime === 'podman' || onPath('podman')
   if (podman)
     runtimes.podman = new PodmanRuntime({
       socketPath: s.podmanSocket ?? join(s.dataDir, 'podman.sock'),
-      owner: s.owner,
+      owner,
       infraImage: s.podmanInfraImage ?? DEFAULT_INFRA_IMAGE,
       ...(s.podmanInfraCommand ? { infraCommand: [s.podmanInfraCommand] } : {}),
       podNamePrefix: `${s.namePrefix ?? ''}dpu-`,
