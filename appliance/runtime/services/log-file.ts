@@ -150,7 +150,10 @@ export async function* readLogFile(path: string, options: ReadLogOptions = {}): 
     const st = await stat(path).catch(() => undefined)
     let chunk = ''
     if (st !== undefined && ino !== undefined && st.ino !== ino) {
-      const rest = await readFrom(`${path}.1`, offset)
+      // Rotated once: the file we read is `.1` now, go on from our offset. Rotated twice while we slept: what we
+      // had been reading is gone and `.1` is another file, read it whole (never from an offset into another file).
+      const old = await stat(`${path}.1`).catch(() => undefined)
+      const rest = await readFrom(`${path}.1`, old?.ino === ino ? offset : 0)
       chunk += rest.data.toString('utf8')
       offset = 0
     }
