@@ -129,12 +129,9 @@ export class ServicesReconciler {
     // What every backend owns; a backend that cannot be read is left alone (never a reason to delete).
     const pods = new Map<string, { runtime: RuntimeName; state: RuntimePodState }>()
     const unreadable = new Set<RuntimeName>()
-    // A backend no Service uses is not asked (podman's API service would be started just to say "nothing").
-    const used = new Set<RuntimeName>([
-      this.deps.defaultRuntime,
-      ...services.map((s) => (s.spec as unknown as ServiceSpecView).runtime).filter((r): r is RuntimeName => r !== undefined),
-      ...this.usedRuntimes,
-    ])
+    // A backend no Service uses is not asked (podman's API service would be started just to say "nothing"), so an
+    // appliance without services starts nothing. Once asked, it is listed on every pass (orphans are collected).
+    const used = new Set<RuntimeName>([...services.map((s) => (s.spec as unknown as ServiceSpecView).runtime ?? this.deps.defaultRuntime), ...this.usedRuntimes])
     for (const [name, rt] of Object.entries(this.deps.runtimes) as Array<[RuntimeName, ServiceRuntime]>) {
       if (!used.has(name)) continue
       if (!this.usedRuntimes.has(name)) {
