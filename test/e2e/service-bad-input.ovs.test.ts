@@ -62,7 +62,7 @@ describe('bad service input: a clear condition each, the healthy service untouch
     cleanup.defer('appliance', () => app.dispose())
     cleanup.defer('services', async () => {
       if (app.child.exitCode !== null) return
-      await dpuctl(['delete', 'services', '--all']).catch(() => undefined)
+      for (const name of ['ok', 'noif', 'ok-twin', 'big', 'noimage']) await dpuctl(['delete', 'service', name]).catch(() => undefined)
       await until('pods removed', async () => !(await exec(undefined, 'ip', ['netns', 'list'])).stdout.includes(prefix), 60_000, 200).catch(() => undefined)
     })
     // A flavor leaving 1 CPU and 256Mi to services.
