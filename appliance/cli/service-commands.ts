@@ -11,6 +11,7 @@ import { MAX_EXEC_TIMEOUT_SECONDS, type ServiceExecResult, type ServiceRestartRe
 import { ApplianceClient, CLIENT_OPTIONS } from './client.js'
 import { reportError } from './report.js'
 import { parseTimeout } from './wait.js'
+import { abortOnInterrupt } from './interrupt.js'
 
 const SERVICE_WORDS = new Set(['service', 'services', 'svc', 'Service'])
 
@@ -89,32 +90,25 @@ SERVICE is a Service's name (or service/NAME). Prints what the container wrote t
 
 /** Copies the log body to stdout until it ends, Ctrl-C, or stdout's reader goes away. */
 async function printLog(client: ApplianceClient, path: string, io: CliIO): Promise<ExitCode> {
-  const ac = new AbortController()
-  const stop = () => ac.abort()
-  const signals = ['SIGINT', 'SIGTERM'] as const
-  for (const s of signals) process.once(s, stop)
-  io.stdout.once('close', stop)
-  io.stdout.once('error', stop)
+  const interrupt = abortOnInterrupt(io)
   try {
     let body: AsyncIterable<Uint8Array>
     try {
-      body = await client.stream(path, ac.signal, 'text/plain')
+      body = await client.stream(path, interrupt.signal, 'text/plain')
     } catch (err) {
-      if (ac.signal.aborted) return 0
+      if (interrupt.signal.aborted) return 0
       throw err
     }
     try {
       for await (const chunk of body) io.stdout.write(chunk)
     } catch (err) {
-      if (ac.signal.aborted) return 0
+      if (interrupt.signal.aborted) return 0
       io.stderr.write(`error: the log stream broke: ${err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err)}\n`)
       return 1
     }
     return 0
   } finally {
-    for (const s of signals) process.off(s, stop)
-    io.stdout.off('close', stop)
-    io.stdout.off('error', stop)
+    interrupt.release()
   }
 }
 

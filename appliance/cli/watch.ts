@@ -16,6 +16,7 @@ import { columnWidths, formatObjects, formatRow, objectRows } from './output.js'
 import { kindPrefix } from './print-objects.js'
 import { collectionPath } from './resolve.js'
 import { readSse } from './sse.js'
+import { abortOnInterrupt } from './interrupt.js'
 
 export interface WatchRequest {
   kind: KindInfo
@@ -76,19 +77,14 @@ export async function watchObjects(client: ApplianceClient, req: WatchRequest, i
     io.stderr.write(`error: lost the watch: the appliance at ${client.server} went away (${reason}); run the command again to resume\n`)
     return 1
   }
-  const ac = new AbortController()
-  const stop = () => ac.abort()
-  const signals = ['SIGINT', 'SIGTERM'] as const
-  for (const s of signals) process.once(s, stop)
-  io.stdout.once('close', stop)
-  io.stdout.once('error', stop)
+  const interrupt = abortOnInterrupt(io)
   try {
     const q = [`watch=true`, `resourceVersion=${encodeURIComponent(list.metadata?.resourceVersion ?? '0')}`, ...(selector ? [selector] : [])].join('&')
     let body: AsyncIterable<Uint8Array>
     try {
-      body = await client.stream(`${base}?${q}`, ac.signal)
+      body = await client.stream(`${base}?${q}`, interrupt.signal)
     } catch (err) {
-      if (ac.signal.aborted) return 0
+      if (interrupt.signal.aborted) return 0
       throw err // refused (410, 404) or unreachable: reported like any request
     }
     try {
@@ -96,14 +92,12 @@ export async function watchObjects(client: ApplianceClient, req: WatchRequest, i
         const event = JSON.parse(msg.data) as { type: string; object: StoredObject }
         if (wanted(event.object)) print([event.object])
       }
-      if (!ac.signal.aborted) return lost('the stream ended')
+      if (!interrupt.signal.aborted) return lost('the stream ended')
     } catch (err) {
-      if (!ac.signal.aborted) return lost(err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err))
+      if (!interrupt.signal.aborted) return lost(err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err))
     }
     return 0
   } finally {
-    for (const s of signals) process.off(s, stop)
-    io.stdout.off('close', stop)
-    io.stdout.off('error', stop)
+    interrupt.release()
   }
 }
