@@ -17,6 +17,7 @@ import { ensureBusyboxImage } from '../support/busybox-image.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { podmanInstalled, stopPodmanService } from '../support/podman-service.js'
+import { PODMAN_CONTAINERS_CONF } from '../../appliance/runtime/services/podman-runtime.js'
 
 /** Built from Debian's busybox-static (no registry here); the process backend ignores images. */
 const BUSYBOX_IMAGE = 'localhost/dpu-test-busybox:1'
@@ -132,12 +133,24 @@ describe.each(runtimes)('a forwarding service in a real %s container, chained be
     await createVethPair(cleanup, { name: 'p1', netns: ovs.netns, peer: 'ext1', peerNetns: ext1, addr: '10.88.0.2/24', disableOffloads: true })
     cleanup.netns(svcNetns)
     app = await startApplianceProcess({ ovs: { dbRemote: ovs.dbRemote, rundir: ovs.rundir, netns: ovs.netns }, extraArgs: applianceArgs() })
-    cleanup.defer('appliance', () => app.dispose())
+    const dataDir = app.dataDir
+    // Whichever appliance runs last (the third case restarts it on the same data dir) is stopped here, after the
+    // Service cleanup below has had it remove its pod.
+    cleanup.defer('appliance', async () => {
+      await app.dispose()
+      rmSync(dataDir, { recursive: true, force: true })
+    })
     // The pod goes when its Service does: the appliance removes what it owns before the sandbox is torn down.
     cleanup.defer('service', async () => {
       if (app.child.exitCode !== null) return
       await dpuctl(['delete', 'service', 'fwd']).catch(() => undefined)
       await until('pod removed', async () => !(await exec(undefined, 'ip', ['netns', 'list'])).stdout.includes(svcNetns), 60_000, 200).catch(() => undefined)
+      if (runtime !== 'podman') return
+      // The netns name goes before the pod itself: wait for podman to forget it, then make sure (the test's own prefix).
+      const pod = `${prefix}dpu-default_fwd`
+      const listed = async () => (await exec(undefined, 'env', [`CONTAINERS_CONF=${PODMAN_CONTAINERS_CONF}`, 'podman', 'pod', 'ps', '-q', '--filter', `name=^${pod}$`])).stdout.trim() !== ''
+      await until('podman pod removed', async () => !(await listed()), 60_000, 200).catch(() => undefined)
+      if (await listed()) await exec(undefined, 'env', [`CONTAINERS_CONF=${PODMAN_CONTAINERS_CONF}`, 'podman', 'pod', 'rm', '-f', pod])
     })
   }, 120_000)
   afterEach(async ({ task }) => {
@@ -211,10 +224,6 @@ describe.each(runtimes)('a forwarding service in a real %s container, chained be
     await app.stop('SIGKILL')
     await new Promise((r) => setTimeout(r, 1000))
     app = await startApplianceProcess({ dataDir, ovs: { dbRemote: ovs.dbRemote, rundir: ovs.rundir, netns: ovs.netns }, extraArgs: applianceArgs() })
-    cleanup.defer('restarted appliance', async () => {
-      await app.dispose()
-      rmSync(dataDir, { recursive: true, force: true })
-    })
     await until('service Ready after the restart', async () => ready(await get('service', 'fwd')), 60_000, 200)
     await new Promise((r) => setTimeout(r, 1000))
     const result = await running.stop()
