@@ -19,7 +19,7 @@ import type { StoredObject } from '../../api/meta.js'
 import type { TableCache, TransactionBuilder } from '../ovs/ovsdb/index.js'
 import { whereUuid } from '../ovs/ovsdb/index.js'
 import { ATTACHED_MAC_KEY, DPF_ID_KEY, DPF_TYPE_KEY, HBN_NETDEV_KEY, HBN_REP_KEY, IFACE_ID_KEY, isOwned, OWNER_KEY, OWNER_VALUE, PEER_OF_KEY, ROLE_KEY } from '../node/ownership.js'
-import { hbnPatchNames, ifNameProblem, isServiceVethName, OVN_PATCH, patchPortNames, pfRepresentorName, serviceVethName, vfRepresentorName } from '../runtime/ports/index.js'
+import { hbnPatchNames, ifNameProblem, isServiceVethName, OVN_PATCH, serviceNetnsName, patchPortNames, pfRepresentorName, serviceVethName, vfRepresentorName } from '../runtime/ports/index.js'
 
 export const SERVICE_NETNS_ANNOTATION = 'dpu.appliance/netns'
 /** DPF v25.1 shipped these NADs without DPUServiceNAD objects. */
@@ -81,7 +81,7 @@ interface SiSpec {
 const keyOf = (o: StoredObject) => `${o.metadata.namespace}/${o.metadata.name}`
 
 function netnsFor(si: StoredObject, serviceId: string, prefix = ''): string {
-  return si.metadata.annotations?.[SERVICE_NETNS_ANNOTATION] ?? `${prefix}svc-${serviceId}`
+  return si.metadata.annotations?.[SERVICE_NETNS_ANNOTATION] ?? serviceNetnsName(serviceId, prefix)
 }
 
 /** What every ServiceInterface on this node needs, without looking at OVS. Pure. */
@@ -146,7 +146,8 @@ export function computeDesiredPorts(
           fail('BridgeNotOwned', `DPUServiceNAD ${nadKey} names bridge ${bridge}, which this appliance does not own (owned: ${[...owned].sort().join(', ')})`)
           break
         }
-        const netns = netnsFor(si, svc.serviceID, settings.serviceNetnsPrefix)
+        // A Service's pod sandbox decides the namespace; the annotation only places interfaces no Service runs.
+        const netns = sandboxed.has(svc.serviceID) ? serviceNetnsName(svc.serviceID, settings.serviceNetnsPrefix) : netnsFor(si, svc.serviceID, settings.serviceNetnsPrefix)
         const nameProblem = ifNameProblem(svc.interfaceName) ?? (/^[A-Za-z0-9_.-]{1,64}$/.test(netns) ? undefined : `netns name ${netns} is invalid`)
         if (nameProblem) {
           fail('InvalidName', nameProblem)

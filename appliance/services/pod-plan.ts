@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { StoredObject } from '../../api/meta.js'
-import type { RuntimeContainerSpec, RuntimeMount, RuntimePodSpec } from '../runtime/services/runtime.js'
+import { podFileName, type RuntimeContainerSpec, type RuntimeMount, type RuntimePodSpec } from '../runtime/services/runtime.js'
 import { parseQuantity } from '../../api/resources/quantity.js'
 import type { ServiceSpecView } from './service-view.js'
 
@@ -17,11 +17,6 @@ const OWNER_LABEL = 'dpu.appliance/service'
 export interface PodPlanSettings {
   /** Root for emptyDir and configMap volumes (`<dataDir>/services`). */
   stateDir: string
-}
-
-/** `namespace/name` -> a file-system-safe directory name (namespaces and names are DNS labels: no `_`). */
-export function serviceDirName(key: string): string {
-  return key.replace('/', '_')
 }
 
 function stableJson(v: unknown): string {
@@ -51,7 +46,7 @@ function writeIfChanged(path: string, content: string): void {
  * `configMaps[name]` entries (or only `items`, under their `path`).
  */
 function materialiseVolumes(key: string, spec: ServiceSpecView, settings: PodPlanSettings): Map<string, string> {
-  const root = join(settings.stateDir, serviceDirName(key))
+  const root = join(settings.stateDir, podFileName(key))
   const paths = new Map<string, string>()
   for (const v of spec.template.spec.volumes ?? []) {
     if (v.hostPath) {
@@ -103,7 +98,7 @@ export function planPod(svc: StoredObject, netnsName: string, settings: PodPlanS
       limits: { ...(cpu !== undefined ? { cpuMillis: cpu } : {}), ...(memory !== undefined ? { memoryBytes: memory } : {}) },
     }
   })
-  const labels = { [OWNER_LABEL]: serviceDirName(key), 'svc.dpu.nvidia.com/service': spec.serviceID }
+  const labels = { [OWNER_LABEL]: podFileName(key), 'svc.dpu.nvidia.com/service': spec.serviceID }
   // Config data is in the hash: a changed configuration restarts the service, as DPF's re-rendered pods do.
   const body = { key, netnsName, containers, labels, config: spec.configMaps ?? {} }
   const specHash = createHash('sha256').update(stableJson(body)).digest('hex').slice(0, 16)

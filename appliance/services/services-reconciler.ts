@@ -23,6 +23,7 @@ import { readNodeObjects } from '../reconcile/node-objects.js'
 import { writeReady } from '../reconcile/status.js'
 import type { ExecResult, LogOptions, RuntimePodSpec, RuntimePodState, ServiceRuntime } from '../runtime/services/runtime.js'
 import { ServiceOperationError } from './errors.js'
+import { serviceNetnsName } from '../runtime/ports/index.js'
 import { ignoredPodFields } from '../../api/resources/service.js'
 import { planPod, type PodPlanSettings } from './pod-plan.js'
 import { ContainerProbes } from './probes.js'
@@ -102,7 +103,7 @@ export class ServicesReconciler {
   constructor(private readonly deps: ServicesDeps) {}
 
   netnsOf(serviceID: string): string {
-    return `${this.deps.netnsPrefix ?? ''}svc-${serviceID}`
+    return serviceNetnsName(serviceID, this.deps.netnsPrefix)
   }
 
   stop(): void {

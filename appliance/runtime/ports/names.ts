@@ -111,3 +111,11 @@ export function serviceVethName(dpfId: string): string {
 export function isServiceVethName(name: string): boolean {
   return /^sv[0-9a-f]{10}$/.test(name)
 }
+
+/**
+ * The network namespace of a service (`[prefix]svc-<serviceID>`): where the ports pass puts its interfaces and,
+ * when a Service runs it, the name its pod sandbox is reachable as. One name for both, or they miss each other.
+ */
+export function serviceNetnsName(serviceId: string, prefix = ''): string {
+  return `${prefix}svc-${serviceId}`
+}

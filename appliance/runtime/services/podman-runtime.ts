@@ -29,7 +29,7 @@ import { ContainerNotRunningError, ExecTimeoutError, PodmanApiError, PodmanUnava
 import { isNetnsMounted, NETNS_DIR, readNsInode } from './host.js'
 import { demultiplex, jsonLines, PodmanApi } from './podman-api.js'
 import { parsePodSpec, parseRef } from './pod-spec.js'
-import type { ExecResult, LogOptions, RuntimeContainerSpec, RuntimeContainerState, RuntimePodSpec, RuntimePodState, ServiceRuntime } from './runtime.js'
+import { podFileName, type ExecResult, type LogOptions, type RuntimeContainerSpec, type RuntimeContainerState, type RuntimePodSpec, type RuntimePodState, type ServiceRuntime } from './runtime.js'
 
 /** The containers.conf shipped beside this module (the build copies it into dist/). */
 export const PODMAN_CONTAINERS_CONF = fileURLToPath(new URL('./podman/containers.conf', import.meta.url))
@@ -288,7 +288,7 @@ export class PodmanRuntime implements ServiceRuntime {
   // --- internals -------------------------------------------------------------------------------------------
 
   private podName(key: string): string {
-    return `${this.options.podNamePrefix ?? 'dpu-'}${key.replace('/', '_')}`
+    return `${this.options.podNamePrefix ?? 'dpu-'}${podFileName(key)}`
   }
 
   private containerName(key: string, container: string): string {

@@ -42,7 +42,7 @@ import { ContainerNotRunningError, ExecTimeoutError, RuntimeNotFoundError, Runti
 import { isNetnsMounted, isSameLiveProcess, NETNS_DIR, readProcStat } from './host.js'
 import { DEFAULT_LOG_MAX_BYTES, LogFileWriter, readLogFile } from './log-file.js'
 import { parsePodSpec, parseRef } from './pod-spec.js'
-import type { ExecResult, LogOptions, RuntimeContainerState, RuntimePodSpec, RuntimePodState, ServiceRuntime } from './runtime.js'
+import { podFileName, type ExecResult, type LogOptions, type RuntimeContainerState, type RuntimePodSpec, type RuntimePodState, type ServiceRuntime } from './runtime.js'
 
 export interface ProcessRuntimeOptions {
   /** Where pod state files and logs live; must survive an appliance restart (not a per-run tmpdir). */
@@ -92,7 +92,7 @@ interface Attached {
 }
 
 let tmpCounter = 0
-const fileKey = (key: string): string => key.replace('/', '_')
+const fileKey = podFileName
 const attachedKey = (key: string, container: string): string => `${key}\0${container}`
 
 function signalNumber(signal: NodeJS.Signals | null): number {

@@ -11,6 +11,11 @@
  * so `list()` finds what the appliance owns after a restart (adoption) and never touches anything else.
  */
 
+/** `namespace/name` as one file-system and podman-safe word (`namespace_name`: both are DNS labels, no `_`). */
+export function podFileName(key: string): string {
+  return key.replace('/', '_')
+}
+
 /** A resolved container: no references left (volumes are host paths, env is literal, limits are numbers). */
 export interface RuntimeContainerSpec {
   name: string
