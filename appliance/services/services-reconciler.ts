@@ -15,6 +15,7 @@
  * adopted as it is: same hash, nothing restarts. A Service that cannot start (bad image, no fit) leaves an
  * older pod of it running: bad input never takes a working service down.
  */
+import { z } from 'zod'
 import type { StoredObject } from '../../api/meta.js'
 import { backoffDelay, type BackoffOptions } from '../../api/support/backoff.js'
 import type { Logger } from '../observe/index.js'
@@ -50,6 +51,30 @@ export interface ServicesDeps {
   backoff?: BackoffOptions
   /** A container that ran this long before exiting starts its backoff over. */
   stableRunMs?: number
+}
+
+/** Meta key: the backends that may hold pods of this appliance (JSON array), so orphans are found after a restart. */
+export const RUNTIMES_IN_USE_META_KEY = 'services.runtimes-in-use'
+const RUNTIME_NAMES: readonly RuntimeName[] = ['podman', 'process']
+const RuntimesInUseSchema = z.array(z.string())
+
+function readRuntimesInUse(store: Store): Set<RuntimeName> {
+  const raw = store.meta.get(RUNTIMES_IN_USE_META_KEY)
+  if (raw === undefined) return new Set()
+  let parsed: z.infer<typeof RuntimesInUseSchema>
+  try {
+    parsed = RuntimesInUseSchema.parse(JSON.parse(raw))
+  } catch {
+    // Unreadable record: assume every backend may hold something (listing costs little; missing an orphan leaks).
+    return new Set(RUNTIME_NAMES)
+  }
+  return new Set(RUNTIME_NAMES.filter((n) => parsed.includes(n)))
+}
+
+function writeRuntimesInUse(store: Store, before: ReadonlySet<RuntimeName>, now: ReadonlySet<RuntimeName>): void {
+  if (before.size === now.size && [...now].every((n) => before.has(n))) return
+  if (now.size === 0) store.meta.delete(RUNTIMES_IN_USE_META_KEY)
+  else store.meta.set(RUNTIMES_IN_USE_META_KEY, JSON.stringify([...now].sort()))
 }
 
 /** Orphaned pods removed at once. */
@@ -132,7 +157,11 @@ export class ServicesReconciler {
     const unreadable = new Set<RuntimeName>()
     // A backend no Service uses is not asked (podman's API service would be started just to say "nothing"), so an
     // appliance without services starts nothing. Once asked, it is listed on every pass (orphans are collected).
-    const used = new Set<RuntimeName>([...services.map((s) => (s.spec as unknown as ServiceSpecView).runtime ?? this.deps.defaultRuntime), ...this.usedRuntimes])
+    // Backends that may hold our pods are also persisted: after a restart, a pod whose Service was deleted while the
+    // appliance was down is found and removed even when no Service uses its backend any more.
+    const wantedRuntimes = new Set<RuntimeName>(services.map((s) => (s.spec as unknown as ServiceSpecView).runtime ?? this.deps.defaultRuntime))
+    const persisted = readRuntimesInUse(store)
+    const used = new Set<RuntimeName>([...wantedRuntimes, ...this.usedRuntimes, ...persisted])
     for (const [name, rt] of Object.entries(this.deps.runtimes) as Array<[RuntimeName, ServiceRuntime]>) {
       if (!used.has(name)) continue
       if (!this.usedRuntimes.has(name)) {
@@ -147,6 +176,13 @@ export class ServicesReconciler {
         this.deps.log.warn({ runtime: name, err: (err as Error).message }, 'runtime backend cannot be read; its services keep running as they are')
       }
     }
+    // Recorded before any pod is created in this pass; a backend is forgotten once it lists none of our pods.
+    const holding = new Set<RuntimeName>(wantedRuntimes)
+    for (const name of unreadable) if (persisted.has(name)) holding.add(name)
+    for (const { runtime } of pods.values()) holding.add(runtime)
+    // A backend not configured in this run (podman missing, --service-runtime none) may still hold pods: keep it.
+    for (const name of persisted) if (this.deps.runtimes[name] === undefined) holding.add(name)
+    writeRuntimesInUse(store, persisted, holding)
 
     // One serviceID, one Service: the older claims its interfaces.
     const claimedBy = new Map<string, string>()
@@ -183,7 +219,11 @@ export class ServicesReconciler {
       await this.deps.runtimes[pod.runtime]!.removePod(key, 10_000)
       this.deps.log.info({ service: key, runtime: pod.runtime }, 'service pod removed (its Service is gone)')
     })
-    if (orphans.length > 0) this.deps.triggerPorts()
+    if (orphans.length > 0) {
+      this.deps.triggerPorts()
+      // The next pass sees the backend without them (and forgets a backend that holds nothing of ours now).
+      this.deps.trigger('orphans removed')
+    }
     for (const key of [...this.memory.keys()]) if (!wanted.has(key)) this.forget(key)
   }
 
