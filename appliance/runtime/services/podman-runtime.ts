@@ -170,13 +170,16 @@ export class PodmanRuntime implements ServiceRuntime {
     parseRef(key)
     await this.connect()
     const podName = this.podName(key)
-    const pod = (await this.list()).find((p) => p.key === key)
-    if (pod !== undefined) await Promise.all(pod.containers.map((c) => this.stopContainer(key, c.name, graceMs)))
-    const inspect = await this.api.json<unknown>({ path: `/pods/${podName}/json` }, [404])
-    const labels = inspect.status === 404 ? undefined : await this.podLabels(podName)
-    if (inspect.status !== 404 && labels?.[LABEL_OWNER] !== this.options.owner) return // not ours: never touch it
-    if (inspect.status !== 404) await this.api.json({ method: 'DELETE', path: `/pods/${podName}`, query: { force: true }, timeoutMs: graceMs + 60_000 }, [404])
-    const netnsName = pod?.netnsName ?? labels?.[LABEL_NETNS]
+    // One filtered lookup, not a full list: the services pass removes orphans several at a time, and a full list
+    // per removal made removing n pods cost n lists.
+    const labels = await this.podLabels(podName)
+    if (labels === undefined) return
+    if (labels[LABEL_OWNER] !== this.options.owner) return // not ours: never touch it
+    // podman's pod stop: every container gets the stop signal at once, SIGKILL after `t` seconds.
+    const t = Math.max(0, Math.ceil(graceMs / 1000))
+    await this.api.json({ method: 'POST', path: `/pods/${podName}/stop`, query: { t }, timeoutMs: graceMs + 60_000 }, [304, 404])
+    await this.api.json({ method: 'DELETE', path: `/pods/${podName}`, query: { force: true }, timeoutMs: 60_000 }, [404])
+    const netnsName = labels[LABEL_NETNS]
     if (netnsName) await deleteNetns(netnsName)
   }
 
