@@ -32,7 +32,7 @@ import { mergeServiceTemplate } from './merge-service-template.js'
 import { RENDERED_FROM_ANNOTATION } from './render-for-node.js'
 
 /** DPF's `ParentDPUDeploymentNameLabel`, value `<namespace>_<name>` of the owning DPUDeployment. */
-export const OWNED_BY_DPUDEPLOYMENT_LABEL = 'svc.dpu.nvidia.com/owned-by-dpudeployment'
+const OWNED_BY_DPUDEPLOYMENT_LABEL = 'svc.dpu.nvidia.com/owned-by-dpudeployment'
 
 export type DeploymentProblemReason = 'TemplateNotFound' | 'ConfigurationNotFound' | 'ServiceNameMismatch' | 'SpecInvalid'
 
