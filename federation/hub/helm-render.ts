@@ -518,14 +518,7 @@ export class HelmRenderer {
     else if (e.buildFailure) next = { status: 'False', reason: e.buildFailure.reason, message: `${e.buildFailure.message}${keeping}` }
     else if (current) next = { status: 'True', reason: 'Rendered', message: `${chart} rendered into ${e.services.map((s) => s.metadata.name).join(', ')}` }
     else next = { status: 'Unknown', reason: 'Rendering', message: `helm template ${chart} is queued or running${keeping}` }
-    const gen = e.obj.metadata.generation
-    const same = e.condition.status === next.status
-    e.condition = {
-      type: RENDERED_CONDITION,
-      ...next,
-      lastTransitionTime: same ? e.condition.lastTransitionTime : new Date().toISOString(),
-      ...(gen === undefined ? {} : { observedGeneration: gen }),
-    }
+    e.condition = nextCondition(e.condition, next, e.obj)
   }
 }
 
