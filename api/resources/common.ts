@@ -41,6 +41,18 @@ export const MatchLabelsSchema = LabelsSchema.refine((m) => Object.keys(m).lengt
   .refine((m) => Object.keys(m).length <= MAX_MATCH_LABELS, `matchLabels must have at most ${MAX_MATCH_LABELS} labels`)
   .meta({ minProperties: 1, maxProperties: MAX_MATCH_LABELS })
 
+/**
+ * The value counts the API server enforces on a selector requirement: In/NotIn need values, Exists/DoesNotExist
+ * take none, Gt/Lt (NodeSelector only) exactly one integer.
+ */
+function checkRequirementValues(r: { operator: string; values?: string[] | undefined }, ctx: z.RefinementCtx): void {
+  const n = r.values?.length ?? 0
+  if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `values must be non-empty for operator ${r.operator}` })
+  if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && n > 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `values must be empty for operator ${r.operator}` })
+  if ((r.operator === 'Gt' || r.operator === 'Lt') && (n !== 1 || !/^-?\d+$/.test(r.values![0]!)))
+    ctx.addIssue({ code: 'custom', path: ['values'], message: `operator ${r.operator} takes exactly one integer value` })
+}
+
 export const LabelSelectorOperatorSchema = z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist'])
 
 export const LabelSelectorRequirementSchema = z
@@ -49,11 +61,7 @@ export const LabelSelectorRequirementSchema = z
     operator: LabelSelectorOperatorSchema,
     values: z.array(z.string()).optional(),
   })
-  .superRefine((r, ctx) => {
-    const n = r.values?.length ?? 0
-    if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `values must be non-empty for operator ${r.operator}` })
-    if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && n > 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `values must be empty for operator ${r.operator}` })
-  })
+  .superRefine(checkRequirementValues)
 export type LabelSelectorRequirement = z.infer<typeof LabelSelectorRequirementSchema>
 
 /** metav1.LabelSelector. An empty selector selects everything, as in Kubernetes. */
@@ -73,13 +81,7 @@ export const NodeSelectorRequirementSchema = z
     operator: NodeSelectorOperatorSchema,
     values: z.array(z.string()).optional(),
   })
-  .superRefine((r, ctx) => {
-    const n = r.values?.length ?? 0
-    if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `values must be non-empty for operator ${r.operator}` })
-    if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && n > 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `values must be empty for operator ${r.operator}` })
-    if ((r.operator === 'Gt' || r.operator === 'Lt') && (n !== 1 || !/^-?\d+$/.test(r.values![0]!)))
-      ctx.addIssue({ code: 'custom', path: ['values'], message: `operator ${r.operator} takes exactly one integer value` })
-  })
+  .superRefine(checkRequirementValues)
 export type NodeSelectorRequirement = z.infer<typeof NodeSelectorRequirementSchema>
 
 /** corev1.NodeSelectorTerm: its expressions are ANDed; `matchFields` may only name `metadata.name` (as in Kubernetes). */

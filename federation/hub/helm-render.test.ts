@@ -559,23 +559,29 @@ describe('DPUDeployment services with a FAKE helm', () => {
   })
 })
 
+/** A hub (insecure, REST on) over a manifest directory, rendering charts with `helm`. */
+async function startHelmHub(helm: FakeHelm, manifests: string) {
+  const renderer = new HelmRenderer({ helmPath: helm.path, timeoutMs: 30_000 })
+  const h = await startHub({
+    dataDir: join(work, 'hub'),
+    listen: '127.0.0.1:0',
+    apiListen: '127.0.0.1:0',
+    tls: 'insecure',
+    sources: [new ManifestDirSource({ dir: manifests, parse: parseManifest, debounceMs: 50 })],
+    render: renderer.wrap((obj, node) => renderForNode(obj, node)),
+    helm: renderer,
+  })
+  cleanups.push(() => h.stop())
+  return h
+}
+
 describe('hub with a FAKE helm', () => {
   it('pushes rendered Services into DPU sets and reports Rendered in /v1/fleet', async () => {
     const { helm } = await setup()
     const manifests = join(work, 'manifests')
     await mkdir(manifests)
     await writeFile(join(manifests, 'fleet.yaml'), [INTERFACES_YAML, chainYaml('fw-chain', 'a'), serviceYaml('{replicas: 1}')].join('\n---\n'))
-    const renderer = new HelmRenderer({ helmPath: helm.path, timeoutMs: 30_000 })
-    const h = await startHub({
-      dataDir: join(work, 'hub'),
-      listen: '127.0.0.1:0',
-      apiListen: '127.0.0.1:0',
-      tls: 'insecure',
-      sources: [new ManifestDirSource({ dir: manifests, parse: parseManifest, debounceMs: 50 })],
-      render: renderer.wrap((obj, node) => renderForNode(obj, node)),
-      helm: renderer,
-    })
-    cleanups.push(() => h.stop())
+    const h = await startHelmHub(helm, manifests)
     const fleet = async () => (await (await fetch(`http://127.0.0.1:${h.apiPort}/v1/fleet`)).json()) as { objectConditions: Record<string, Array<{ type: string; status: string; reason: string }>> }
     const deadline = Date.now() + 30_000
     while (!SERVICE_KEYS.every((k) => h.planner.desiredFor(dpus[0]!).objects.has(k)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
@@ -589,17 +595,7 @@ describe('hub with a FAKE helm', () => {
     await mkdir(manifests)
     // The interfaces go to every DPU, so dpu-2 also syncs a revision (of objects that are not Services).
     await writeFile(join(manifests, 'fleet.yaml'), [INTERFACES_YAML, TEMPLATE_YAML, CONFIGURATION_YAML, DEPLOYMENT_YAML].join('\n---\n'))
-    const renderer = new HelmRenderer({ helmPath: helm.path, timeoutMs: 30_000 })
-    const h = await startHub({
-      dataDir: join(work, 'hub'),
-      listen: '127.0.0.1:0',
-      apiListen: '127.0.0.1:0',
-      tls: 'insecure',
-      sources: [new ManifestDirSource({ dir: manifests, parse: parseManifest, debounceMs: 50 })],
-      render: renderer.wrap((obj, node) => renderForNode(obj, node)),
-      helm: renderer,
-    })
-    cleanups.push(() => h.stop())
+    const h = await startHelmHub(helm, manifests)
     const appliance = AGENT_PORTS.find((k) => k.name.startsWith('appliance'))!
     const ports = dpus.map((d) => appliance.open(work, d.name))
     for (const p of ports) cleanups.push(() => p.close())
