@@ -122,9 +122,21 @@ describe('renderForNode: other kinds', () => {
     for (const o of fixture(f)) expect(renderForNode(o, dpu1)).toEqual([])
   })
 
-  it('renders nothing for DPUService and DPUServiceIPAM', () => {
+  it('renders nothing for DPUService (the hub renders its chart: federation/hub/helm-render.ts)', () => {
     expect(renderForNode(parseObject(objects.dpuService()), dpu1)).toEqual([])
-    expect(renderForNode(parseObject(objects.ipamPool()), dpu1)).toEqual([])
+  })
+
+  it.each<[string, Record<string, unknown> | undefined, string, boolean]>([
+    ['no nodeSelector', undefined, 'dpu-node-1', true],
+    ['a term its labels match', { nodeSelectorTerms: [{ matchExpressions: [{ key: 'rack', operator: 'In', values: ['a'] }] }] }, 'dpu-node-1', true],
+    ['a term its labels do not match', { nodeSelectorTerms: [{ matchExpressions: [{ key: 'rack', operator: 'NotIn', values: ['a'] }] }] }, 'dpu-node-1', false],
+    ['matchFields naming it', { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['dpu-node-1'] }] }] }, 'dpu-node-1', true],
+    ['matchFields naming another node', { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['dpu-node-1'] }] }] }, 'dpu-node-2', false],
+    ['no terms', { nodeSelectorTerms: [] }, 'dpu-node-1', false],
+  ])('passes DPUServiceIPAM through unchanged to a node its nodeSelector selects (%s)', (_name, nodeSelector, name, delivered) => {
+    const raw = objects.ipamPool()
+    const pool = parseObject({ ...raw, spec: { ...raw.spec, ...(nodeSelector ? { nodeSelector } : {}) } })
+    expect(renderForNode(pool, { name, labels: { rack: 'a' } })).toEqual(delivered ? [pool] : [])
   })
 })
 

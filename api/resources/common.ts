@@ -41,6 +41,18 @@ export const MatchLabelsSchema = LabelsSchema.refine((m) => Object.keys(m).lengt
   .refine((m) => Object.keys(m).length <= MAX_MATCH_LABELS, `matchLabels must have at most ${MAX_MATCH_LABELS} labels`)
   .meta({ minProperties: 1, maxProperties: MAX_MATCH_LABELS })
 
+/**
+ * The value counts the API server enforces on a selector requirement: In/NotIn need values, Exists/DoesNotExist
+ * take none, Gt/Lt (NodeSelector only) exactly one integer.
+ */
+function checkRequirementValues(r: { operator: string; values?: string[] | undefined }, ctx: z.RefinementCtx): void {
+  const n = r.values?.length ?? 0
+  if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `values must be non-empty for operator ${r.operator}` })
+  if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && n > 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `values must be empty for operator ${r.operator}` })
+  if ((r.operator === 'Gt' || r.operator === 'Lt') && (n !== 1 || !/^-?\d+$/.test(r.values![0]!)))
+    ctx.addIssue({ code: 'custom', path: ['values'], message: `operator ${r.operator} takes exactly one integer value` })
+}
+
 export const LabelSelectorOperatorSchema = z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist'])
 
 export const LabelSelectorRequirementSchema = z
@@ -49,11 +61,7 @@ export const LabelSelectorRequirementSchema = z
     operator: LabelSelectorOperatorSchema,
     values: z.array(z.string()).optional(),
   })
-  .superRefine((r, ctx) => {
-    const n = r.values?.length ?? 0
-    if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `values must be non-empty for operator ${r.operator}` })
-    if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && n > 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `values must be empty for operator ${r.operator}` })
-  })
+  .superRefine(checkRequirementValues)
 export type LabelSelectorRequirement = z.infer<typeof LabelSelectorRequirementSchema>
 
 /** metav1.LabelSelector. An empty selector selects everything, as in Kubernetes. */
@@ -62,6 +70,38 @@ export const LabelSelectorSchema = z.object({
   matchExpressions: z.array(LabelSelectorRequirementSchema).optional(),
 })
 export type LabelSelector = z.infer<typeof LabelSelectorSchema>
+
+/** corev1.NodeSelectorOperator: the label-selector operators plus integer comparisons. */
+export const NodeSelectorOperatorSchema = z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'])
+
+/** corev1.NodeSelectorRequirement, with the value counts the API server enforces. */
+export const NodeSelectorRequirementSchema = z
+  .object({
+    key: z.string().min(1),
+    operator: NodeSelectorOperatorSchema,
+    values: z.array(z.string()).optional(),
+  })
+  .superRefine(checkRequirementValues)
+export type NodeSelectorRequirement = z.infer<typeof NodeSelectorRequirementSchema>
+
+/** corev1.NodeSelectorTerm: its expressions are ANDed; `matchFields` may only name `metadata.name` (as in Kubernetes). */
+export const NodeSelectorTermSchema = z.object({
+  matchExpressions: z.array(NodeSelectorRequirementSchema).optional(),
+  matchFields: z.array(NodeSelectorRequirementSchema.refine((r) => r.key === 'metadata.name', { message: 'matchFields supports only the key metadata.name', path: ['key'] })).optional(),
+})
+export type NodeSelectorTerm = z.infer<typeof NodeSelectorTermSchema>
+
+/**
+ * corev1.NodeSelector, the form DPF uses for `DPUServiceIPAM.spec.nodeSelector` and
+ * `DPUService.spec.serviceDaemonSet.nodeSelector` (a metav1.LabelSelector elsewhere): terms are ORed, so an
+ * empty `nodeSelectorTerms` and an empty term select no node (Kubernetes semantics).
+ */
+export const NodeSelectorSchema = z.object({
+  nodeSelectorTerms: z.array(NodeSelectorTermSchema, {
+    error: (i) => (i.input === undefined ? 'nodeSelectorTerms is required: this nodeSelector is a Kubernetes NodeSelector, not a LabelSelector (matchLabels)' : undefined),
+  }),
+})
+export type NodeSelector = z.infer<typeof NodeSelectorSchema>
 
 /** The `metadata` of a DPF template (`template.metadata`): labels and annotations given to rendered objects. */
 export const TemplateMetaSchema = z.looseObject({

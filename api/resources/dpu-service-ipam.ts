@@ -4,7 +4,7 @@
  * addresses per node).
  */
 import { z } from 'zod'
-import { LabelSelectorSchema, objectSchema, SVC_API_VERSION, TemplateMetaSchema } from './common.js'
+import { LabelSelectorSchema, NodeSelectorSchema, objectSchema, SVC_API_VERSION, TemplateMetaSchema } from './common.js'
 
 const IPV4 = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
 export const Ipv4AddressSchema = z.string().regex(IPV4, 'must be an IPv4 address')
@@ -50,7 +50,8 @@ export const DPUServiceIPAMSpecSchema = z
     ipv4Network: Ipv4NetworkSchema.optional(),
     ipv4Subnet: Ipv4SubnetSchema.optional(),
     clusterSelector: LabelSelectorSchema.optional(),
-    nodeSelector: LabelSelectorSchema.optional(),
+    /** DPF: a corev1.NodeSelector (nodeSelectorTerms), unlike the LabelSelectors elsewhere. The hub sends the pool only to DPUs it selects. */
+    nodeSelector: NodeSelectorSchema.optional(),
   })
   .superRefine((spec, ctx) => {
     const both = spec.ipv4Network !== undefined && spec.ipv4Subnet !== undefined

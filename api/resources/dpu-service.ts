@@ -3,7 +3,7 @@
  * The appliance runs it under a runtime backend; the chart members are kept as DPF writes them.
  */
 import { z } from 'zod'
-import { LabelSelectorSchema, objectSchema, SVC_API_VERSION } from './common.js'
+import { LabelSelectorSchema, NodeSelectorSchema, objectSchema, SVC_API_VERSION } from './common.js'
 import { NameSchema } from '../meta.js'
 
 /** DPF caps `interfaces` at 50 DPUServiceInterface names per service. */
@@ -22,7 +22,8 @@ export const HelmChartSchema = z.looseObject({
 })
 
 export const ServiceDaemonSetSchema = z.looseObject({
-  nodeSelector: z.unknown().optional(),
+  /** DPF: a corev1.NodeSelector; the hub gives the service's Services only to the DPUs it selects. */
+  nodeSelector: NodeSelectorSchema.optional(),
   updateStrategy: z.unknown().optional(),
   labels: z.record(z.string(), z.string()).optional(),
   annotations: z.record(z.string(), z.string()).optional(),

@@ -91,4 +91,17 @@ describe('service interface IPAM', () => {
     expect(released).toEqual([{ interface: 'ns/a', address: '10.0.120.1' }])
     expect(results.get('ns/a')).toMatchObject({ assignment: { pool: 'ns/q', address: '10.9.0.2/24' } })
   })
+
+  it("evaluates a pool's DPF nodeSelector (a corev1.NodeSelector) against this node's labels and name", () => {
+    const rackA = { nodeSelectorTerms: [{ matchExpressions: [{ key: 'rack', operator: 'In', values: ['a'] }] }] }
+    const byName = { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['dpu-a'] }] }] }
+    const selected = (nodeSelector: unknown, on: { name: string; labels?: Record<string, string> }) =>
+      computeIpamWants(inputs({ pools: [obj('DPUServiceIPAM', 'p', { ...(pool('p', { pool: 'p' }).spec as object), nodeSelector })] }), on).get('ns/a')
+    expect(selected(rackA, { name: 'dpu-a', labels: { rack: 'a' } })).toMatchObject({ pool: 'ns/p' })
+    expect(selected(rackA, { name: 'dpu-a', labels: { rack: 'b' } })).toMatchObject({ problem: { reason: 'IpamPoolNotFound' } })
+    expect(selected(byName, { name: 'dpu-a', labels: {} })).toMatchObject({ pool: 'ns/p' })
+    expect(selected(byName, { name: 'dpu-b', labels: {} })).toMatchObject({ problem: { reason: 'IpamPoolNotFound' } })
+    // Labels unknown (no --node-label): the hub already chose which DPUs get the pool.
+    expect(selected(rackA, { name: 'dpu-b' })).toMatchObject({ pool: 'ns/p' })
+  })
 })

@@ -16,8 +16,8 @@
  * are the interface's condition, never another interface's.
  */
 import type { StoredObject } from '../../api/meta.js'
-import type { LabelSelector } from '../../api/resources/common.js'
-import { matchesLabels, matchesLabelSelector } from '../../api/resources/selector-match.js'
+import type { NodeSelector } from '../../api/resources/common.js'
+import { matchesLabels, matchesNodeSelector } from '../../api/resources/selector-match.js'
 import type { Logger } from '../observe/index.js'
 import { ensureIpv4, removeIpv4, type CommandRunner } from '../runtime/ports/index.js'
 import type { Store } from '../store/index.js'
@@ -62,7 +62,10 @@ export interface IpamInputs {
 
 export interface IpamNode {
   name: string
-  /** The node's labels, for a pool's `nodeSelector`; when unknown, `nodeSelector` is not evaluated. */
+  /**
+   * The node's labels, for a pool's `nodeSelector` (a corev1.NodeSelector); when unknown, `nodeSelector` is not
+   * evaluated: the hub already sends a pool only to the DPUs it selects (api/render/render-for-node.ts).
+   */
   labels?: Readonly<Record<string, string>>
 }
 
@@ -80,7 +83,7 @@ interface SiSpec {
 }
 interface IpamObjectSpec extends PoolSpec {
   metadata?: { labels?: Record<string, string> }
-  nodeSelector?: LabelSelector
+  nodeSelector?: NodeSelector
 }
 
 const keyOf = (o: StoredObject) => `${o.metadata.namespace}/${o.metadata.name}`
@@ -137,7 +140,7 @@ export function computeIpamWants(inputs: IpamInputs, node: IpamNode): Map<string
     const pools = inputs.pools.filter((pool) => {
       const spec = pool.spec as IpamObjectSpec
       const labels = { ...pool.metadata.labels, ...spec.metadata?.labels }
-      const onNode = node.labels === undefined || matchesLabelSelector(spec.nodeSelector, node.labels)
+      const onNode = node.labels === undefined || matchesNodeSelector(spec.nodeSelector, { name: node.name, labels: node.labels })
       return onNode && matchesLabels(first.ipam.matchLabels, labels)
     })
     const selector = JSON.stringify(first.ipam.matchLabels)

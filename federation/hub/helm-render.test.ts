@@ -20,6 +20,8 @@ import { HelmRenderer } from './helm-render.js'
 import { extractWorkloads } from './helm-workloads.js'
 import { Planner } from './planner.js'
 import { startHub } from './hub.js'
+import { startAgent } from '../agent/agent.js'
+import { AGENT_PORTS } from '../../test/support/agent-ports.js'
 import { ManifestDirSource } from './sources/manifest-dir.js'
 import type { SnapshotStore } from './source.js'
 
@@ -418,28 +420,211 @@ describe('HelmRenderer with a FAKE helm', () => {
   })
 })
 
+describe('serviceDaemonSet.nodeSelector (a corev1.NodeSelector) with a FAKE helm', () => {
+  const withSelector = (nodeSelector: string) =>
+    parse([INTERFACES_YAML, serviceYaml('{replicas: 1}').replace('serviceDaemonSet: {labels: {team: net},', `serviceDaemonSet: {nodeSelector: ${nodeSelector}, labels: {team: net},`)].join('\n---\n'))
+  const has = (objects: ReadonlyMap<string, unknown>) => SERVICE_KEYS.map((k) => objects.has(k))
+
+  it.each<[string, string, [boolean, boolean]]>([
+    ['a term on a label', '{nodeSelectorTerms: [{matchExpressions: [{key: zone, operator: In, values: [a]}]}]}', [true, false]],
+    ['terms ORed', '{nodeSelectorTerms: [{matchExpressions: [{key: zone, operator: In, values: [x]}]}, {matchExpressions: [{key: zone, operator: NotIn, values: [a]}]}]}', [false, true]],
+    ['matchFields on the node name', '{nodeSelectorTerms: [{matchFields: [{key: metadata.name, operator: In, values: [dpu-2]}]}]}', [false, true]],
+    ['no terms', '{nodeSelectorTerms: []}', [false, false]],
+  ])('gives the Services only to the DPUs it selects (%s), rendering helm once for all', async (_name, selector, [one, two]) => {
+    const { helm, apply, objectsOf } = await setup()
+    await apply(withSelector(selector))
+    expect(has(objectsOf(dpus[0]!))).toEqual([one, one])
+    expect(has(objectsOf(dpus[1]!))).toEqual([two, two])
+    // The rest of the fleet is unaffected.
+    expect(objectsOf(dpus[1]!).has('svc.dpu.nvidia.com/v1alpha1/ServiceInterface/dpf-operator-system/p0-sf')).toBe(true)
+    expect(await helm.runs()).toBe(1)
+  })
+
+  it('moves the Services when a DPU is relabelled', async () => {
+    const { apply, planner } = await setup()
+    await apply(withSelector('{nodeSelectorTerms: [{matchExpressions: [{key: zone, operator: In, values: [a]}]}]}'))
+    expect(has(planner.desiredFor({ name: 'dpu-2', labels: { zone: 'b' } }).objects)).toEqual([false, false])
+    expect(has(planner.desiredFor({ name: 'dpu-2', labels: { zone: 'a' } }).objects)).toEqual([true, true])
+  })
+})
+
+const DEPLOYMENT_KEY = 'svc.dpu.nvidia.com/v1alpha1/DPUDeployment/dpf-operator-system/edge'
+const GENERATED_KEY = 'svc.dpu.nvidia.com/v1alpha1/DPUService/dpf-operator-system/edge-fw'
+const GENERATED_SERVICES = ['svc.dpu.nvidia.com/v1alpha1/Service/dpf-operator-system/edge-fw-fw-agent', 'svc.dpu.nvidia.com/v1alpha1/Service/dpf-operator-system/edge-fw-fw-ctl']
+const TEMPLATE_YAML = `apiVersion: svc.dpu.nvidia.com/v1alpha1
+kind: DPUServiceTemplate
+metadata: {name: fw-template, namespace: dpf-operator-system}
+spec:
+  deploymentServiceName: fw
+  helmChart:
+    source: {repoURL: "https://charts.example.com/stable", chart: fw, version: 1.2.3}
+    values: {image: {repository: example.com/fw, tag: from-template}, replicas: 1}
+`
+const CONFIGURATION_YAML = `apiVersion: svc.dpu.nvidia.com/v1alpha1
+kind: DPUServiceConfiguration
+metadata: {name: fw-configuration, namespace: dpf-operator-system}
+spec:
+  deploymentServiceName: fw
+  serviceConfiguration:
+    helmChart: {values: {image: {tag: from-configuration}}}
+    serviceDaemonSet: {labels: {team: edge}}
+`
+const DEPLOYMENT_YAML = `apiVersion: svc.dpu.nvidia.com/v1alpha1
+kind: DPUDeployment
+metadata: {name: edge, namespace: dpf-operator-system}
+spec:
+  dpus:
+    bfb: bf-bundle
+    flavor: dpf-provisioning-hbn-ovn
+    dpuSets:
+      - nameSuffix: zone-a
+        nodeSelector: {matchLabels: {zone: a}}
+  services:
+    fw: {serviceTemplate: fw-template, serviceConfiguration: fw-configuration}
+`
+const deploymentFleet = (...without: string[]) => parse([TEMPLATE_YAML, CONFIGURATION_YAML, DEPLOYMENT_YAML].filter((y) => !without.some((w) => y.includes(`name: ${w},`))).join('\n---\n'))
+
+describe('DPUDeployment services with a FAKE helm', () => {
+  it('renders each service entry as the DPUService DPF generates (merged values, configuration wins) for the DPUs its dpuSets select', async () => {
+    const { helm, apply, objectsOf, renderer } = await setup()
+    await apply(deploymentFleet())
+    // helm saw the merged values, with the configuration's tag, DPF's serviceID label and the dpuSets' selector.
+    expect(await helm.argv()).toEqual([
+      'edge-fw fw https://charts.example.com/stable 1.2.3 dpf-operator-system ' +
+        JSON.stringify({
+          serviceDaemonSet: {
+            nodeSelector: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] },
+            labels: { team: 'edge', 'svc.dpu.nvidia.com/service': 'dpudeployment_edge_fw' },
+          },
+          image: { tag: 'from-configuration', repository: 'example.com/fw' },
+          replicas: 1,
+        }),
+    ])
+    const agent = objectsOf(dpus[0]!).get(GENERATED_SERVICES[0]!)?.object
+    expect(agent?.metadata.annotations).toEqual({ 'dpu.appliance/rendered-from': 'DPUService/dpf-operator-system/edge-fw' })
+    expect(agent?.spec).toMatchObject({ serviceID: 'dpudeployment_edge_fw', template: { metadata: { labels: { app: 'fw-agent', team: 'edge' } } } })
+    expect(GENERATED_SERVICES.every((k) => objectsOf(dpus[0]!).has(k))).toBe(true)
+    expect(GENERATED_SERVICES.some((k) => objectsOf(dpus[1]!).has(k))).toBe(false)
+    expect(renderer.conditions()[DEPLOYMENT_KEY]).toEqual([expect.objectContaining({ type: 'PrerequisitesReady', status: 'True', message: 'generated DPUServices edge-fw' })])
+    expect(renderer.conditions()[GENERATED_KEY]).toEqual([expect.objectContaining({ type: 'Rendered', status: 'True' })])
+  })
+
+  it.each<[string, string, string, RegExp]>([
+    ['the template', 'fw-template', 'TemplateNotFound', /DPUServiceTemplate dpf-operator-system\/fw-template not found/],
+    ['the configuration', 'fw-configuration', 'ConfigurationNotFound', /DPUServiceConfiguration dpf-operator-system\/fw-configuration not found/],
+  ])('without %s: PrerequisitesReady=False (%s), no crash, and DPUs keep the Services rendered before, across a hub restart', async (_name, missing, reason, message) => {
+    const store = memoryStore()
+    const deployments = memoryStore()
+    const { apply, objectsOf, renderer, helm } = await setup({}, store)
+    renderer.useStore(store, deployments)
+    await apply(deploymentFleet())
+    const before = objectsOf(dpus[0]!)
+    await apply(deploymentFleet(missing))
+    expect(renderer.conditions()[DEPLOYMENT_KEY]).toEqual([expect.objectContaining({ type: 'PrerequisitesReady', status: 'False', reason, message: expect.stringMatching(message) })])
+    expect(renderer.conditions()[DEPLOYMENT_KEY]![0]!.message).toMatch(/DPUs keep the Services of the 1 DPUService\(s\) generated before/)
+    const after = objectsOf(dpus[0]!)
+    expect(GENERATED_SERVICES.map((k) => after.get(k)?.hash)).toEqual(GENERATED_SERVICES.map((k) => before.get(k)?.hash))
+
+    // A restarted hub (no helm at all) with the prerequisite still missing serves the same Services at once.
+    const restarted = new HelmRenderer({ helmPath: undefined })
+    restarted.useStore(store, deployments)
+    cleanups.push(() => restarted.stop())
+    const planner = new Planner(restarted.wrap((obj, node) => renderForNode(obj, node)))
+    const done = restarted.prepare(deploymentFleet(missing))
+    planner.setFleet(deploymentFleet(missing))
+    const served = planner.desiredFor(dpus[0]!).objects
+    expect(GENERATED_SERVICES.map((k) => served.get(k)?.hash)).toEqual(GENERATED_SERVICES.map((k) => before.get(k)?.hash))
+    await done
+    expect(restarted.conditions()[DEPLOYMENT_KEY]?.[0]).toMatchObject({ status: 'False', reason })
+    expect(await helm.runs()).toBe(1)
+  })
+
+  it('follows a configuration change (new values: helm again) and drops the Services when the deployment is deleted', async () => {
+    const { helm, apply, objectsOf } = await setup()
+    await apply(deploymentFleet())
+    await apply(parse([TEMPLATE_YAML, CONFIGURATION_YAML.replace('from-configuration', 'v2'), DEPLOYMENT_YAML].join('\n---\n')))
+    expect(await helm.runs()).toBe(2)
+    expect((await helm.argv())[1]).toContain('"tag":"v2"')
+    expect(GENERATED_SERVICES.every((k) => objectsOf(dpus[0]!).has(k))).toBe(true)
+    await apply(deploymentFleet('edge'))
+    expect(GENERATED_SERVICES.some((k) => objectsOf(dpus[0]!).has(k))).toBe(false)
+  })
+
+  it('lets a hand-written DPUService with the generated name win, and says so on the deployment', async () => {
+    const { apply, renderer } = await setup()
+    const clash = serviceYaml('{replicas: 1}').replace('name: fw,', 'name: edge-fw,').replace('  interfaces: [p0-sf]\n', '')
+    await apply(parse([TEMPLATE_YAML, CONFIGURATION_YAML, DEPLOYMENT_YAML, clash].join('\n---\n')))
+    expect(renderer.conditions()[DEPLOYMENT_KEY]?.[0]).toMatchObject({ status: 'False', reason: 'DPUServiceNameConflict' })
+    expect(renderer.conditions()[GENERATED_KEY]?.[0]).toMatchObject({ status: 'True' })
+  })
+})
+
+/** A hub (insecure, REST on) over a manifest directory, rendering charts with `helm`. */
+async function startHelmHub(helm: FakeHelm, manifests: string) {
+  const renderer = new HelmRenderer({ helmPath: helm.path, timeoutMs: 30_000 })
+  const h = await startHub({
+    dataDir: join(work, 'hub'),
+    listen: '127.0.0.1:0',
+    apiListen: '127.0.0.1:0',
+    tls: 'insecure',
+    sources: [new ManifestDirSource({ dir: manifests, parse: parseManifest, debounceMs: 50 })],
+    render: renderer.wrap((obj, node) => renderForNode(obj, node)),
+    helm: renderer,
+  })
+  cleanups.push(() => h.stop())
+  return h
+}
+
 describe('hub with a FAKE helm', () => {
   it('pushes rendered Services into DPU sets and reports Rendered in /v1/fleet', async () => {
     const { helm } = await setup()
     const manifests = join(work, 'manifests')
     await mkdir(manifests)
     await writeFile(join(manifests, 'fleet.yaml'), [INTERFACES_YAML, chainYaml('fw-chain', 'a'), serviceYaml('{replicas: 1}')].join('\n---\n'))
-    const renderer = new HelmRenderer({ helmPath: helm.path, timeoutMs: 30_000 })
-    const h = await startHub({
-      dataDir: join(work, 'hub'),
-      listen: '127.0.0.1:0',
-      apiListen: '127.0.0.1:0',
-      tls: 'insecure',
-      sources: [new ManifestDirSource({ dir: manifests, parse: parseManifest, debounceMs: 50 })],
-      render: renderer.wrap((obj, node) => renderForNode(obj, node)),
-      helm: renderer,
-    })
-    cleanups.push(() => h.stop())
+    const h = await startHelmHub(helm, manifests)
     const fleet = async () => (await (await fetch(`http://127.0.0.1:${h.apiPort}/v1/fleet`)).json()) as { objectConditions: Record<string, Array<{ type: string; status: string; reason: string }>> }
     const deadline = Date.now() + 30_000
     while (!SERVICE_KEYS.every((k) => h.planner.desiredFor(dpus[0]!).objects.has(k)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
     expect(SERVICE_KEYS.every((k) => h.planner.desiredFor(dpus[0]!).objects.has(k))).toBe(true)
     expect((await fleet()).objectConditions['svc.dpu.nvidia.com/v1alpha1/DPUService/dpf-operator-system/fw']).toEqual([expect.objectContaining({ type: 'Rendered', status: 'True' })])
     expect(await helm.runs()).toBe(1)
+  }, 60_000)
+  it("delivers a DPUDeployment's service to the DPU its dpuSets select, as a Service with the merged values, over gRPC into the appliance store", async () => {
+    const { helm } = await setup()
+    const manifests = join(work, 'manifests')
+    await mkdir(manifests)
+    // The interfaces go to every DPU, so dpu-2 also syncs a revision (of objects that are not Services).
+    await writeFile(join(manifests, 'fleet.yaml'), [INTERFACES_YAML, TEMPLATE_YAML, CONFIGURATION_YAML, DEPLOYMENT_YAML].join('\n---\n'))
+    const h = await startHelmHub(helm, manifests)
+    const appliance = AGENT_PORTS.find((k) => k.name.startsWith('appliance'))!
+    const ports = dpus.map((d) => appliance.open(work, d.name))
+    for (const p of ports) cleanups.push(() => p.close())
+    for (const [i, d] of dpus.entries()) {
+      const a = startAgent({ hub: `127.0.0.1:${h.grpcPort}`, dpuName: d.name, tls: 'insecure', labels: d.labels, port: ports[i]!.port, backoff: { initialMs: 50, maxMs: 200 } })
+      cleanups.push(() => a.stop())
+    }
+    const services = (i: number) => ports[i]!.objects().filter((o) => o.object.kind === 'Service')
+    const deadline = Date.now() + 30_000
+    while (services(0).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    expect(
+      services(0)
+        .map((o) => o.object.metadata.name)
+        .sort(),
+    ).toEqual(['edge-fw-fw-agent', 'edge-fw-fw-ctl'])
+    expect(services(0)[0]!.object.spec).toMatchObject({ serviceID: 'dpudeployment_edge_fw' })
+    // The FAKE helm printed canned pods; the merged values it was given are what reached the chart.
+    expect((await helm.argv())[0]).toContain('"image":{"tag":"from-configuration","repository":"example.com/fw"}')
+    // dpu-2 (zone b) is synced (it holds the interfaces) but holds none of them.
+    while (ports[1]!.objects().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    expect(
+      ports[1]!
+        .objects()
+        .map((o) => `${o.object.kind}/${o.object.metadata.name}`)
+        .sort(),
+    ).toEqual(['ServiceInterface/p0', 'ServiceInterface/p0-sf'])
+    expect(ports[0]!.objects()).toHaveLength(4)
+    const fleet = (await (await fetch(`http://127.0.0.1:${h.apiPort}/v1/fleet`)).json()) as { objectConditions: Record<string, Array<{ type: string; status: string }>> }
+    expect(fleet.objectConditions[DEPLOYMENT_KEY]).toEqual([expect.objectContaining({ type: 'PrerequisitesReady', status: 'True' })])
+    expect(fleet.objectConditions[GENERATED_KEY]).toEqual([expect.objectContaining({ type: 'Rendered', status: 'True' })])
   }, 60_000)
 })

@@ -1,5 +1,7 @@
 /**
- * DPUService -> one node-level `Service` per pod template its Helm chart renders, the same for every DPU.
+ * DPUService -> one node-level `Service` per pod template its Helm chart renders, for every DPU its
+ * `serviceDaemonSet.nodeSelector` (a corev1.NodeSelector) selects; DPUDeployment -> the DPUServices DPF generates
+ * from its `services` (api/render/expand-deployment.ts), rendered the same way and delivered under the deployment.
  *
  *   prepare(fleet) ──(inputs changed)──> queue ──(≤ concurrency)──> helm template ──> extractWorkloads
  *        │                                                                               │
@@ -15,6 +17,14 @@
  * helm runs once per distinct input, never per DPU, and never on the ack path: the planner only reads what is
  * built. A failing render (no helm, exit code, timeout, bad YAML, no pod template) sets `Rendered=False` and keeps
  * serving the Services last built, so a failing chart never turns into a delete on the DPUs.
+ *
+ * Per DPUDeployment it holds the DPUServices last generated from it (persisted like helm output, under
+ * DEPLOYMENT_STORE) and its `PrerequisitesReady` condition (DPF's name). A deployment whose template or
+ * configuration is missing (or written for another service) gets `PrerequisitesReady=False` with the reason and
+ * keeps its last generated DPUServices, so DPUs keep their Services. A generated DPUService is an entry like a
+ * hand-written one (its `Rendered` condition under its own key), except that its Services reach DPUs through the
+ * DPUDeployment object the planner renders. A hand-written DPUService with the generated name wins; the deployment
+ * says so (`DPUServiceNameConflict`).
  */
 import { serviceFromPodTemplate } from '../../api/resources/pod-manifest.js'
 import { createHash } from 'node:crypto'
@@ -23,19 +33,23 @@ import type { Condition } from '../../api/meta.js'
 import type { ParsedObject } from '../../api/resources/kind.js'
 import { SVC_API_VERSION } from '../../api/resources/common.js'
 import type { DPUServiceSpecSchema } from '../../api/resources/dpu-service.js'
-import { RENDERED_FROM_ANNOTATION } from '../../api/render/index.js'
+import { expandDeploymentServices, RENDERED_FROM_ANNOTATION } from '../../api/render/index.js'
 import { mergeHelmValues } from '../../api/render/merge-service-template.js'
+import { DPUServiceSchema } from '../../api/resources/dpu-service.js'
+import { matchesNodeSelector } from '../../api/resources/selector-match.js'
 import { encodeCanonical } from '../wire/cbor.js'
 import { silentLogger, type Logger } from '../wire/logger.js'
 import { HelmRenderError } from './errors.js'
 import { runHelmTemplate, type HelmRunLimits } from './helm-run.js'
 import { extractWorkloads, RenderedPodTemplateSchema, WORKLOAD_KINDS, type RenderedPodTemplate, type Workload } from './helm-workloads.js'
-import type { RenderFn } from './planner.js'
+import type { DpuNode, RenderFn } from './planner.js'
 import { objectKey, type SnapshotStore } from './source.js'
 
 type DPUServiceSpec = z.infer<typeof DPUServiceSpecSchema>
 
 export const RENDERED_CONDITION = 'Rendered'
+/** DPF's DPUDeployment condition for its templates and configurations being there (`ConditionPreReqsReady`). */
+export const PREREQUISITES_CONDITION = 'PrerequisitesReady'
 /** DPF's `DPFServiceIDLabelKey`: pods of a service carry its serviceID under this label. */
 const SERVICE_ID_LABEL = 'svc.dpu.nvidia.com/service'
 
@@ -95,9 +109,25 @@ type HelmOutput = z.infer<typeof StoredRenderSchema>
 
 /** The hub-db source name the last good renders are kept under. */
 export const HELM_STORE = 'helm-renders'
+/** The hub-db source name the DPUServices last generated per DPUDeployment are kept under. */
+export const DEPLOYMENT_STORE = 'dpudeployment-services'
+
+/** Per DPUDeployment (see the top of this file). */
+interface DeploymentEntry {
+  obj: ParsedObject
+  /** The DPUServices last generated from it (null: never generated). */
+  services: ParsedObject[] | null
+  /** Hash of the generated DPUServices (persisted when it changes). */
+  hash: string
+  /** Hash of the entries rendered under it, and their selectors: a change means its DPUs' Services changed. */
+  memberKey: string
+  condition: Condition
+}
 
 interface Entry {
   obj: ParsedObject
+  /** The DPUDeployment that generated `obj`; null for a DPUService of the fleet. */
+  owner: ParsedObject | null
   /** Hash of the helm inputs of `obj`. */
   inputHash: string
   /** Last good helm output, possibly for older inputs (served until the current inputs render). */
@@ -116,6 +146,7 @@ interface Entry {
 }
 
 const isDPUService = (obj: ParsedObject): boolean => obj.kind === 'DPUService' && obj.apiVersion === SVC_API_VERSION
+const isDPUDeployment = (obj: ParsedObject): boolean => obj.kind === 'DPUDeployment' && obj.apiVersion === SVC_API_VERSION
 const hashOf = (v: unknown): string => createHash('sha256').update(encodeCanonical(v)).digest('hex').slice(0, 32)
 
 /** DPUService charts -> Services, cached per chart input; one per hub (see the top of this file). */
@@ -125,6 +156,9 @@ export class HelmRenderer {
   private active = 0
   private store: SnapshotStore | null = null
   private stored = new Map<string, HelmOutput>()
+  private readonly deployments = new Map<string, DeploymentEntry>()
+  private deploymentStore: SnapshotStore | null = null
+  private storedDeployments = new Map<string, ParsedObject[]>()
   private interfaces = new Map<string, ParsedObject>()
   private changed: (objs: ParsedObject[]) => void = () => {}
   private readonly limits: HelmRunLimits
@@ -136,8 +170,25 @@ export class HelmRenderer {
     this.logger = o.logger ?? silentLogger
   }
 
-  /** Where last good renders survive a hub restart; read once, before the first prepare. */
-  useStore(store: SnapshotStore): void {
+  /**
+   * Where last good renders (and the DPUServices last generated per DPUDeployment) survive a hub restart; read
+   * once, before the first prepare.
+   */
+  useStore(store: SnapshotStore, deployments?: SnapshotStore): void {
+    if (deployments) {
+      this.deploymentStore = deployments
+      for (const [key, body] of deployments.load()) {
+        let services: ParsedObject[] | null = null
+        try {
+          const parsed = z.array(DPUServiceSchema).safeParse(JSON.parse(body))
+          if (parsed.success) services = parsed.data
+        } catch {
+          services = null
+        }
+        if (services) this.storedDeployments.set(key, services)
+        else deployments.delete(key)
+      }
+    }
     this.store = store
     for (const [key, body] of store.load()) {
       let parsed: ReturnType<typeof StoredRenderSchema.safeParse>
@@ -156,19 +207,79 @@ export class HelmRenderer {
     this.changed = fn
   }
 
-  /** The planner's render: DPUServices from what was built here, every other object through `render`. */
+  /** The planner's render: DPUServices and DPUDeployments from what was built here, every other object through `render`. */
   wrap(render: RenderFn): RenderFn {
-    return (obj, node) => (isDPUService(obj) ? this.renderFor(obj) : render(obj, node))
+    return (obj, node) => (isDPUService(obj) || isDPUDeployment(obj) ? this.renderFor(obj, node) : render(obj, node))
   }
 
-  /** The Services every DPU gets from `obj` now (the last good ones while a render runs or fails). */
-  renderFor(obj: ParsedObject): ParsedObject[] {
-    return (this.entries.get(objectKey(obj))?.services ?? []).map((s) => structuredClone(s))
+  /**
+   * The Services `node` gets from a DPUService or DPUDeployment now (the last good ones while a render runs or
+   * fails): those of each DPUService whose `serviceDaemonSet.nodeSelector` selects the node.
+   */
+  renderFor(obj: ParsedObject, node: DpuNode): ParsedObject[] {
+    const key = objectKey(obj)
+    const entries = isDPUDeployment(obj)
+      ? [...this.entries.values()].filter((e) => e.owner !== null && objectKey(e.owner) === key)
+      : [this.entries.get(key)].filter((e) => e !== undefined && e.owner === null)
+    return entries.filter((e) => matchesNodeSelector((e!.obj.spec as DPUServiceSpec).serviceDaemonSet?.nodeSelector, node)).flatMap((e) => e!.services.map((s) => structuredClone(s)))
   }
 
-  /** `Rendered` of every DPUService in the fleet, by object key. */
+  /** `Rendered` of every DPUService (hand-written or generated) and `PrerequisitesReady` of every DPUDeployment, by object key. */
   conditions(): Record<string, Condition[]> {
-    return Object.fromEntries([...this.entries].map(([k, e]) => [k, [e.condition]]))
+    return Object.fromEntries([...[...this.entries].map(([k, e]): [string, Condition[]] => [k, [e.condition]]), ...[...this.deployments].map(([k, d]): [string, Condition[]] => [k, [d.condition]])])
+  }
+
+  /**
+   * DPUDeployments -> the DPUServices to render for them (the last generated ones when generating fails now),
+   * with their conditions set; deployments gone are forgotten. Returns the DPUServices with their owner.
+   */
+  private expandDeployments(fleet: readonly ParsedObject[]): Array<{ obj: ParsedObject; owner: ParsedObject }> {
+    const byRef = new Map(
+      fleet.filter((o) => o.kind === 'DPUServiceTemplate' || o.kind === 'DPUServiceConfiguration').map((o) => [`${o.kind}/${o.metadata.namespace ?? 'default'}/${o.metadata.name}`, o]),
+    )
+    const handWritten = new Set(fleet.filter(isDPUService).map(objectKey))
+    const out: Array<{ obj: ParsedObject; owner: ParsedObject }> = []
+    const seen = new Set<string>()
+    for (const dep of fleet) {
+      if (!isDPUDeployment(dep)) continue
+      const key = objectKey(dep)
+      seen.add(key)
+      let d = this.deployments.get(key)
+      if (!d) {
+        const stored = this.storedDeployments.get(key) ?? null
+        d = { obj: dep, services: stored, hash: stored ? hashOf(stored) : '', memberKey: '', condition: pendingDeployment(dep) }
+        this.deployments.set(key, d)
+      }
+      d.obj = dep
+      const x = expandDeploymentServices(dep, (kind, ns, name) => byRef.get(`${kind}/${ns}/${name}`))
+      if ('services' in x) {
+        const hash = hashOf(x.services)
+        if (hash !== d.hash) this.deploymentStore?.put(key, JSON.stringify(x.services))
+        d.services = x.services
+        d.hash = hash
+      }
+      const services = d.services ?? []
+      const conflicts = services.filter((s) => handWritten.has(objectKey(s)))
+      const keeping = services.length > 0 ? `; DPUs keep the Services of the ${services.length} DPUService(s) generated before` : ''
+      let next: Pick<Condition, 'status' | 'reason' | 'message'>
+      if ('problems' in x) next = { status: 'False', reason: x.problems[0]!.reason, message: `${x.problems.map((p) => p.message).join('; ')}${keeping}` }
+      else if (conflicts.length > 0)
+        next = {
+          status: 'False',
+          reason: 'DPUServiceNameConflict',
+          message: `a DPUService of the fleet already has the generated name: ${conflicts.map((s) => s.metadata.name).join(', ')} (that one is rendered)`,
+        }
+      else next = { status: 'True', reason: 'PrerequisitesReady', message: services.length > 0 ? `generated DPUServices ${services.map((s) => s.metadata.name).join(', ')}` : 'no services' }
+      d.condition = nextCondition(d.condition, next, dep)
+      for (const s of services) if (!handWritten.has(objectKey(s))) out.push({ obj: s, owner: dep })
+    }
+    for (const key of [...this.deployments.keys()]) {
+      if (seen.has(key)) continue
+      this.deployments.delete(key)
+      this.storedDeployments.delete(key)
+      this.deploymentStore?.delete(key)
+    }
+    return out
   }
 
   /**
@@ -180,8 +291,8 @@ export class HelmRenderer {
     const seen = new Set<string>()
     const waits: Promise<void>[] = []
     const changed: ParsedObject[] = []
-    for (const obj of fleet) {
-      if (!isDPUService(obj)) continue
+    const services = [...fleet.filter(isDPUService).map((obj) => ({ obj, owner: null })), ...this.expandDeployments(fleet)]
+    for (const { obj, owner } of services) {
       const spec = obj.spec as DPUServiceSpec
       // XXX: deployInCluster services run in the host cluster (DPF); nothing of them reaches a DPU.
       if (spec.deployInCluster === true) continue
@@ -190,10 +301,24 @@ export class HelmRenderer {
       const inputHash = hashOf(this.helmInputs(obj))
       let e = this.entries.get(key)
       if (!e) {
-        e = { obj, inputHash, output: this.stored.get(key) ?? null, failure: null, buildFailure: null, running: null, retry: null, attempts: 0, buildKey: '', services: [], condition: pending(obj) }
+        e = {
+          obj,
+          owner,
+          inputHash,
+          output: this.stored.get(key) ?? null,
+          failure: null,
+          buildFailure: null,
+          running: null,
+          retry: null,
+          attempts: 0,
+          buildKey: '',
+          services: [],
+          condition: pending(obj),
+        }
         this.entries.set(key, e)
       }
       e.obj = obj
+      e.owner = owner
       if (e.inputHash !== inputHash) {
         e.inputHash = inputHash
         e.failure = null
@@ -201,7 +326,7 @@ export class HelmRenderer {
         if (e.retry) clearTimeout(e.retry)
         e.retry = null
       }
-      if (this.build(e)) changed.push(obj)
+      if (this.build(e)) changed.push(owner ?? obj)
       if (e.output?.inputHash !== inputHash && e.failure === null && e.running?.hash !== inputHash) this.schedule(e)
       if (e.running) waits.push(e.running.done)
       this.setCondition(e)
@@ -212,6 +337,16 @@ export class HelmRenderer {
       this.entries.delete(key)
       this.stored.delete(key)
       this.store?.delete(key)
+    }
+    // A deployment whose set of DPUServices (or their selectors) changed renders differently even when no entry did.
+    for (const d of this.deployments.values()) {
+      const key = objectKey(d.obj)
+      const members = [...this.entries.values()].filter((e) => e.owner !== null && objectKey(e.owner) === key)
+      const memberKey = hashOf(members.map((e) => [objectKey(e.obj), (e.obj.spec as DPUServiceSpec).serviceDaemonSet?.nodeSelector ?? null]))
+      if (memberKey !== d.memberKey) {
+        d.memberKey = memberKey
+        changed.push(d.obj)
+      }
     }
     if (changed.length > 0) this.changed(changed)
     return Promise.all(waits).then(() => undefined)
@@ -298,7 +433,7 @@ export class HelmRenderer {
     }
     const changed = this.build(e)
     this.setCondition(e)
-    if (changed) this.changed([e.obj])
+    if (changed) this.changed([e.owner ?? e.obj])
   }
 
   private retryLater(e: Entry): void {
@@ -383,14 +518,22 @@ export class HelmRenderer {
     else if (e.buildFailure) next = { status: 'False', reason: e.buildFailure.reason, message: `${e.buildFailure.message}${keeping}` }
     else if (current) next = { status: 'True', reason: 'Rendered', message: `${chart} rendered into ${e.services.map((s) => s.metadata.name).join(', ')}` }
     else next = { status: 'Unknown', reason: 'Rendering', message: `helm template ${chart} is queued or running${keeping}` }
-    const gen = e.obj.metadata.generation
-    const same = e.condition.status === next.status
-    e.condition = {
-      type: RENDERED_CONDITION,
-      ...next,
-      lastTransitionTime: same ? e.condition.lastTransitionTime : new Date().toISOString(),
-      ...(gen === undefined ? {} : { observedGeneration: gen }),
-    }
+    e.condition = nextCondition(e.condition, next, e.obj)
+  }
+}
+
+function pendingDeployment(obj: ParsedObject): Condition {
+  return { ...pending(obj), type: PREREQUISITES_CONDITION, reason: 'Pending', message: 'not expanded yet' }
+}
+
+/** `next` as a condition of `obj`, keeping lastTransitionTime while the status stays. */
+function nextCondition(prev: Condition, next: Pick<Condition, 'status' | 'reason' | 'message'>, obj: ParsedObject): Condition {
+  const gen = obj.metadata.generation
+  return {
+    type: prev.type,
+    ...next,
+    lastTransitionTime: prev.status === next.status ? prev.lastTransitionTime : new Date().toISOString(),
+    ...(gen === undefined ? {} : { observedGeneration: gen }),
   }
 }
 

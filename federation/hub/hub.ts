@@ -26,7 +26,7 @@ import { logRefusedHandshakes } from './handshake-log.js'
 import { HubDb } from './hub-db.js'
 import { HubMetrics } from './metrics.js'
 import type { HelmRenderer } from './helm-render.js'
-import { HELM_STORE } from './helm-render.js'
+import { DEPLOYMENT_STORE, HELM_STORE } from './helm-render.js'
 import { Planner, type RenderFn } from './planner.js'
 import { createHubApi } from './rest.js'
 import { AgentSession, type SessionLimits } from './session.js'
@@ -61,8 +61,9 @@ export interface HubOptions {
   /** What one DPU certificate may cost the hub (issue #14); each field has a stated default. */
   limits?: Partial<HubLimits>
   /**
-   * Renders DPUServices' charts off the ack path; `render` must be `helm.wrap(...)` for its Services to reach
-   * DPUs. The hub feeds it every fleet, replans when a render lands, and keeps its last good renders in hub.db.
+   * Renders DPUServices' charts (and the DPUServices DPUDeployments generate) off the ack path; `render` must be
+   * `helm.wrap(...)` for its Services to reach DPUs. The hub feeds it every fleet, replans when a render lands,
+   * and keeps its last good renders and generated DPUServices in hub.db.
    */
   helm?: HelmRenderer
 }
@@ -255,7 +256,7 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
   }
 
   if (o.helm) {
-    o.helm.useStore(db.sourceStore(HELM_STORE))
+    o.helm.useStore(db.sourceStore(HELM_STORE), db.sourceStore(DEPLOYMENT_STORE))
     o.helm.onChange((objs) => {
       planner.invalidate(objs)
       fanOut()

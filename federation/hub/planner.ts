@@ -7,7 +7,9 @@
  */
 import type { WireObject } from '../../api/federation/messages.js'
 import type { ParsedObject } from '../../api/resources/kind.js'
+import type { NodeSelector } from '../../api/resources/common.js'
 import { kindFor } from '../../api/resources/registry.js'
+import { nodeSelectorReadsName } from '../../api/resources/selector-match.js'
 import { hashObject, hashSet } from '../wire/hash.js'
 import { objectKey } from './source.js'
 
@@ -20,11 +22,16 @@ export type RenderFn = (obj: ParsedObject, node: DpuNode) => ParsedObject[]
 
 /**
  * Whether rendering `obj` depends on the DPU's name beyond writing it to `spec.node`: node-level objects
- * pinned to one node with `spec.node` (renderForNode passes them to that node only). Fleet kinds depend on
- * labels only (nodeSelector), and their output names the node only in `spec.node`.
+ * pinned to one node with `spec.node` (renderForNode passes them to that node only), and fleet objects whose
+ * corev1.NodeSelector names nodes with `matchFields` (DPUServiceIPAM, a DPUService's serviceDaemonSet). Other
+ * fleet kinds depend on labels only (nodeSelector), and their output names the node only in `spec.node`.
  */
 export function dependsOnNodeName(obj: ParsedObject): boolean {
-  return kindFor(obj.apiVersion, obj.kind)?.level !== 'fleet' && (obj.spec as { node?: unknown }).node !== undefined
+  if (kindFor(obj.apiVersion, obj.kind)?.level !== 'fleet') return (obj.spec as { node?: unknown }).node !== undefined
+  const spec = obj.spec as { nodeSelector?: NodeSelector; serviceDaemonSet?: { nodeSelector?: NodeSelector } }
+  if (obj.kind === 'DPUServiceIPAM') return nodeSelectorReadsName(spec.nodeSelector)
+  if (obj.kind === 'DPUService') return nodeSelectorReadsName(spec.serviceDaemonSet?.nodeSelector)
+  return false
 }
 
 export interface RenderIssue {
