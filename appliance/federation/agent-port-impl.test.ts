@@ -69,6 +69,37 @@ describe('AgentPort over the appliance store', () => {
     expect(status.objects.map((o) => o.key)).toEqual([si('p0', 'p0', H1).key])
   })
 
+  it('reports a revision applied once its chains, interfaces and services are Ready, whatever its NADs and IPAM pools say', () => {
+    const port = createStoreAgentPort(store)
+    const nad: WireObject = {
+      key: 'svc.dpu.nvidia.com/v1alpha1/DPUServiceNAD/dpf/mybrsfc',
+      hash: H2,
+      object: { apiVersion: 'svc.dpu.nvidia.com/v1alpha1', kind: 'DPUServiceNAD', metadata: { name: 'mybrsfc', namespace: 'dpf' }, spec: { resourceType: 'sf', bridge: 'br-sfc', serviceMTU: 1500 } },
+    }
+    const pool: WireObject = {
+      key: 'svc.dpu.nvidia.com/v1alpha1/DPUServiceIPAM/dpf/pool',
+      hash: H2,
+      object: {
+        apiVersion: 'svc.dpu.nvidia.com/v1alpha1',
+        kind: 'DPUServiceIPAM',
+        metadata: { name: 'pool', namespace: 'dpf' },
+        spec: { ipv4Subnet: { subnet: '10.0.0.0/24', gateway: '10.0.0.1', perNodeIPCount: 8 } },
+      },
+    }
+    port.commitRevision({ revision: 1, upserts: [si('p0', 'p0', H1), nad, pool], removals: [] })
+    expect(port.readStatus().phase).toBe('applying')
+    const stored = store.objects.list().find((o) => o.kind === 'ServiceInterface')!
+    const setReady = (status: 'True' | 'False') =>
+      store.objects.setStatus(
+        { apiVersion: stored.apiVersion, kind: stored.kind, namespace: 'dpf', name: 'p0' },
+        { conditions: [{ type: 'Ready', status, reason: status === 'True' ? 'PortReady' : 'PortPending', message: '', lastTransitionTime: new Date().toISOString() }] },
+      )
+    setReady('True')
+    expect(port.readStatus().phase).toBe('applied')
+    setReady('False')
+    expect(port.readStatus().phase).toBe('failed')
+  })
+
   it('takes over a local object with the same key loudly: Warning event with the local spec, a warning log', () => {
     const log = recordingLogger()
     const port = createStoreAgentPort(store, { log })

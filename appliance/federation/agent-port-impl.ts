@@ -30,6 +30,10 @@ export function refFromKey(key: string): ObjectRef {
   return { apiVersion: parts.join('/'), kind, namespace, name }
 }
 
+/** Node kinds whose reconcilers (chains, ports, services passes) write a `Ready` condition. */
+const READY_REPORTING_KINDS: ReadonlySet<string> = new Set(['ServiceChain', 'ServiceInterface', 'Service'])
+/** The kind in a `<group>/<version>/<Kind>/<namespace>/<name>` key. */
+const kindOfKey = (key: string): string => key.split('/').at(-3) ?? ''
 const keyOf = (o: { apiVersion: string; kind: string; metadata: { namespace?: string; name: string } }): string => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? 'default'}/${o.metadata.name}`
 
 export function createStoreAgentPort(store: Store, opts: { log?: LevelLogger } = {}): AgentPort {
@@ -89,9 +93,12 @@ export function createStoreAgentPort(store: Store, opts: { log?: LevelLogger } =
         conditions: (o.status.conditions ?? []).slice(0, 32).map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message, lastTransitionTime: c.lastTransitionTime })),
       }))
       const ready = (s: ObjectStatusReport) => s.conditions.find((c) => c.type === 'Ready')?.status
+      // Only kinds a reconciler reports Ready on decide the phase: a NAD, flavor or IPAM pool is configuration
+      // that others read, never Ready by itself, and would hold every revision carrying one at `applying`.
+      const decisive = objects.filter((s) => READY_REPORTING_KINDS.has(kindOfKey(s.key)))
       let phase: RevisionPhase = 'applied'
-      if (objects.some((s) => ready(s) === 'False')) phase = 'failed'
-      else if (objects.some((s) => ready(s) !== 'True')) phase = 'applying'
+      if (decisive.some((s) => ready(s) === 'False')) phase = 'failed'
+      else if (decisive.some((s) => ready(s) !== 'True')) phase = 'applying'
       return { revision, phase, objects }
     },
 
